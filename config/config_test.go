@@ -1,0 +1,145 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/biolake/biolake/config"
+)
+
+const envDir = "../environments"
+
+func TestShippedEnvironmentsLoad(t *testing.T) {
+	names, err := config.Names(envDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "dev,prod,staging" {
+		t.Fatalf("environments = %v, want dev, prod, staging", names)
+	}
+	for _, n := range names {
+		env, err := config.Load(envDir, n)
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if env.Name != n || env.Tags.Owner == "" {
+			t.Errorf("%s: decoded %+v", n, env)
+		}
+	}
+	dev, _ := config.Load(envDir, "dev")
+	if dev.Account != "" || dev.AZContextKey() != "" {
+		t.Errorf("dev must be environment-agnostic, got account %q", dev.Account)
+	}
+	for _, n := range []string{"staging", "prod"} {
+		env, _ := config.Load(envDir, n)
+		if env.Tier != config.TierProduction || !env.Protection.TerminationProtection ||
+			env.DataLake.ObjectLock.Mode != "COMPLIANCE" || env.Network.MaxAZs < 2 ||
+			env.Logs.RetentionDays <= dev.Logs.RetentionDays {
+			t.Errorf("%s is not stricter than dev: %+v", n, env)
+		}
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	env, err := config.Parse("environments/min.yaml", []byte("name: min\ntags: {owner: lab}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Tier != config.TierDevelopment || env.Tags.Project != "biolake" || env.Logs.RetentionDays != 365 ||
+		env.Network.Profile != "isolated" || env.Network.MaxAZs != 2 || env.Network.CIDR != "10.40.0.0/16" ||
+		!env.Audit.CloudTrailEnabled() || !env.Audit.DataEventsEnabled() ||
+		env.DataLake.ObjectLock.Mode != "GOVERNANCE" || env.DataLake.ObjectLock.RetentionDays != 30 {
+		t.Fatalf("defaults not applied: %+v", env)
+	}
+	nat, err := config.Parse("environments/n.yaml", []byte("name: n\ntags: {owner: lab}\nnetwork: {profile: nat}\n"))
+	if err != nil || nat.Network.NATGateways != 1 {
+		t.Fatalf("nat default: %v %+v", err, nat)
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	const ok = "name: bad\ntags:\n  owner: lab\n"
+	prod := "name: bad\ntier: production\naccount: \"123456789012\"\nregion: eu-west-1\navailabilityZones: [eu-west-1a, eu-west-1b]\n" +
+		"tags: {owner: lab}\nprotection: {terminationProtection: true}\ndataLake: {objectLock: {mode: COMPLIANCE}}\n"
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top-level field", ok + "netwrk: {}\n", []string{"bad.yaml:4", "netwrk", "not a known field", "accepted fields here:", "network"}},
+		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, maxAZs, natGateways, profile"}},
+		{"wrong type int", ok + "network: {maxAZs: two}\n", []string{"network.maxAZs", `"two"`, "whole number"}},
+		{"wrong type bool", ok + "audit: {cloudTrail: yes please}\n", []string{"audit.cloudTrail", "true or false"}},
+		{"wrong type string", ok + "account: 123456789012\n", []string{"account", "must be a string", "quote"}},
+		{"list expected", ok + "availabilityZones: eu-west-1a\n", []string{"availabilityZones", "must be a list"}},
+		{"duplicate key", ok + "tier: development\ntier: production\n", []string{"tier", "already defined"}},
+		{"anchor", "name: bad\ntags: &t {owner: lab}\n", []string{"tags", "anchors and aliases"}},
+		{"missing name", "tags: {owner: lab}\n", []string{"name", "is required", `"bad"`}},
+		{"name mismatch", "name: other\ntags: {owner: lab}\n", []string{"name", `"other"`, `file's name "bad"`}},
+		{"missing owner", "name: bad\n", []string{"tags.owner", "is required"}},
+		{"bad tier", ok + "tier: prod\n", []string{"tier", `"prod"`, "development or production"}},
+		{"bad account", ok + "account: \"12345\"\nregion: eu-west-1\n", []string{"account", `"12345"`, "12-digit"}},
+		{"account without region", ok + "account: \"123456789012\"\n", []string{"region", "required when account is set"}},
+		{"bad region", ok + "account: \"123456789012\"\nregion: europe\n", []string{"region", `"europe"`, "eu-west-1"}},
+		{"missing zones", ok + "account: \"123456789012\"\nregion: eu-west-1\n", []string{"availabilityZones", "at least network.maxAZs (2)"}},
+		{"foreign zone", ok + "account: \"123456789012\"\nregion: eu-west-1\navailabilityZones: [eu-west-1a, us-east-1b]\n", []string{"availabilityZones[1]", "us-east-1b", "not a zone of region"}},
+		{"bad retention", ok + "logs: {retentionDays: 100}\n", []string{"logs.retentionDays", `"100"`, "365"}},
+		{"bad profile", ok + "network: {profile: public}\n", []string{"network.profile", `"public"`, "isolated or nat"}},
+		{"too many AZs", ok + "network: {maxAZs: 4}\n", []string{"network.maxAZs", "between 1 and 3"}},
+		{"nat gateways on isolated", ok + "network: {natGateways: 1}\n", []string{"network.natGateways", "profile isolated"}},
+		{"nat gateways beyond AZs", ok + "network: {profile: nat, maxAZs: 2, natGateways: 3}\n", []string{"network.natGateways", "between 1 and network.maxAZs (2)"}},
+		{"bad cidr", ok + "network: {cidr: 10.40.0.1/16}\n", []string{"network.cidr", "10.40.0.1/16", "/16 to /24"}},
+		{"cidr too large", ok + "network: {cidr: 10.0.0.0/8}\n", []string{"network.cidr", "/16 to /24"}},
+		{"bad object lock mode", ok + "dataLake: {objectLock: {mode: governance}}\n", []string{"dataLake.objectLock.mode", `"governance"`, "GOVERNANCE or COMPLIANCE"}},
+		{"negative object lock days", ok + "dataLake: {objectLock: {retentionDays: -1}}\n", []string{"dataLake.objectLock.retentionDays", `"-1"`, "between 1 and 36500"}},
+		{"production without termination protection", strings.Replace(prod, "terminationProtection: true", "terminationProtection: false", 1), []string{"protection.terminationProtection", "production tier"}},
+		{"production with governance lock", strings.Replace(prod, "COMPLIANCE", "GOVERNANCE", 1), []string{"dataLake.objectLock.mode", "COMPLIANCE in the production tier"}},
+		{"production without account", "name: bad\ntier: production\ntags: {owner: lab}\nprotection: {terminationProtection: true}\ndataLake: {objectLock: {mode: COMPLIANCE}}\n", []string{"account", "production tier"}},
+		{"two documents", ok + "---\nname: x\n", []string{"2 YAML documents"}},
+		{"not yaml", "name: [unclosed\n", []string{"not valid YAML"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), "environments/bad.yaml") {
+				t.Errorf("error %q does not start with the file name", err)
+			}
+		})
+	}
+	// The production example must itself be valid, so each case above fails
+	// for the reason it names.
+	if _, err := config.Parse("environments/bad.yaml", []byte(prod)); err != nil {
+		t.Fatalf("production baseline rejected: %v", err)
+	}
+}
+
+func TestUnknownEnvironment(t *testing.T) {
+	for _, name := range []string{"nope", "Dev", "../dev", ""} {
+		_, err := config.Load(envDir, name)
+		if err == nil {
+			t.Fatalf("%q accepted", name)
+		}
+		if !strings.Contains(err.Error(), "dev, prod, staging") {
+			t.Errorf("%q: error %q does not list the defined environments", name, err)
+		}
+	}
+}
+
+func TestLoadFromDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lab.yaml"), []byte("name: lab\ntags: {owner: x}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := config.Load(dir, "lab"); err != nil {
+		t.Fatal(err)
+	}
+}

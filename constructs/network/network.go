@@ -1,0 +1,492 @@
+// Package network provides the biolake VPC: private subnets, VPC endpoints for
+// the AWS services the platform calls, KMS-encrypted flow logs and a closed
+// default security group.
+//
+// Two profiles are offered. [ProfileIsolated] (the default) has private
+// isolated subnets only: no internet gateway and no NAT, so every AWS call
+// goes through a gateway endpoint (S3, DynamoDB) or an interface endpoint.
+// [ProfileNAT] adds public subnets and NAT gateways for workloads that must
+// reach the internet; its workload subnets are private with egress.
+//
+// Workloads place themselves with [Network.PrivateSubnets], whatever the
+// profile:
+//
+//	net := network.New(stack, "Network", &network.Props{Profile: network.ProfileNAT})
+//	awsbatch.NewManagedEc2EcsComputeEnvironment(stack, jsii.String("Cpu"), &awsbatch.ManagedEc2EcsComputeEnvironmentProps{
+//		Vpc:        net.Vpc,
+//		VpcSubnets: net.PrivateSubnets(),
+//	})
+//
+// The construct synthesizes in environment-agnostic stacks (no account or
+// region). There CloudFormation picks the availability zones at deploy time
+// and CDK uses at most two of them, whatever MaxAZs says; give the stack an
+// account and region (and the availability-zones context) to get three.
+package network
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/constructs/internal/nag"
+)
+
+// Profile chooses the shape of the VPC.
+type Profile string
+
+const (
+	// ProfileIsolated has private isolated subnets only, no internet gateway
+	// and no NAT; AWS services are reached through VPC endpoints.
+	ProfileIsolated Profile = "isolated"
+	// ProfileNAT has public subnets with NAT gateways and private subnets
+	// with egress through them.
+	ProfileNAT Profile = "nat"
+)
+
+// Endpoint names an AWS service that gets an interface VPC endpoint. The
+// values are the services' endpoint prefixes ("com.amazonaws.<region>.<name>").
+type Endpoint string
+
+// The interface endpoints the platform uses.
+const (
+	EndpointDataSync         Endpoint = "datasync"
+	EndpointStorageGateway   Endpoint = "storagegateway"
+	EndpointTransfer         Endpoint = "transfer"
+	EndpointStepFunctions    Endpoint = "states"
+	EndpointBatch            Endpoint = "batch"
+	EndpointECRAPI           Endpoint = "ecr.api"
+	EndpointECRDocker        Endpoint = "ecr.dkr"
+	EndpointECS              Endpoint = "ecs"
+	EndpointLogs             Endpoint = "logs"
+	EndpointMonitoring       Endpoint = "monitoring"
+	EndpointSTS              Endpoint = "sts"
+	EndpointKMS              Endpoint = "kms"
+	EndpointSecretsManager   Endpoint = "secretsmanager"
+	EndpointSageMakerAPI     Endpoint = "sagemaker.api"
+	EndpointSageMakerRuntime Endpoint = "sagemaker.runtime"
+	EndpointAthena           Endpoint = "athena"
+	EndpointGlue             Endpoint = "glue"
+	EndpointEvents           Endpoint = "events"
+	EndpointFSx              Endpoint = "fsx"
+	EndpointSSM              Endpoint = "ssm"
+)
+
+// endpointSpec ties an Endpoint to its CDK service and its construct id.
+// The ids are API: renaming one replaces the endpoint.
+type endpointSpec struct {
+	name    Endpoint
+	id      string
+	service func() awsec2.InterfaceVpcEndpointAwsService
+}
+
+var endpointSpecs = []endpointSpec{
+	{EndpointDataSync, "DataSyncEndpoint", awsec2.InterfaceVpcEndpointAwsService_DATASYNC},
+	{EndpointStorageGateway, "StorageGatewayEndpoint", awsec2.InterfaceVpcEndpointAwsService_STORAGE_GATEWAY},
+	{EndpointTransfer, "TransferEndpoint", awsec2.InterfaceVpcEndpointAwsService_TRANSFER},
+	{EndpointStepFunctions, "StepFunctionsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STEP_FUNCTIONS},
+	{EndpointBatch, "BatchEndpoint", awsec2.InterfaceVpcEndpointAwsService_BATCH},
+	{EndpointECRAPI, "EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR},
+	{EndpointECRDocker, "EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER},
+	{EndpointECS, "EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS},
+	{EndpointLogs, "LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS},
+	{EndpointMonitoring, "MonitoringEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING},
+	{EndpointSTS, "StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS},
+	{EndpointKMS, "KmsEndpoint", awsec2.InterfaceVpcEndpointAwsService_KMS},
+	{EndpointSecretsManager, "SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER},
+	{EndpointSageMakerAPI, "SageMakerApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_API},
+	{EndpointSageMakerRuntime, "SageMakerRuntimeEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_RUNTIME},
+	{EndpointAthena, "AthenaEndpoint", awsec2.InterfaceVpcEndpointAwsService_ATHENA},
+	{EndpointGlue, "GlueEndpoint", awsec2.InterfaceVpcEndpointAwsService_GLUE},
+	{EndpointEvents, "EventsEndpoint", awsec2.InterfaceVpcEndpointAwsService_EVENTBRIDGE},
+	{EndpointFSx, "FsxEndpoint", awsec2.InterfaceVpcEndpointAwsService_FSX},
+	{EndpointSSM, "SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM},
+}
+
+// AllEndpoints returns every interface endpoint the construct knows, in a
+// fixed order. It is the default of Props.InterfaceEndpoints.
+func AllEndpoints() []Endpoint {
+	out := make([]Endpoint, len(endpointSpecs))
+	for i, s := range endpointSpecs {
+		out[i] = s.name
+	}
+	return out
+}
+
+// Defaults.
+const (
+	DefaultMaxAZs               = 2
+	DefaultNATGateways          = 1
+	DefaultCIDR                 = "10.40.0.0/16"
+	DefaultFlowLogRetentionDays = 365
+)
+
+// Props configures a Network. The zero value (and nil) is the secure
+// default: an isolated VPC with every interface endpoint.
+type Props struct {
+	// Profile is the shape of the VPC: ProfileIsolated or ProfileNAT.
+	// Default: ProfileIsolated.
+	Profile Profile
+	// MaxAZs is the number of availability zones to use, 1 to 3. An
+	// environment-agnostic stack gets at most 2. Default: 2.
+	MaxAZs int
+	// NATGateways is the number of NAT gateways, 1 to MaxAZs: 1 in dev, one
+	// per AZ in production. Only with ProfileNAT; must be 0 (unset) with
+	// ProfileIsolated. Default: 1 with ProfileNAT.
+	NATGateways int
+	// CIDR is the VPC's IPv4 range, a /16 to /24 prefix with no host bits
+	// set. Default: "10.40.0.0/16".
+	CIDR string
+	// FlowLogRetentionDays is how long flow logs are kept; one of the values
+	// CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180,
+	// 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
+	// Default: 365.
+	FlowLogRetentionDays int
+	// InterfaceEndpoints lists the services that get an interface endpoint,
+	// without duplicates. Empty means all of them. Default: AllEndpoints().
+	InterfaceEndpoints []Endpoint
+	// DisableInterfaceEndpoints creates no interface endpoints (gateway
+	// endpoints stay), so traffic to AWS services leaves through NAT. Only
+	// with ProfileNAT. Default: false.
+	DisableInterfaceEndpoints bool
+	// LogKey is the customer-managed KMS key that encrypts the flow-log log
+	// group. Its key policy must let the CloudWatch Logs service principal
+	// use it. Default: nil, and the construct creates a key with rotation on.
+	LogKey awskms.IKey
+}
+
+var retentions = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
+	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
+	14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
+	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS,
+	180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS,
+	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+// withDefaults returns a copy of p (nil allowed) with defaults filled in.
+func (p *Props) withDefaults() Props {
+	var r Props
+	if p != nil {
+		r = *p
+	}
+	if r.Profile == "" {
+		r.Profile = ProfileIsolated
+	}
+	if r.MaxAZs == 0 {
+		r.MaxAZs = DefaultMaxAZs
+	}
+	if r.NATGateways == 0 && r.Profile == ProfileNAT {
+		r.NATGateways = DefaultNATGateways
+	}
+	if r.CIDR == "" {
+		r.CIDR = DefaultCIDR
+	}
+	if r.FlowLogRetentionDays == 0 {
+		r.FlowLogRetentionDays = DefaultFlowLogRetentionDays
+	}
+	if len(r.InterfaceEndpoints) == 0 {
+		r.InterfaceEndpoints = AllEndpoints()
+	}
+	if r.DisableInterfaceEndpoints {
+		r.InterfaceEndpoints = nil
+	}
+	return r
+}
+
+// Validate checks p (nil is valid) and returns every problem found, joined.
+// New panics with the same errors.
+func (p *Props) Validate() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	profile := p.Profile
+	if profile == "" {
+		profile = ProfileIsolated
+	}
+	if profile != ProfileIsolated && profile != ProfileNAT {
+		bad("Profile %q is not one of %s, %s", p.Profile, ProfileIsolated, ProfileNAT)
+	}
+
+	maxAZs := p.MaxAZs
+	if maxAZs == 0 {
+		maxAZs = DefaultMaxAZs
+	}
+	if maxAZs < 1 || maxAZs > 3 {
+		bad("MaxAZs %d is outside 1..3 (0 means %d)", p.MaxAZs, DefaultMaxAZs)
+	}
+
+	switch profile {
+	case ProfileIsolated:
+		if p.NATGateways != 0 {
+			bad("NATGateways %d is set with Profile %q, which has no NAT; leave it 0 or use Profile %q", p.NATGateways, ProfileIsolated, ProfileNAT)
+		}
+		if p.DisableInterfaceEndpoints {
+			bad("DisableInterfaceEndpoints true with Profile %q would leave the VPC without a way to AWS services; it is only accepted with Profile %q", ProfileIsolated, ProfileNAT)
+		}
+	case ProfileNAT:
+		if p.NATGateways < 0 {
+			bad("NATGateways %d is below 1; accepted: 1..MaxAZs (%d), 0 means %d", p.NATGateways, maxAZs, DefaultNATGateways)
+		} else if maxAZs >= 1 && maxAZs <= 3 && p.NATGateways > maxAZs {
+			bad("NATGateways %d is more than MaxAZs %d; accepted: 1..%d", p.NATGateways, maxAZs, maxAZs)
+		}
+	}
+
+	if p.CIDR != "" {
+		if err := checkCIDR(p.CIDR); err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	if p.FlowLogRetentionDays != 0 {
+		if _, ok := retentions[p.FlowLogRetentionDays]; !ok {
+			days := make([]int, 0, len(retentions))
+			for d := range retentions {
+				days = append(days, d)
+			}
+			slices.Sort(days)
+			bad("FlowLogRetentionDays %d is not a CloudWatch Logs retention; accepted: %s", p.FlowLogRetentionDays, joinInts(days))
+		}
+	}
+
+	seen := map[Endpoint]bool{}
+	for _, e := range p.InterfaceEndpoints {
+		if !slices.ContainsFunc(endpointSpecs, func(s endpointSpec) bool { return s.name == e }) {
+			bad("InterfaceEndpoints: %q is not a known endpoint; accepted: %s", e, joinEndpoints(AllEndpoints()))
+			continue
+		}
+		if seen[e] {
+			bad("InterfaceEndpoints: %q is listed more than once", e)
+		}
+		seen[e] = true
+	}
+	return errors.Join(errs...)
+}
+
+func checkCIDR(s string) error {
+	pfx, err := netip.ParsePrefix(s)
+	if err != nil || !pfx.Addr().Is4() {
+		return fmt.Errorf("CIDR %q is not an IPv4 prefix; accepted: a /16../24 IPv4 prefix such as %q", s, DefaultCIDR)
+	}
+	if pfx.Bits() < 16 || pfx.Bits() > 24 {
+		return fmt.Errorf("CIDR %q has length /%d; accepted: /16../24", s, pfx.Bits())
+	}
+	if pfx.Masked() != pfx {
+		return fmt.Errorf("CIDR %q has host bits set; did you mean %q?", s, pfx.Masked().String())
+	}
+	return nil
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, d := range v {
+		s[i] = fmt.Sprint(d)
+	}
+	return strings.Join(s, ", ")
+}
+
+func joinEndpoints(v []Endpoint) string {
+	s := make([]string, len(v))
+	for i, e := range v {
+		s[i] = string(e)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Network is a VPC with endpoints and flow logs. Create it with New.
+type Network struct {
+	constructs.Construct
+
+	// Vpc is the VPC.
+	Vpc awsec2.IVpc
+	// EndpointSecurityGroup is shared by all interface endpoints: it accepts
+	// TCP 443 from the VPC's CIDR only and allows no outbound traffic.
+	EndpointSecurityGroup awsec2.ISecurityGroup
+	// FlowLogGroup is the KMS-encrypted log group that receives the flow logs.
+	FlowLogGroup awslogs.ILogGroup
+
+	profile Profile
+}
+
+// New creates the network. nil props gives the secure default (isolated).
+// It panics, naming the construct path, if props are invalid.
+func New(scope constructs.Construct, id string, props *Props) *Network {
+	if err := props.Validate(); err != nil {
+		path := id
+		if sp := *scope.Node().Path(); sp != "" {
+			path = sp + "/" + id
+		}
+		panic(fmt.Errorf("network %q: %w", path, err))
+	}
+	p := props.withDefaults()
+
+	// Registered with jsii as the construct itself, so a *Network can be
+	// passed wherever a construct is expected (as a scope, to Stack_Of, ...).
+	n := &Network{profile: p.Profile}
+	constructs.NewConstruct_Override(n, scope, jsii.String(id))
+	var c constructs.Construct = n
+
+	private := &awsec2.SubnetConfiguration{
+		Name:       jsii.String("private"),
+		SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+	}
+	subnets := []*awsec2.SubnetConfiguration{private}
+	natGateways := 0
+	if p.Profile == ProfileNAT {
+		private.SubnetType = awsec2.SubnetType_PRIVATE_WITH_EGRESS
+		subnets = []*awsec2.SubnetConfiguration{{
+			Name:                jsii.String("public"),
+			SubnetType:          awsec2.SubnetType_PUBLIC,
+			MapPublicIpOnLaunch: jsii.Bool(false),
+		}, private}
+		natGateways = p.NATGateways
+	}
+
+	vpc := awsec2.NewVpc(c, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses:                  awsec2.IpAddresses_Cidr(jsii.String(p.CIDR)),
+		MaxAzs:                       jsii.Number(float64(p.MaxAZs)),
+		NatGateways:                  jsii.Number(float64(natGateways)),
+		SubnetConfiguration:          &subnets,
+		EnableDnsHostnames:           jsii.Bool(true),
+		EnableDnsSupport:             jsii.Bool(true),
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+	n.Vpc = vpc
+	if p.Profile == ProfileNAT {
+		for _, sn := range *vpc.PublicSubnets() {
+			nag.Suppress(sn, nag.InAllPacks("The public subnets hold only the NAT gateways (no instance gets a public address); their default route to the internet gateway is how NAT egress works.",
+				"HIPAA.Security-VPCNoUnrestrictedRouteToIGW", "NIST.800.53.R5-VPCNoUnrestrictedRouteToIGW")...)
+		}
+	}
+
+	// Flow logs: ALL traffic to an encrypted, retained log group.
+	key := p.LogKey
+	if key == nil {
+		key = newLogKey(c)
+	}
+	logGroup := awslogs.NewLogGroup(c, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
+		EncryptionKey: key,
+		Retention:     retentions[p.FlowLogRetentionDays],
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	n.FlowLogGroup = logGroup
+	// The flow-log role gets a customer-managed policy rather than the inline
+	// default policy CDK would add (HIPAA/NIST IAMNoInlinePolicy); the role is
+	// handed to CDK without policy updates so it adds none.
+	stack := awscdk.Stack_Of(c)
+	flowLogRole := awsiam.NewRole(c, jsii.String("FlowLogRole"), &awsiam.RoleProps{
+		// Confused-deputy guard: only flow logs of this account and region.
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+				"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-flow-log/*",
+					*stack.Partition(), *stack.Region(), *stack.Account())},
+			},
+		}),
+		Description: jsii.String("Lets VPC Flow Logs write to the flow-log log group"),
+	})
+	flowLogRole.AddManagedPolicy(awsiam.NewManagedPolicy(c, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("Write VPC flow logs to their log group"),
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+				Resources: jsii.Strings(*logGroup.LogGroupArn()),
+			}),
+		},
+	}))
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logGroup, flowLogRole.WithoutPolicyUpdates(nil)),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+
+	// Gateway endpoints, in every subnet's route table.
+	vpc.AddGatewayEndpoint(jsii.String("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+	})
+	vpc.AddGatewayEndpoint(jsii.String("DynamoDbEndpoint"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_DYNAMODB(),
+	})
+
+	// Interface endpoints share one security group: HTTPS in from the VPC,
+	// nothing out (the endpoints only answer connections).
+	sg := awsec2.NewSecurityGroup(c, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              vpc,
+		Description:      jsii.String("Interface VPC endpoints: HTTPS from the VPC only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(p.CIDR)), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS from the VPC"), jsii.Bool(false))
+	n.EndpointSecurityGroup = sg
+
+	for _, s := range endpointSpecs {
+		if !slices.Contains(p.InterfaceEndpoints, s.name) {
+			continue
+		}
+		vpc.AddInterfaceEndpoint(jsii.String(s.id), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           s.service(),
+			PrivateDnsEnabled: jsii.Bool(true),
+			Subnets:           n.PrivateSubnets(),
+			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
+			Open:              jsii.Bool(false),
+		})
+	}
+	return n
+}
+
+// newLogKey creates the customer-managed key for the flow-log log group. The
+// CloudWatch Logs service of this region may use it only for log groups of
+// this account and region.
+func newLogKey(scope constructs.Construct) awskms.IKey {
+	key := awskms.NewKey(scope, jsii.String("FlowLogKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the VPC flow-log log group"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	stack := awscdk.Stack_Of(scope)
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("AllowCloudWatchLogs"),
+		Principals: &[]awsiam.IPrincipal{
+			awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil),
+		},
+		Actions: jsii.Strings(
+			"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*",
+		),
+		Resources: jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"ArnLike": map[string]interface{}{
+				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*",
+					*stack.Partition(), *stack.Region(), *stack.Account()),
+			},
+		},
+	}), nil)
+	return key
+}
+
+// PrivateSubnets returns the subnet selection workloads should use: the
+// isolated subnets in ProfileIsolated, the private subnets with egress in
+// ProfileNAT.
+func (n *Network) PrivateSubnets() *awsec2.SubnetSelection {
+	if n.profile == ProfileNAT {
+		return &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS}
+	}
+	return &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+}
+
+// Profile returns the profile the network was built with (defaults applied).
+func (n *Network) Profile() Profile { return n.profile }

@@ -1,0 +1,153 @@
+package secure
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/constructs/internal/nag"
+)
+
+// LockMode is an S3 Object Lock retention mode.
+type LockMode string
+
+const (
+	// LockGovernance lets principals with s3:BypassGovernanceRetention shorten
+	// or remove retention.
+	LockGovernance LockMode = "GOVERNANCE"
+	// LockCompliance lets nobody, not even the root user, shorten retention.
+	LockCompliance LockMode = "COMPLIANCE"
+)
+
+// ObjectLock is a default Object Lock retention.
+type ObjectLock struct {
+	// Mode of the default retention. Required.
+	Mode LockMode
+	// Days of the default retention, 1 to 36500. Required.
+	Days int
+}
+
+// BucketProps configures a secure bucket. The security settings themselves
+// (encryption, public-access block, versioning, TLS, logging, retention)
+// cannot be turned off.
+type BucketProps struct {
+	// EncryptionKey is the customer-managed key for SSE-KMS. Default: a new
+	// key from NewKey, one per bucket.
+	EncryptionKey awskms.IKey
+	// AccessLogs is the bucket that receives server access logs. It must not
+	// be this bucket. Default: a new log bucket from NewLogBucket.
+	AccessLogs awss3.IBucket
+	// AccessLogsPrefix inside AccessLogs, ending in "/". Default: the
+	// construct's id followed by "/".
+	AccessLogsPrefix string
+	// ObjectLock enables Object Lock with a default retention. Object Lock
+	// cannot be removed from a bucket later. Default: no Object Lock.
+	ObjectLock *ObjectLock
+	// EventBridge sends all bucket events to EventBridge. Default: false.
+	EventBridge bool
+	// LifecycleRules of the bucket. Default: only a rule that aborts
+	// incomplete multipart uploads after 7 days.
+	LifecycleRules []*awss3.LifecycleRule
+	// Inventories of the bucket. Default: none.
+	Inventories []*awss3.Inventory
+	// IntelligentTiering archive configurations. Default: none.
+	IntelligentTiering []*awss3.IntelligentTieringConfiguration
+	// ReplicationRules to another bucket. Default: none.
+	ReplicationRules []*awss3.ReplicationRule
+	// ReplicationRole used by ReplicationRules. Default: one made by CDK.
+	ReplicationRole awsiam.IRole
+	// ReplicationReason, required when there are no ReplicationRules, says
+	// why the bucket is not replicated (the HIPAA and NIST packs ask for
+	// replication). Default: "".
+	ReplicationReason string
+}
+
+// DefaultAbortIncompleteUploadDays is the age after which incomplete
+// multipart uploads are aborted when no lifecycle rules are given.
+const DefaultAbortIncompleteUploadDays = 7
+
+// NewBucket creates a bucket with biolake's secure defaults. It panics with a
+// clear message when props contradict them.
+func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.Bucket {
+	p := BucketProps{}
+	if props != nil {
+		p = *props
+	}
+	where := fmt.Sprintf("secure.NewBucket %q", id)
+	if p.ObjectLock != nil {
+		if p.ObjectLock.Mode != LockGovernance && p.ObjectLock.Mode != LockCompliance {
+			panic(fmt.Errorf("%s: ObjectLock.Mode %q is not accepted; use GOVERNANCE or COMPLIANCE", where, p.ObjectLock.Mode))
+		}
+		if p.ObjectLock.Days < 1 || p.ObjectLock.Days > 36500 {
+			panic(fmt.Errorf("%s: ObjectLock.Days %d is not accepted; use 1 to 36500", where, p.ObjectLock.Days))
+		}
+	}
+	if p.AccessLogsPrefix == "" {
+		p.AccessLogsPrefix = id + "/"
+	}
+	if !strings.HasSuffix(p.AccessLogsPrefix, "/") {
+		panic(fmt.Errorf("%s: AccessLogsPrefix %q must end with \"/\"", where, p.AccessLogsPrefix))
+	}
+	if len(p.ReplicationRules) == 0 && len(p.ReplicationReason) < 20 {
+		panic(fmt.Errorf("%s: ReplicationReason is required (at least 20 characters) when the bucket has no ReplicationRules: say why this data needs no second copy in another region", where))
+	}
+	if p.EncryptionKey == nil {
+		p.EncryptionKey = NewKey(scope, id+"Key", &KeyProps{Description: "biolake bucket " + id})
+	}
+	if p.AccessLogs == nil {
+		p.AccessLogs = NewLogBucket(scope, id+"AccessLogs", nil)
+	}
+	lifecycle := p.LifecycleRules
+	if len(lifecycle) == 0 {
+		lifecycle = []*awss3.LifecycleRule{{
+			Id:                                  jsii.String("abort-incomplete-multipart-uploads"),
+			AbortIncompleteMultipartUploadAfter: awscdk.Duration_Days(jsii.Number(DefaultAbortIncompleteUploadDays)),
+		}}
+	}
+	bp := &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          p.EncryptionKey,
+		BucketKeyEnabled:       jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ObjectOwnership:        awss3.ObjectOwnership_BUCKET_OWNER_ENFORCED,
+		EnforceSSL:             jsii.Bool(true),
+		MinimumTLSVersion:      jsii.Number(1.2),
+		Versioned:              jsii.Bool(true),
+		ServerAccessLogsBucket: p.AccessLogs,
+		ServerAccessLogsPrefix: jsii.String(p.AccessLogsPrefix),
+		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
+		AutoDeleteObjects:      jsii.Bool(false),
+		EventBridgeEnabled:     jsii.Bool(p.EventBridge),
+		LifecycleRules:         &lifecycle,
+	}
+	if len(p.Inventories) > 0 {
+		bp.Inventories = &p.Inventories
+	}
+	if len(p.IntelligentTiering) > 0 {
+		bp.IntelligentTieringConfigurations = &p.IntelligentTiering
+	}
+	if len(p.ReplicationRules) > 0 {
+		bp.ReplicationRules = &p.ReplicationRules
+		bp.ReplicationRole = p.ReplicationRole
+	}
+	if p.ObjectLock != nil {
+		bp.ObjectLockEnabled = jsii.Bool(true)
+		d := awscdk.Duration_Days(jsii.Number(float64(p.ObjectLock.Days)))
+		if p.ObjectLock.Mode == LockCompliance {
+			bp.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Compliance(d)
+		} else {
+			bp.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(d)
+		}
+	}
+	b := awss3.NewBucket(scope, jsii.String(id), bp)
+	if len(p.ReplicationRules) == 0 {
+		nag.Suppress(b, nag.InAllPacks(p.ReplicationReason,
+			"HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled")...)
+	}
+	return b
+}

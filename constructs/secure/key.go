@@ -1,0 +1,123 @@
+package secure
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Service is an AWS service that encrypts with a key on its own behalf and so
+// needs a statement in the key policy (IAM grants cover the rest).
+type Service string
+
+const (
+	// ServiceLogs lets CloudWatch Logs encrypt log groups of this account and region.
+	ServiceLogs Service = "logs"
+	// ServiceCloudTrail lets CloudTrail encrypt trails of this account.
+	ServiceCloudTrail Service = "cloudtrail"
+	// ServiceEvents lets EventBridge encrypt event buses and archives.
+	ServiceEvents Service = "events"
+	// ServiceSNS lets CloudWatch alarms publish to topics encrypted with the key.
+	ServiceSNS Service = "sns"
+	// ServiceS3Logging lets S3 deliver inventory and analytics reports to encrypted buckets.
+	ServiceS3Logging Service = "s3"
+)
+
+var knownServices = []Service{ServiceLogs, ServiceCloudTrail, ServiceEvents, ServiceSNS, ServiceS3Logging}
+
+// KeyProps configures a customer-managed key.
+type KeyProps struct {
+	// Description of the data the key protects. Default: "biolake data key".
+	Description string
+	// Services that use the key on their own behalf. Default: none.
+	Services []Service
+	// PendingWindowDays before a scheduled deletion takes effect, 7 to 30. Default: 30.
+	PendingWindowDays int
+}
+
+// NewKey creates a customer-managed symmetric KMS key with yearly automatic
+// rotation, retained when its stack is deleted, with key-policy statements
+// for the listed services, each limited to this account (and region where
+// the service supports an encryption context for it).
+func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
+	p := KeyProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.Description == "" {
+		p.Description = "biolake data key"
+	}
+	if p.PendingWindowDays == 0 {
+		p.PendingWindowDays = 30
+	}
+	if p.PendingWindowDays < 7 || p.PendingWindowDays > 30 {
+		panic(fmt.Errorf("secure.NewKey %q: PendingWindowDays %d is not accepted; use 7 to 30", id, p.PendingWindowDays))
+	}
+	for _, s := range p.Services {
+		if !isKnownService(s) {
+			panic(fmt.Errorf("secure.NewKey %q: Services: %q is not accepted; use one of %v", id, s, knownServices))
+		}
+	}
+	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{
+		Description:       jsii.String(p.Description),
+		EnableKeyRotation: jsii.Bool(true),
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(float64(p.PendingWindowDays))),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, s := range p.Services {
+		for _, st := range serviceStatements(s) {
+			key.AddToResourcePolicy(st, jsii.Bool(false))
+		}
+	}
+	return key
+}
+
+func isKnownService(s Service) bool {
+	for _, k := range knownServices {
+		if k == s {
+			return true
+		}
+	}
+	return false
+}
+
+func serviceStatements(s Service) []awsiam.PolicyStatement {
+	account, region, partition := awscdk.Aws_ACCOUNT_ID(), awscdk.Aws_REGION(), awscdk.Aws_PARTITION()
+	sourceAccount := &map[string]interface{}{"aws:SourceAccount": account}
+	stmt := func(sid, principal string, actions []string, conditions map[string]interface{}) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        jsii.String(sid),
+			Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String(principal), nil)},
+			Actions:    jsii.Strings(actions...),
+			Resources:  jsii.Strings("*"),
+			Conditions: &conditions,
+		})
+	}
+	switch s {
+	case ServiceLogs:
+		return []awsiam.PolicyStatement{stmt("AllowCloudWatchLogs", "logs."+*region+".amazonaws.com",
+			[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+			map[string]interface{}{"ArnLike": map[string]interface{}{
+				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:*", *partition, *region, *account),
+			}})}
+	case ServiceCloudTrail:
+		return []awsiam.PolicyStatement{
+			stmt("AllowCloudTrailEncrypt", "cloudtrail.amazonaws.com", []string{"kms:GenerateDataKey*"},
+				map[string]interface{}{"StringLike": map[string]interface{}{
+					"kms:EncryptionContext:aws:cloudtrail:arn": fmt.Sprintf("arn:%s:cloudtrail:*:%s:trail/*", *partition, *account),
+				}, "StringEquals": *sourceAccount}),
+			stmt("AllowCloudTrailDescribe", "cloudtrail.amazonaws.com", []string{"kms:DescribeKey"},
+				map[string]interface{}{"StringEquals": *sourceAccount}),
+		}
+	case ServiceEvents, ServiceSNS, ServiceS3Logging:
+		principal := map[Service]string{ServiceEvents: "events.amazonaws.com", ServiceSNS: "cloudwatch.amazonaws.com", ServiceS3Logging: "s3.amazonaws.com"}[s]
+		return []awsiam.PolicyStatement{stmt("Allow"+string(s)+"Service", principal,
+			[]string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			map[string]interface{}{"StringEquals": *sourceAccount})}
+	}
+	return nil
+}

@@ -1,0 +1,498 @@
+// Package events is biolake's event catalogue: the Go types of the events the
+// platform puts on its EventBridge bus, their sources and detail-types, their
+// validation, and strict parsing of an event's detail.
+//
+// All three ingest channels (DataSync, Transfer Family, File Gateway) emit the
+// same events, so downstream consumers do not care how data arrived. The
+// catalogue is documented in docs/EVENTS.md and, machine-readably, by the JSON
+// Schema files embedded in this package (see Schema).
+//
+// Version policy: every detail carries "schemaVersion". Additive changes (a new
+// optional field) keep the version; removing or renaming a field, or changing
+// its type or meaning, bumps it. Parse accepts only SchemaVersion.
+//
+// Errors are typed (ErrUnknownDetailType, ErrMalformedEvent, ErrInvalidEvent,
+// ErrUnsupportedVersion) so that a Lambda's errorType, and with it a Step
+// Functions Retry/Catch, can match them by name.
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// SchemaVersion is the version of every event detail defined here.
+const SchemaVersion = "1"
+
+// EventBridge sources of biolake's events.
+const (
+	SourceIngest  = "biolake.ingest"
+	SourceVerify  = "biolake.verify"
+	SourceRestore = "biolake.restore"
+)
+
+// EventBridge detail-types of biolake's events.
+const (
+	DetailTypeDatasetReceived  = "DatasetReceived"
+	DetailTypeRunIngested      = "RunIngested"
+	DetailTypeIntegrityFailed  = "IntegrityFailed"
+	DetailTypeRestoreCompleted = "RestoreCompleted"
+)
+
+// DetailTypes lists every detail-type in the catalogue, in a stable order.
+var DetailTypes = []string{
+	DetailTypeDatasetReceived,
+	DetailTypeRunIngested,
+	DetailTypeIntegrityFailed,
+	DetailTypeRestoreCompleted,
+}
+
+// Channel names the way data arrived.
+type Channel string
+
+// The ingest channels.
+const (
+	ChannelDataSync    Channel = "datasync"
+	ChannelTransfer    Channel = "transfer"
+	ChannelFileGateway Channel = "filegateway"
+)
+
+// Valid reports whether c is one of the known channels.
+func (c Channel) Valid() bool {
+	switch c {
+	case ChannelDataSync, ChannelTransfer, ChannelFileGateway:
+		return true
+	}
+	return false
+}
+
+// Event is implemented by every event of the catalogue.
+type Event interface {
+	// Source is the EventBridge source, e.g. "biolake.ingest".
+	Source() string
+	// DetailType is the EventBridge detail-type, e.g. "RunIngested".
+	DetailType() string
+	// Validate reports missing or invalid fields as *ErrInvalidEvent.
+	Validate() error
+}
+
+// DatasetReceived is emitted by the ingest handler once per run or dataset,
+// when its first object is recorded in the catalog.
+type DatasetReceived struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	RunID         string    `json:"runId"`
+	Channel       Channel   `json:"channel"`
+	Bucket        string    `json:"bucket"`
+	Prefix        string    `json:"prefix"`
+	Profile       string    `json:"profile"`
+	FirstKey      string    `json:"firstKey"`
+	ReceivedAt    time.Time `json:"receivedAt"`
+	// Partner is the partner (CRO) name for the transfer channel.
+	Partner string `json:"partner,omitempty"`
+}
+
+// RunIngested is emitted exactly once per run, by the ingest handler event that
+// wins the RECEIVING -> COMPLETE transition: every required marker, the
+// manifest (when the profile has one) and all expected objects have arrived.
+type RunIngested struct {
+	SchemaVersion string    `json:"schemaVersion"`
+	RunID         string    `json:"runId"`
+	Channel       Channel   `json:"channel"`
+	Bucket        string    `json:"bucket"`
+	Prefix        string    `json:"prefix"`
+	Profile       string    `json:"profile"`
+	ObjectCount   int64     `json:"objectCount"`
+	TotalBytes    int64     `json:"totalBytes"`
+	CompletedAt   time.Time `json:"completedAt"`
+	// ManifestKey is the object key of the run's manifest, when it has one.
+	ManifestKey string `json:"manifestKey,omitempty"`
+	// Partner is the partner (CRO) name for the transfer channel.
+	Partner string `json:"partner,omitempty"`
+}
+
+// IntegrityFailure is the reason of an IntegrityFailed event.
+type IntegrityFailure string
+
+// The integrity failure reasons.
+const (
+	FailureMismatch   IntegrityFailure = "mismatch"   // checksum differs from the manifest
+	FailureMissing    IntegrityFailure = "missing"    // listed in the manifest, not in S3
+	FailureUnreadable IntegrityFailure = "unreadable" // could not be read or hashed
+	FailureSize       IntegrityFailure = "size"       // size differs from the manifest
+)
+
+// Valid reports whether f is one of the known reasons.
+func (f IntegrityFailure) Valid() bool {
+	switch f {
+	case FailureMismatch, FailureMissing, FailureUnreadable, FailureSize:
+		return true
+	}
+	return false
+}
+
+// IntegrityFailed is emitted by the verify handler for each object whose
+// checksum or size does not match its manifest entry, or that is missing.
+type IntegrityFailed struct {
+	SchemaVersion string           `json:"schemaVersion"`
+	RunID         string           `json:"runId"`
+	Bucket        string           `json:"bucket"`
+	Key           string           `json:"key"`
+	Reason        IntegrityFailure `json:"reason"`
+	DetectedAt    time.Time        `json:"detectedAt"`
+	// VersionID is the S3 version id of the object checked, when known.
+	VersionID string `json:"versionId,omitempty"`
+	// Algorithm is the checksum algorithm compared, e.g. "sha256".
+	Algorithm string `json:"algorithm,omitempty"`
+	// Expected is the manifest's value (hex), when there is one.
+	Expected string `json:"expected,omitempty"`
+	// Actual is the computed or stored value (hex), when there is one.
+	Actual string `json:"actual,omitempty"`
+	// Detail is a human-readable explanation.
+	Detail string `json:"detail,omitempty"`
+}
+
+// RestoreCompleted is emitted when the archived inputs of a run have been
+// restored from a Glacier tier and are readable again.
+type RestoreCompleted struct {
+	SchemaVersion   string    `json:"schemaVersion"`
+	RunID           string    `json:"runId"`
+	Bucket          string    `json:"bucket"`
+	ExecutionID     string    `json:"executionId"`
+	RestoredObjects int64     `json:"restoredObjects"`
+	CompletedAt     time.Time `json:"completedAt"`
+	// Tier is the retrieval tier used: Expedited, Standard or Bulk.
+	Tier string `json:"tier,omitempty"`
+}
+
+func (DatasetReceived) Source() string      { return SourceIngest }
+func (DatasetReceived) DetailType() string  { return DetailTypeDatasetReceived }
+func (RunIngested) Source() string          { return SourceIngest }
+func (RunIngested) DetailType() string      { return DetailTypeRunIngested }
+func (IntegrityFailed) Source() string      { return SourceVerify }
+func (IntegrityFailed) DetailType() string  { return DetailTypeIntegrityFailed }
+func (RestoreCompleted) Source() string     { return SourceRestore }
+func (RestoreCompleted) DetailType() string { return DetailTypeRestoreCompleted }
+
+// checker collects missing and invalid fields.
+type checker struct {
+	missing []string
+	invalid []string
+}
+
+func (c *checker) str(name, v string) {
+	if strings.TrimSpace(v) == "" {
+		c.missing = append(c.missing, name)
+	}
+}
+
+func (c *checker) time(name string, v time.Time) {
+	if v.IsZero() {
+		c.missing = append(c.missing, name)
+	}
+}
+
+func (c *checker) nonNeg(name string, v int64) {
+	if v < 0 {
+		c.invalid = append(c.invalid, name)
+	}
+}
+
+func (c *checker) version(v string) {
+	if v == "" {
+		c.missing = append(c.missing, "schemaVersion")
+	} else if v != SchemaVersion {
+		c.invalid = append(c.invalid, "schemaVersion")
+	}
+}
+
+func (c *checker) err(detailType string) error {
+	if len(c.missing) == 0 && len(c.invalid) == 0 {
+		return nil
+	}
+	return &ErrInvalidEvent{DetailType: detailType, Missing: c.missing, Invalid: c.invalid}
+}
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent.
+func (e DatasetReceived) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.str("runId", e.RunID)
+	if e.Channel == "" {
+		c.missing = append(c.missing, "channel")
+	} else if !e.Channel.Valid() {
+		c.invalid = append(c.invalid, "channel")
+	}
+	c.str("bucket", e.Bucket)
+	c.str("prefix", e.Prefix)
+	c.str("profile", e.Profile)
+	c.str("firstKey", e.FirstKey)
+	c.time("receivedAt", e.ReceivedAt)
+	return c.err(DetailTypeDatasetReceived)
+}
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent.
+func (e RunIngested) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.str("runId", e.RunID)
+	if e.Channel == "" {
+		c.missing = append(c.missing, "channel")
+	} else if !e.Channel.Valid() {
+		c.invalid = append(c.invalid, "channel")
+	}
+	c.str("bucket", e.Bucket)
+	c.str("prefix", e.Prefix)
+	c.str("profile", e.Profile)
+	c.nonNeg("objectCount", e.ObjectCount)
+	c.nonNeg("totalBytes", e.TotalBytes)
+	c.time("completedAt", e.CompletedAt)
+	return c.err(DetailTypeRunIngested)
+}
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent.
+func (e IntegrityFailed) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.str("runId", e.RunID)
+	c.str("bucket", e.Bucket)
+	c.str("key", e.Key)
+	if e.Reason == "" {
+		c.missing = append(c.missing, "reason")
+	} else if !e.Reason.Valid() {
+		c.invalid = append(c.invalid, "reason")
+	}
+	c.time("detectedAt", e.DetectedAt)
+	return c.err(DetailTypeIntegrityFailed)
+}
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent.
+func (e RestoreCompleted) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.str("runId", e.RunID)
+	c.str("bucket", e.Bucket)
+	c.str("executionId", e.ExecutionID)
+	c.nonNeg("restoredObjects", e.RestoredObjects)
+	c.time("completedAt", e.CompletedAt)
+	switch e.Tier {
+	case "", "Expedited", "Standard", "Bulk":
+	default:
+		c.invalid = append(c.invalid, "tier")
+	}
+	return c.err(DetailTypeRestoreCompleted)
+}
+
+// ErrUnknownDetailType is returned by Parse for a detail-type that is not in
+// the catalogue.
+type ErrUnknownDetailType struct {
+	DetailType string
+}
+
+func (e *ErrUnknownDetailType) Error() string {
+	return fmt.Sprintf("events: unknown detail-type %q", e.DetailType)
+}
+
+// ErrMalformedEvent is returned by Parse when the detail is not valid JSON for
+// its type: syntax errors, wrong field types, unknown fields, trailing data.
+type ErrMalformedEvent struct {
+	DetailType string
+	Err        error
+}
+
+func (e *ErrMalformedEvent) Error() string {
+	return fmt.Sprintf("events: malformed %s detail: %v", e.DetailType, e.Err)
+}
+
+func (e *ErrMalformedEvent) Unwrap() error { return e.Err }
+
+// ErrInvalidEvent is returned by Validate (and so by Parse) when required
+// fields are missing or hold invalid values. Missing and Invalid hold JSON
+// field names.
+type ErrInvalidEvent struct {
+	DetailType string
+	Missing    []string
+	Invalid    []string
+}
+
+func (e *ErrInvalidEvent) Error() string {
+	var parts []string
+	if len(e.Missing) > 0 {
+		parts = append(parts, "missing "+strings.Join(e.Missing, ", "))
+	}
+	if len(e.Invalid) > 0 {
+		parts = append(parts, "invalid "+strings.Join(e.Invalid, ", "))
+	}
+	return fmt.Sprintf("events: invalid %s: %s", e.DetailType, strings.Join(parts, "; "))
+}
+
+// ErrUnsupportedVersion is returned by Parse for a detail whose schemaVersion
+// is present but not SchemaVersion.
+type ErrUnsupportedVersion struct {
+	DetailType string
+	Version    string
+}
+
+func (e *ErrUnsupportedVersion) Error() string {
+	return fmt.Sprintf("events: %s schemaVersion %q is not supported (want %q)", e.DetailType, e.Version, SchemaVersion)
+}
+
+// MaxDetailSize is the largest detail Parse accepts: EventBridge's limit for a
+// whole event is 256 KiB.
+const MaxDetailSize = 256 << 10
+
+// New returns a zero event of the given detail-type with SchemaVersion set,
+// or *ErrUnknownDetailType.
+func New(detailType string) (Event, error) {
+	switch detailType {
+	case DetailTypeDatasetReceived:
+		return &DatasetReceived{SchemaVersion: SchemaVersion}, nil
+	case DetailTypeRunIngested:
+		return &RunIngested{SchemaVersion: SchemaVersion}, nil
+	case DetailTypeIntegrityFailed:
+		return &IntegrityFailed{SchemaVersion: SchemaVersion}, nil
+	case DetailTypeRestoreCompleted:
+		return &RestoreCompleted{SchemaVersion: SchemaVersion}, nil
+	}
+	return nil, &ErrUnknownDetailType{DetailType: detailType}
+}
+
+// Parse decodes an event detail strictly: the detail-type must be known, the
+// detail must be one JSON object with no unknown fields and no trailing data,
+// its schemaVersion must be SchemaVersion, and it must pass Validate. The
+// returned Event is a pointer (*RunIngested, ...).
+//
+// Errors: *ErrUnknownDetailType, *ErrMalformedEvent, *ErrUnsupportedVersion,
+// *ErrInvalidEvent.
+func Parse(detailType string, detail []byte) (Event, error) {
+	ev, err := New(detailType)
+	if err != nil {
+		return nil, err
+	}
+	if len(detail) > MaxDetailSize {
+		return nil, &ErrMalformedEvent{DetailType: detailType, Err: fmt.Errorf("detail is %d bytes, more than %d", len(detail), MaxDetailSize)}
+	}
+	trimmed := bytes.TrimSpace(detail)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, &ErrMalformedEvent{DetailType: detailType, Err: errors.New("detail is not a JSON object")}
+	}
+	// Reset the version so that a detail without one is reported missing.
+	setVersion(ev, "")
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(ev); err != nil {
+		return nil, &ErrMalformedEvent{DetailType: detailType, Err: err}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ErrMalformedEvent{DetailType: detailType, Err: errors.New("trailing data after the JSON object")}
+	}
+	if v := version(ev); v != "" && v != SchemaVersion {
+		return nil, &ErrUnsupportedVersion{DetailType: detailType, Version: v}
+	}
+	absent, err := checkKeys(detailType, trimmed)
+	if err != nil {
+		return nil, &ErrMalformedEvent{DetailType: detailType, Err: err}
+	}
+	verr := ev.Validate()
+	if len(absent) == 0 && verr == nil {
+		return ev, nil
+	}
+	out := &ErrInvalidEvent{DetailType: detailType, Missing: absent}
+	var inv *ErrInvalidEvent
+	if errors.As(verr, &inv) {
+		for _, m := range inv.Missing {
+			if !contains(out.Missing, m) {
+				out.Missing = append(out.Missing, m)
+			}
+		}
+		out.Invalid = inv.Invalid
+	}
+	return nil, out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func setVersion(ev Event, v string) {
+	switch e := ev.(type) {
+	case *DatasetReceived:
+		e.SchemaVersion = v
+	case *RunIngested:
+		e.SchemaVersion = v
+	case *IntegrityFailed:
+		e.SchemaVersion = v
+	case *RestoreCompleted:
+		e.SchemaVersion = v
+	}
+}
+
+func version(ev Event) string {
+	switch e := ev.(type) {
+	case *DatasetReceived:
+		return e.SchemaVersion
+	case *RunIngested:
+		return e.SchemaVersion
+	case *IntegrityFailed:
+		return e.SchemaVersion
+	case *RestoreCompleted:
+		return e.SchemaVersion
+	}
+	return ""
+}
+
+// Envelope is the EventBridge event around a detail, as delivered to targets
+// (Lambda, SQS, Step Functions input).
+type Envelope struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       time.Time       `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// ParseEnvelope decodes an EventBridge event and Parses its detail. The
+// envelope's source must match the detail-type's source.
+func ParseEnvelope(b []byte) (Envelope, Event, error) {
+	var env Envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return env, nil, &ErrMalformedEvent{DetailType: "envelope", Err: err}
+	}
+	ev, err := Parse(env.DetailType, env.Detail)
+	if err != nil {
+		return env, nil, err
+	}
+	if env.Source != ev.Source() {
+		return env, nil, &ErrMalformedEvent{DetailType: env.DetailType, Err: fmt.Errorf("source %q, want %q", env.Source, ev.Source())}
+	}
+	return env, ev, nil
+}
+
+// Marshal validates ev and returns its source, detail-type and detail JSON,
+// ready for an EventBridge PutEvents entry.
+func Marshal(ev Event) (source, detailType string, detail []byte, err error) {
+	if ev == nil {
+		return "", "", nil, &ErrInvalidEvent{DetailType: "", Missing: []string{"event"}}
+	}
+	if err := ev.Validate(); err != nil {
+		return "", "", nil, err
+	}
+	detail, err = json.Marshal(ev)
+	if err != nil {
+		return "", "", nil, &ErrMalformedEvent{DetailType: ev.DetailType(), Err: err}
+	}
+	return ev.Source(), ev.DetailType(), detail, nil
+}

@@ -1,0 +1,234 @@
+package events
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2024, 6, 7, 12, 0, 0, 0, time.UTC)
+
+// full returns an example of each event with every field set.
+func full() []Event {
+	return []Event{
+		&DatasetReceived{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "novaseq-x", FirstKey: "runs/r1/RunInfo.xml", ReceivedAt: t0, Partner: "acme"},
+		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "runs/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, CompletedAt: t0, ManifestKey: "runs/r1/manifest.csv", Partner: "acme"},
+		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMismatch, DetectedAt: t0, VersionID: "v", Algorithm: "sha256", Expected: "aa", Actual: "bb", Detail: "d"},
+		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", RestoredObjects: 2, CompletedAt: t0, Tier: "Bulk"},
+	}
+}
+
+// minimal returns an example of each event with only required fields set.
+func minimal() []Event {
+	return []Event{
+		&DatasetReceived{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "novaseq-x", FirstKey: "runs/r1/RunInfo.xml", ReceivedAt: t0},
+		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelFileGateway, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", CompletedAt: t0},
+		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMissing, DetectedAt: t0},
+		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", CompletedAt: t0},
+	}
+}
+
+func TestSourcesAndDetailTypes(t *testing.T) {
+	want := map[string]string{
+		DetailTypeDatasetReceived:  SourceIngest,
+		DetailTypeRunIngested:      SourceIngest,
+		DetailTypeIntegrityFailed:  SourceVerify,
+		DetailTypeRestoreCompleted: SourceRestore,
+	}
+	require.Len(t, DetailTypes, len(want))
+	for _, ev := range full() {
+		assert.Equal(t, want[ev.DetailType()], ev.Source(), ev.DetailType())
+		z, err := New(ev.DetailType())
+		require.NoError(t, err)
+		assert.IsType(t, ev, z)
+	}
+}
+
+func TestGoldenParse(t *testing.T) {
+	for _, dt := range DetailTypes {
+		t.Run(dt, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("testdata", dt+".json"))
+			require.NoError(t, err)
+			ev, err := Parse(dt, b)
+			require.NoError(t, err)
+			assert.Equal(t, dt, ev.DetailType())
+			// Round trip: marshal and compare with the golden JSON.
+			_, _, out, err := Marshal(ev)
+			require.NoError(t, err)
+			assert.JSONEq(t, string(b), string(out))
+		})
+	}
+}
+
+func TestParseEnvelope(t *testing.T) {
+	b, err := os.ReadFile("testdata/envelope_RunIngested.json")
+	require.NoError(t, err)
+	env, ev, err := ParseEnvelope(b)
+	require.NoError(t, err)
+	assert.Equal(t, "eu-west-1", env.Region)
+	ri, ok := ev.(*RunIngested)
+	require.True(t, ok)
+	assert.EqualValues(t, 3126, ri.ObjectCount)
+
+	bad := strings.Replace(string(b), `"source": "biolake.ingest"`, `"source": "biolake.verify"`, 1)
+	_, _, err = ParseEnvelope([]byte(bad))
+	var me *ErrMalformedEvent
+	assert.ErrorAs(t, err, &me)
+	_, _, err = ParseEnvelope([]byte(`{`))
+	assert.ErrorAs(t, err, &me)
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, set := range [][]Event{full(), minimal()} {
+		for _, ev := range set {
+			src, dt, detail, err := Marshal(ev)
+			require.NoError(t, err, ev.DetailType())
+			assert.Equal(t, ev.Source(), src)
+			got, err := Parse(dt, detail)
+			require.NoError(t, err, string(detail))
+			assert.Equal(t, ev, got)
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	golden := func(dt string) map[string]any {
+		b, err := os.ReadFile(filepath.Join("testdata", dt+".json"))
+		require.NoError(t, err)
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(b, &m))
+		return m
+	}
+	enc := func(m map[string]any) []byte {
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		return b
+	}
+	with := func(dt string, f func(m map[string]any)) []byte {
+		m := golden(dt)
+		f(m)
+		return enc(m)
+	}
+	tests := []struct {
+		name       string
+		detailType string
+		detail     []byte
+		wantType   string // error type name
+		missing    []string
+		invalid    []string
+	}{
+		{"unknown detail-type", "RunExploded", []byte(`{}`), "ErrUnknownDetailType", nil, nil},
+		{"empty detail-type", "", []byte(`{}`), "ErrUnknownDetailType", nil, nil},
+		{"not json", DetailTypeRunIngested, []byte(`nope`), "ErrMalformedEvent", nil, nil},
+		{"empty", DetailTypeRunIngested, nil, "ErrMalformedEvent", nil, nil},
+		{"array", DetailTypeRunIngested, []byte(`[]`), "ErrMalformedEvent", nil, nil},
+		{"null", DetailTypeRunIngested, []byte(`null`), "ErrMalformedEvent", nil, nil},
+		{"truncated", DetailTypeRunIngested, []byte(`{"schemaVersion":"1"`), "ErrMalformedEvent", nil, nil},
+		{"trailing", DetailTypeRunIngested, append(enc(golden(DetailTypeRunIngested)), []byte(` {}`)...), "ErrMalformedEvent", nil, nil},
+		{"unknown field", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["runID"] = "x" }), "ErrMalformedEvent", nil, nil},
+		{"duplicate field", DetailTypeRestoreCompleted, []byte(`{"schemaVersion":"1","runId":"a","runId":"b","bucket":"b","executionId":"e","restoredObjects":1,"completedAt":"2024-01-01T00:00:00Z"}`), "ErrMalformedEvent", nil, nil},
+		{"case-folded field", DetailTypeRestoreCompleted, []byte(`{"schemaVersion":"1","RUNID":"a","bucket":"b","executionId":"e","restoredObjects":1,"completedAt":"2024-01-01T00:00:00Z"}`), "ErrMalformedEvent", nil, nil},
+		{"wrong type", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["objectCount"] = "3" }), "ErrMalformedEvent", nil, nil},
+		{"bad time", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["completedAt"] = "yesterday" }), "ErrMalformedEvent", nil, nil},
+		{"too big", DetailTypeRunIngested, []byte(`{"x":"` + strings.Repeat("a", MaxDetailSize) + `"}`), "ErrMalformedEvent", nil, nil},
+		{"version 2", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["schemaVersion"] = "2" }), "ErrUnsupportedVersion", nil, nil},
+		{"no version", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { delete(m, "schemaVersion") }), "ErrInvalidEvent", []string{"schemaVersion"}, nil},
+		{"missing runId and bucket", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { delete(m, "runId"); delete(m, "bucket") }), "ErrInvalidEvent", []string{"runId", "bucket"}, nil},
+		{"missing objectCount", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { delete(m, "objectCount") }), "ErrInvalidEvent", []string{"objectCount"}, nil},
+		{"null objectCount", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["objectCount"] = nil }), "ErrInvalidEvent", []string{"objectCount"}, nil},
+		{"blank runId", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["runId"] = "  " }), "ErrInvalidEvent", []string{"runId"}, nil},
+		{"negative count", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["objectCount"] = -1 }), "ErrInvalidEvent", nil, []string{"objectCount"}},
+		{"bad channel", DetailTypeDatasetReceived, with(DetailTypeDatasetReceived, func(m map[string]any) { m["channel"] = "email" }), "ErrInvalidEvent", nil, []string{"channel"}},
+		{"bad reason", DetailTypeIntegrityFailed, with(DetailTypeIntegrityFailed, func(m map[string]any) { m["reason"] = "meh" }), "ErrInvalidEvent", nil, []string{"reason"}},
+		{"missing key", DetailTypeIntegrityFailed, with(DetailTypeIntegrityFailed, func(m map[string]any) { delete(m, "key") }), "ErrInvalidEvent", []string{"key"}, nil},
+		{"bad tier", DetailTypeRestoreCompleted, with(DetailTypeRestoreCompleted, func(m map[string]any) { m["tier"] = "Fast" }), "ErrInvalidEvent", nil, []string{"tier"}},
+		{"missing executionId", DetailTypeRestoreCompleted, with(DetailTypeRestoreCompleted, func(m map[string]any) { delete(m, "executionId") }), "ErrInvalidEvent", []string{"executionId"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ev, err := Parse(tc.detailType, tc.detail)
+			require.Error(t, err)
+			assert.Nil(t, ev)
+			assert.Equal(t, tc.wantType, errorTypeName(err), err.Error())
+			var inv *ErrInvalidEvent
+			if errors.As(err, &inv) {
+				assert.ElementsMatch(t, tc.missing, inv.Missing, err.Error())
+				assert.ElementsMatch(t, tc.invalid, inv.Invalid, err.Error())
+				for _, f := range append(tc.missing, tc.invalid...) {
+					assert.Contains(t, err.Error(), f)
+				}
+			}
+		})
+	}
+}
+
+// errorTypeName mirrors how aws-lambda-go names an error's type (errorType).
+func errorTypeName(err error) string {
+	switch err.(type) {
+	case *ErrUnknownDetailType:
+		return "ErrUnknownDetailType"
+	case *ErrMalformedEvent:
+		return "ErrMalformedEvent"
+	case *ErrInvalidEvent:
+		return "ErrInvalidEvent"
+	case *ErrUnsupportedVersion:
+		return "ErrUnsupportedVersion"
+	}
+	return "other"
+}
+
+func TestValidateNamesMissingFields(t *testing.T) {
+	for _, dt := range DetailTypes {
+		ev, err := New(dt)
+		require.NoError(t, err)
+		err = ev.Validate()
+		var inv *ErrInvalidEvent
+		require.ErrorAs(t, err, &inv)
+		assert.NotContains(t, inv.Missing, "schemaVersion", "New sets the version")
+		// Every string/time field required by the schema is named.
+		for _, f := range requiredFields(dt) {
+			switch f {
+			case "schemaVersion", "objectCount", "totalBytes", "restoredObjects":
+				continue
+			}
+			assert.Contains(t, inv.Missing, f, dt)
+		}
+	}
+}
+
+func TestMarshalInvalid(t *testing.T) {
+	_, _, _, err := Marshal(&RunIngested{})
+	var inv *ErrInvalidEvent
+	assert.ErrorAs(t, err, &inv)
+	_, _, _, err = Marshal(nil)
+	assert.ErrorAs(t, err, &inv)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, dt := range DetailTypes {
+		b, err := os.ReadFile(filepath.Join("testdata", dt+".json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(dt, b)
+	}
+	f.Add("RunIngested", []byte(`{"schemaVersion":null}`))
+	f.Fuzz(func(t *testing.T, dt string, detail []byte) {
+		ev, err := Parse(dt, detail)
+		if err == nil {
+			if ev == nil {
+				t.Fatal("nil event without error")
+			}
+			if err := ev.Validate(); err != nil {
+				t.Fatalf("parsed event does not validate: %v", err)
+			}
+		}
+	})
+}

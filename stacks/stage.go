@@ -1,0 +1,58 @@
+// Package stacks composes biolake's constructs into stacks, and the stacks
+// into one Stage per environment. It holds no logic of its own beyond that
+// composition: which constructs, wired how, from typed config.
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/constructs/compliance"
+)
+
+// Platform is one environment's stacks.
+type Platform struct {
+	Stage    awscdk.Stage
+	Security *SecurityStack
+	Network  *NetworkStack
+	Audit    *AuditStack
+}
+
+// NewStage builds the Stage of env under scope (normally the App): its id is
+// the environment's name, so its stacks are named "<env>-<Stack>".
+func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
+	var stageEnv *awscdk.Environment
+	if env.Account != "" {
+		stageEnv = &awscdk.Environment{Account: jsii.String(env.Account), Region: jsii.String(env.Region)}
+	}
+	stage := awscdk.NewStage(scope, jsii.String(env.Name), &awscdk.StageProps{Env: stageEnv})
+	if key := env.AZContextKey(); key != "" {
+		// Answer the VPC's zone lookup from config, so synth runs offline.
+		stage.Node().SetContext(jsii.String(key), env.AvailabilityZones)
+	}
+	compliance.Apply(stage)
+
+	tags := awscdk.Tags_Of(stage)
+	tags.Add(jsii.String("project"), jsii.String(env.Tags.Project), nil)
+	tags.Add(jsii.String("environment"), jsii.String(env.Name), nil)
+	tags.Add(jsii.String("owner"), jsii.String(env.Tags.Owner), nil)
+	if env.Tags.CostCenter != "" {
+		tags.Add(jsii.String("cost-center"), jsii.String(env.Tags.CostCenter), nil)
+	}
+
+	p := &Platform{Stage: stage}
+	p.Security = NewSecurityStack(stage, "Security", env)
+	p.Network = NewNetworkStack(stage, "Network", env, p.Security)
+	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, nil)
+	return p
+}
+
+// stackProps returns the props shared by every stack of env; stateful stacks
+// get termination protection when the environment asks for it.
+func stackProps(env *config.Environment, description string, stateful bool) *awscdk.StackProps {
+	return &awscdk.StackProps{
+		Description:           jsii.String("biolake " + env.Name + ": " + description),
+		TerminationProtection: jsii.Bool(stateful && env.Protection.TerminationProtection),
+	}
+}

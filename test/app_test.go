@@ -1,0 +1,273 @@
+// Package test holds biolake's app-level gates: golden template snapshots of
+// every environment, cdk-nag (AwsSolutions, HIPAA Security, NIST 800-53 rev 5),
+// cfn-lint over every template, and one synth with CloudFormation validation
+// on. The whole app is synthesized once per test binary and shared.
+package test
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/stacks"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Synthesized is the cloud assembly of every environment, synthesized once.
+type Synthesized struct {
+	Dir    string              // cloud assembly directory
+	Envs   []string            // environment names, sorted
+	Stacks map[string][]*Stack // by environment
+	Err    error               // a synth failure, reported by every test
+	byName map[string]*Stack   // "env/StackName"
+	errors map[string][]string // error annotations by environment
+}
+
+// Stack is one synthesized stack.
+type Stack struct {
+	Env, Name, ArtifactID, TemplateFile string
+	Template                            map[string]any
+	TerminationProtection               bool
+}
+
+var (
+	synthOnce sync.Once
+	synthed   *Synthesized
+)
+
+func init() {
+	os.Setenv("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+}
+
+// cdkContext returns the feature flags and settings of cdk.json, so that the
+// in-process App behaves as the one the CLI runs.
+func cdkContext(extra map[string]any) (map[string]any, error) {
+	raw, err := os.ReadFile("../cdk.json")
+	if err != nil {
+		return nil, err
+	}
+	var cj struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &cj); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	for k, v := range extra {
+		cj.Context[k] = v
+	}
+	return cj.Context, nil
+}
+
+// synthAll synthesizes every environment of environments/ into one
+// assembly with validation off and stub Lambda assets.
+func synthAll(t testing.TB) *Synthesized {
+	t.Helper()
+	synthOnce.Do(func() {
+		synthed = &Synthesized{Stacks: map[string][]*Stack{}, byName: map[string]*Stack{}, errors: map[string][]string{}}
+		dir, err := os.MkdirTemp("", "biolake-cdkout-")
+		if err != nil {
+			synthed.Err = err
+			return
+		}
+		synthed.Dir = dir
+		synthed.Err = synthInto(dir, false, nil, synthed)
+	})
+	if synthed.Err != nil {
+		t.Fatalf("synth: %v", synthed.Err)
+	}
+	return synthed
+}
+
+// synthInto synthesizes the environments (all when only is nil) into dir.
+func synthInto(dir string, validation bool, only []string, out *Synthesized) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synth failed: %v%s", r, validationViolations(dir))
+		}
+	}()
+	ctx, err := cdkContext(map[string]any{"biolake:stubLambdaAssets": "true"})
+	if err != nil {
+		return err
+	}
+	names, err := config.Names("../environments")
+	if err != nil {
+		return err
+	}
+	if only != nil {
+		names = only
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Outdir:                          jsii.String(dir),
+		Context:                         &ctx,
+		BuiltinCloudFormationValidation: jsii.Bool(validation),
+	})
+	for _, n := range names {
+		env, err := config.Load("../environments", n)
+		if err != nil {
+			return err
+		}
+		stacks.NewStage(app, env)
+	}
+	app.Synth(nil)
+	out.Envs = names
+	return out.read(dir)
+}
+
+// read loads the stage assemblies' manifests and templates.
+func (s *Synthesized) read(dir string) error {
+	for _, env := range s.Envs {
+		adir := filepath.Join(dir, "assembly-"+env)
+		raw, err := os.ReadFile(filepath.Join(adir, "manifest.json"))
+		if err != nil {
+			return err
+		}
+		var m struct {
+			Artifacts map[string]struct {
+				Type       string `json:"type"`
+				Properties struct {
+					TemplateFile          string `json:"templateFile"`
+					StackName             string `json:"stackName"`
+					TerminationProtection bool   `json:"terminationProtection"`
+				} `json:"properties"`
+				Metadata map[string][]struct {
+					Type string `json:"type"`
+					Data any    `json:"data"`
+				} `json:"metadata"`
+			} `json:"artifacts"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return fmt.Errorf("%s: %w", adir, err)
+		}
+		for id, a := range m.Artifacts {
+			for path, entries := range a.Metadata {
+				for _, e := range entries {
+					if e.Type == "aws:cdk:error" {
+						s.errors[env] = append(s.errors[env], fmt.Sprintf("%s: %v", path, e.Data))
+					}
+				}
+			}
+			if a.Type != "aws:cloudformation:stack" {
+				continue
+			}
+			st := &Stack{Env: env, Name: a.Properties.StackName, ArtifactID: id,
+				TemplateFile: filepath.Join(adir, a.Properties.TemplateFile), TerminationProtection: a.Properties.TerminationProtection}
+			traw, err := os.ReadFile(st.TemplateFile)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(traw, &st.Template); err != nil {
+				return fmt.Errorf("%s: %w", st.TemplateFile, err)
+			}
+			s.Stacks[env] = append(s.Stacks[env], st)
+			s.byName[env+"/"+st.Name] = st
+		}
+		sort.Slice(s.Stacks[env], func(i, j int) bool { return s.Stacks[env][i].Name < s.Stacks[env][j].Name })
+		sort.Strings(s.errors[env])
+	}
+	return nil
+}
+
+// Stack returns the stack of env named "<env>-<id>", failing the test when
+// it is missing.
+func (s *Synthesized) Stack(t testing.TB, env, id string) *Stack {
+	t.Helper()
+	st := s.byName[env+"/"+env+"-"+id]
+	if st == nil {
+		t.Fatalf("environment %s has no stack %s-%s", env, env, id)
+	}
+	return st
+}
+
+// Resources returns the stack's resources of type typ by logical id.
+func (st *Stack) Resources(typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	res, _ := st.Template["Resources"].(map[string]any)
+	for id, r := range res {
+		m, _ := r.(map[string]any)
+		if m["Type"] == typ {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+// Props returns a resource's Properties.
+func Props(r map[string]any) map[string]any {
+	p, _ := r["Properties"].(map[string]any)
+	return p
+}
+
+func TestEveryEnvironmentSynthesizes(t *testing.T) {
+	s := synthAll(t)
+	want := []string{"Audit", "Network", "Security"}
+	for _, env := range s.Envs {
+		var got []string
+		for _, st := range s.Stacks[env] {
+			got = append(got, strings.TrimPrefix(st.Name, env+"-"))
+			if len(st.Resources("")) != 0 {
+				t.Errorf("%s: resource without a type", st.Name)
+			}
+			res, _ := st.Template["Resources"].(map[string]any)
+			if len(res) == 0 {
+				t.Errorf("%s has no resources: empty stacks are not wanted", st.Name)
+			}
+		}
+		for _, w := range want {
+			if !contains(got, w) {
+				t.Errorf("%s: stacks %v lack %s", env, got, w)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// validationViolations lists the violations of the assembly's validation
+// report (where cdk-nag's error annotations land too) one per line, or "".
+func validationViolations(dir string) string {
+	raw, err := os.ReadFile(filepath.Join(dir, "validation-report.json"))
+	if err != nil {
+		return ""
+	}
+	var rep struct {
+		PluginReports []struct {
+			PluginName string `json:"pluginName"`
+			Violations []struct {
+				Description string `json:"description"`
+				Constructs  []struct {
+					Path string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	if json.Unmarshal(raw, &rep) != nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range rep.PluginReports {
+		for _, v := range p.Violations {
+			desc, _, _ := strings.Cut(strings.TrimSpace(v.Description), " - (")
+			for _, c := range v.Constructs {
+				fmt.Fprintf(&b, "\n  %s: %s", c.Path, desc)
+			}
+		}
+	}
+	return b.String()
+}

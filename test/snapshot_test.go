@@ -1,0 +1,74 @@
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// assetHash matches the content hashes of file and image assets, which
+// change with every edit of a handler and are not what a reviewer checks.
+var assetHash = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
+
+// normalise returns the template as indented JSON with asset hashes replaced.
+func normalise(tpl map[string]any) ([]byte, error) {
+	raw, err := json.MarshalIndent(tpl, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(assetHash.ReplaceAll(raw, []byte("<asset-hash>")), '\n'), nil
+}
+
+// TestSnapshots compares every template of every environment with its golden
+// file in testdata/<env>/. Rewrite them with `go test ./test -update` and
+// review the diff: a changed logical id of a stateful resource replaces it.
+func TestSnapshots(t *testing.T) {
+	s := synthAll(t)
+	for _, env := range s.Envs {
+		dir := filepath.Join("testdata", "snapshots", env)
+		if *update {
+			os.RemoveAll(dir)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen := map[string]bool{}
+		for _, st := range s.Stacks[env] {
+			got, err := normalise(st.Template)
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, st.Name+".template.json")
+			seen[filepath.Base(file)] = true
+			if *update {
+				if err := os.WriteFile(file, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(file)
+			if err != nil {
+				t.Errorf("%s: no golden file (%v); run go test ./test -update and review it", st.Name, err)
+				continue
+			}
+			if string(want) != string(got) {
+				var w, g any
+				_ = json.Unmarshal(want, &w)
+				_ = json.Unmarshal(got, &g)
+				t.Errorf("%s differs from %s (-golden +synthesized); if intended, run go test ./test -update:\n%s",
+					st.Name, file, cmp.Diff(w, g))
+			}
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !seen[e.Name()] && strings.HasSuffix(e.Name(), ".template.json") {
+				t.Errorf("%s: golden file of a stack that no longer exists; run go test ./test -update", filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+}
