@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/internal/assembly"
 	"github.com/biolake/biolake/stacks"
 )
 
@@ -25,20 +25,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Synthesized is the cloud assembly of every environment, synthesized once.
 type Synthesized struct {
-	Dir    string              // cloud assembly directory
-	Envs   []string            // environment names, sorted
-	Stacks map[string][]*Stack // by environment
-	Err    error               // a synth failure, reported by every test
-	byName map[string]*Stack   // "env/StackName"
-	errors map[string][]string // error annotations by environment
+	*assembly.Assembly
+	Envs []string // environment names, sorted
+	Err  error    // a synth failure, reported by every test
 }
 
 // Stack is one synthesized stack.
-type Stack struct {
-	Env, Name, ArtifactID, TemplateFile string
-	Template                            map[string]any
-	TerminationProtection               bool
-}
+type Stack = assembly.Stack
 
 var (
 	synthOnce sync.Once
@@ -73,13 +66,12 @@ func cdkContext(extra map[string]any) (map[string]any, error) {
 func synthAll(t testing.TB) *Synthesized {
 	t.Helper()
 	synthOnce.Do(func() {
-		synthed = &Synthesized{Stacks: map[string][]*Stack{}, byName: map[string]*Stack{}, errors: map[string][]string{}}
+		synthed = &Synthesized{}
 		dir, err := os.MkdirTemp("", "biolake-cdkout-")
 		if err != nil {
 			synthed.Err = err
 			return
 		}
-		synthed.Dir = dir
 		synthed.Err = synthInto(dir, false, nil, synthed)
 	})
 	if synthed.Err != nil {
@@ -123,57 +115,13 @@ func synthInto(dir string, validation bool, only []string, out *Synthesized) (er
 	return out.read(dir)
 }
 
-// read loads the stage assemblies' manifests and templates.
+// read loads the assembly written to dir.
 func (s *Synthesized) read(dir string) error {
-	for _, env := range s.Envs {
-		adir := filepath.Join(dir, "assembly-"+env)
-		raw, err := os.ReadFile(filepath.Join(adir, "manifest.json"))
-		if err != nil {
-			return err
-		}
-		var m struct {
-			Artifacts map[string]struct {
-				Type       string `json:"type"`
-				Properties struct {
-					TemplateFile          string `json:"templateFile"`
-					StackName             string `json:"stackName"`
-					TerminationProtection bool   `json:"terminationProtection"`
-				} `json:"properties"`
-				Metadata map[string][]struct {
-					Type string `json:"type"`
-					Data any    `json:"data"`
-				} `json:"metadata"`
-			} `json:"artifacts"`
-		}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return fmt.Errorf("%s: %w", adir, err)
-		}
-		for id, a := range m.Artifacts {
-			for path, entries := range a.Metadata {
-				for _, e := range entries {
-					if e.Type == "aws:cdk:error" {
-						s.errors[env] = append(s.errors[env], fmt.Sprintf("%s: %v", path, e.Data))
-					}
-				}
-			}
-			if a.Type != "aws:cloudformation:stack" {
-				continue
-			}
-			st := &Stack{Env: env, Name: a.Properties.StackName, ArtifactID: id,
-				TemplateFile: filepath.Join(adir, a.Properties.TemplateFile), TerminationProtection: a.Properties.TerminationProtection}
-			traw, err := os.ReadFile(st.TemplateFile)
-			if err != nil {
-				return err
-			}
-			if err := json.Unmarshal(traw, &st.Template); err != nil {
-				return fmt.Errorf("%s: %w", st.TemplateFile, err)
-			}
-			s.Stacks[env] = append(s.Stacks[env], st)
-			s.byName[env+"/"+st.Name] = st
-		}
-		sort.Slice(s.Stacks[env], func(i, j int) bool { return s.Stacks[env][i].Name < s.Stacks[env][j].Name })
-		sort.Strings(s.errors[env])
+	a, err := assembly.Read(dir)
+	if err != nil {
+		return err
 	}
+	s.Assembly = a
 	return nil
 }
 
@@ -181,24 +129,16 @@ func (s *Synthesized) read(dir string) error {
 // it is missing.
 func (s *Synthesized) Stack(t testing.TB, env, id string) *Stack {
 	t.Helper()
-	st := s.byName[env+"/"+env+"-"+id]
+	var st *Stack
+	for _, c := range s.Stacks[env] {
+		if c.Name == env+"-"+id {
+			st = c
+		}
+	}
 	if st == nil {
 		t.Fatalf("environment %s has no stack %s-%s", env, env, id)
 	}
 	return st
-}
-
-// Resources returns the stack's resources of type typ by logical id.
-func (st *Stack) Resources(typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	res, _ := st.Template["Resources"].(map[string]any)
-	for id, r := range res {
-		m, _ := r.(map[string]any)
-		if m["Type"] == typ {
-			out[id] = m
-		}
-	}
-	return out
 }
 
 // Props returns a resource's Properties.
@@ -214,11 +154,7 @@ func TestEveryEnvironmentSynthesizes(t *testing.T) {
 		var got []string
 		for _, st := range s.Stacks[env] {
 			got = append(got, strings.TrimPrefix(st.Name, env+"-"))
-			if len(st.Resources("")) != 0 {
-				t.Errorf("%s: resource without a type", st.Name)
-			}
-			res, _ := st.Template["Resources"].(map[string]any)
-			if len(res) == 0 {
+			if len(st.Resources("")) == 0 {
 				t.Errorf("%s has no resources: empty stacks are not wanted", st.Name)
 			}
 		}
@@ -270,4 +206,13 @@ func validationViolations(dir string) string {
 		}
 	}
 	return b.String()
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if synthed != nil && synthed.Assembly != nil {
+		os.RemoveAll(synthed.Dir)
+	}
+	os.Exit(code)
 }

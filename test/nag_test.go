@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,40 +9,22 @@ import (
 	"testing"
 
 	"github.com/biolake/biolake/constructs/compliance"
+	"github.com/biolake/biolake/internal/assembly"
 )
-
-// nagRow is one line of a cdk-nag CSV report.
-type nagRow struct {
-	Env, Pack, Rule, Resource, Compliance, Reason, Level string
-}
 
 // nagReports reads every pack's report for every stack, failing when one is
 // missing: a pack that did not run must not pass as a pack that found nothing.
-func nagReports(t *testing.T, s *Synthesized) []nagRow {
+func nagReports(t *testing.T, s *Synthesized) []assembly.NagRow {
 	t.Helper()
-	var rows []nagRow
+	var rows []assembly.NagRow
 	for _, env := range s.Envs {
 		for _, st := range s.Stacks[env] {
 			for _, pack := range compliance.Packs() {
-				// cdk-nag names reports <pack>-<stage>-<stack artifact id>... ;
-				// match on the pack and the stack's path.
-				file := filepath.Join(s.Dir, fmt.Sprintf("%s-%s-%s-NagReport.csv", pack, env, st.Name))
-				f, err := os.Open(file)
+				r, err := s.NagReport(st, pack)
 				if err != nil {
-					t.Errorf("%s: no %s report (%v): the pack did not run on this stack", st.Name, pack, err)
-					continue
+					t.Errorf("%v: the pack did not run on this stack", err)
 				}
-				recs, err := csv.NewReader(f).ReadAll()
-				f.Close()
-				if err != nil {
-					t.Fatalf("%s: %v", file, err)
-				}
-				if len(recs) < 2 {
-					t.Errorf("%s: report has no rule results", file)
-				}
-				for _, r := range recs[1:] {
-					rows = append(rows, nagRow{Env: env, Pack: pack, Rule: r[0], Resource: r[1], Compliance: r[2], Reason: r[3], Level: r[4]})
-				}
+				rows = append(rows, r...)
 			}
 		}
 	}
@@ -56,11 +37,11 @@ func TestNagGate(t *testing.T) {
 	s := synthAll(t)
 	for _, row := range nagReports(t, s) {
 		if row.Compliance == "Non-Compliant" {
-			t.Errorf("%s: %s %s on %s", row.Env, row.Level, row.Rule, row.Resource)
+			t.Errorf("%s: %s %s on %s", row.Stage, row.Level, row.Rule, row.Resource)
 		}
 	}
 	for _, env := range s.Envs {
-		for _, e := range s.errors[env] {
+		for _, e := range s.Errors[env] {
 			t.Errorf("%s: error annotation: %s", env, e)
 		}
 	}
@@ -76,11 +57,11 @@ func TestNagSuppressionsReviewed(t *testing.T) {
 			continue
 		}
 		if len(strings.TrimSpace(row.Reason)) < 20 {
-			t.Errorf("%s: suppression of %s on %s has no real reason: %q", row.Env, row.Rule, row.Resource, row.Reason)
+			t.Errorf("%s: suppression of %s on %s has no real reason: %q", row.Stage, row.Rule, row.Resource, row.Reason)
 		}
 		// Environment-independent form: the stage prefix is dropped so one
 		// line covers the same exception in every environment that has it.
-		res := strings.TrimPrefix(row.Resource, row.Env+"/")
+		res := strings.TrimPrefix(row.Resource, row.Stage+"/")
 		set[fmt.Sprintf("%s\t%s\t%s", row.Rule, res, row.Reason)] = true
 	}
 	lines := make([]string, 0, len(set))

@@ -13,7 +13,7 @@ import (
 // pass and the validation report must hold no failure.
 func TestBuiltinValidation(t *testing.T) {
 	dir := t.TempDir()
-	s := &Synthesized{Stacks: map[string][]*Stack{}, byName: map[string]*Stack{}, errors: map[string][]string{}}
+	s := &Synthesized{}
 	if err := synthInto(dir, true, []string{"prod"}, s); err != nil {
 		t.Fatalf("synth with validation: %v", err)
 	}

@@ -1,0 +1,41 @@
+# biolake: build, synthesize, test and deploy. `make help` lists the targets.
+SHELL := /bin/bash
+ENV ?= dev
+CDK := node_modules/.bin/cdk
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: help synth test vet unit gates diff deploy bench tools clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(CDK): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $(CDK)
+
+tools: $(CDK) ## install the pinned CDK CLI (npm ci)
+
+synth: $(CDK) ## synthesize ENV (default dev) into cdk.out and print a summary; needs no AWS account
+	rm -rf cdk.out
+	$(CDK) synth --context env=$(ENV) --quiet
+	@echo "templates of $(ENV):"
+	@go run ./cmd/biolake-summary cdk.out
+
+vet: ## go vet and gofmt
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test: vet $(CDK) ## vet, all tests and all gates (snapshots, cdk-nag, cfn-lint, validation)
+	bash scripts/test.sh
+
+diff: $(CDK) ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
+	$(CDK) diff --context env=$(ENV) '$(ENV)/*'
+
+deploy: $(CDK) ## deploy every stack of ENV (needs AWS credentials; bootstrap the account first)
+	$(CDK) deploy --context env=$(ENV) --require-approval broadening '$(ENV)/*'
+
+bench: $(CDK) ## synth timings per environment and of an empty app, warm test time, benchmarks
+	bash scripts/bench.sh
+
+clean: ## remove build output
+	rm -rf cdk.out build
