@@ -48,7 +48,9 @@ type BucketProps struct {
 	// ObjectLock enables Object Lock with a default retention. Object Lock
 	// cannot be removed from a bucket later. Default: no Object Lock.
 	ObjectLock *ObjectLock
-	// EventBridge sends all bucket events to EventBridge. Default: false.
+	// EventBridge sends all bucket events to EventBridge, set natively in the
+	// bucket's NotificationConfiguration (no notifications custom resource).
+	// Default: false.
 	EventBridge bool
 	// LifecycleRules of the bucket. Default: only a rule that aborts
 	// incomplete multipart uploads after 7 days.
@@ -65,6 +67,13 @@ type BucketProps struct {
 	// why the bucket is not replicated (the HIPAA and NIST packs ask for
 	// replication). Default: "".
 	ReplicationReason string
+	// GeneratedName gives the bucket a physical name that CDK generates at
+	// synth (awscdk.PhysicalName_GENERATE_IF_NEEDED) instead of one
+	// CloudFormation picks at deploy, so that a stack in another region or
+	// account can refer to it (a cross-region replication destination).
+	// The name is derived from the construct path, never hard-coded.
+	// Default: false (CloudFormation names the bucket).
+	GeneratedName bool
 }
 
 // DefaultAbortIncompleteUploadDays is the age after which incomplete
@@ -96,6 +105,7 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 	if len(p.ReplicationRules) == 0 && len(p.ReplicationReason) < 20 {
 		panic(fmt.Errorf("%s: ReplicationReason is required (at least 20 characters) when the bucket has no ReplicationRules: say why this data needs no second copy in another region", where))
 	}
+	requireLogPolicyFlag(scope, where)
 	if p.EncryptionKey == nil {
 		p.EncryptionKey = NewKey(scope, id+"Key", &KeyProps{Description: "biolake bucket " + id})
 	}
@@ -122,7 +132,6 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 		ServerAccessLogsPrefix: jsii.String(p.AccessLogsPrefix),
 		RemovalPolicy:          awscdk.RemovalPolicy_RETAIN,
 		AutoDeleteObjects:      jsii.Bool(false),
-		EventBridgeEnabled:     jsii.Bool(p.EventBridge),
 		LifecycleRules:         &lifecycle,
 	}
 	if len(p.Inventories) > 0 {
@@ -144,10 +153,32 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 			bp.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Governance(d)
 		}
 	}
+	if p.GeneratedName {
+		bp.BucketName = awscdk.PhysicalName_GENERATE_IF_NEEDED()
+	}
 	b := awss3.NewBucket(scope, jsii.String(id), bp)
+	if p.EventBridge {
+		// Set on the L1 resource: the L2 prop deploys a notifications custom
+		// resource (a Lambda function) for what CloudFormation does natively.
+		cfn := b.Node().DefaultChild().(awss3.CfnBucket)
+		cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
+	}
 	if len(p.ReplicationRules) == 0 {
 		nag.Suppress(b, nag.InAllPacks(p.ReplicationReason,
 			"HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled")...)
 	}
 	return b
+}
+
+// LogBucketPolicyFlag is the CDK feature flag under which server access logs
+// are delivered through a bucket policy rather than a legacy ACL. The secure
+// buckets enforce bucket-owner object ownership, which disables ACLs, so the
+// flag must be on (it is among CDK's recommended flags, in cdk.json).
+const LogBucketPolicyFlag = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
+
+func requireLogPolicyFlag(scope constructs.Construct, where string) {
+	if !*awscdk.FeatureFlags_Of(scope).IsEnabled(jsii.String(LogBucketPolicyFlag)) {
+		panic(fmt.Errorf("%s: the CDK feature flag %q must be true (set it in cdk.json's context, or in the App's Context): "+
+			"access logs must be delivered through a bucket policy, since ACLs are disabled on biolake's buckets", where, LogBucketPolicyFlag))
+	}
 }

@@ -4,9 +4,13 @@
 package cdktest
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -25,16 +29,52 @@ func init() {
 	}
 }
 
-// NewStack returns a fresh App and an environment-agnostic Stack in it.
+// NewStack returns a fresh App, with the feature flags of the repository's
+// cdk.json, and an environment-agnostic Stack in it.
 func NewStack(id string) (awscdk.App, awscdk.Stack) {
-	app := awscdk.NewApp(&awscdk.AppProps{
-		Context: &map[string]interface{}{
-			// Construct tests never need real assets; see golambda.StubContextKey.
-			"biolake:stubLambdaAssets": "true",
-		},
-	})
+	app := NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String(id), nil)
 	return app, stack
+}
+
+// NewApp returns an App with the context of the repository's cdk.json (the
+// feature flags the biolake app runs with), stub Lambda assets, and extra.
+func NewApp(extra map[string]interface{}) awscdk.App {
+	ctx := map[string]interface{}{}
+	for k, v := range repoContext() {
+		ctx[k] = v
+	}
+	// Construct tests never need real assets; see golambda.StubContextKey.
+	ctx["biolake:stubLambdaAssets"] = "true"
+	for k, v := range extra {
+		ctx[k] = v
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+}
+
+var (
+	repoContextOnce sync.Once
+	repoContextMap  map[string]interface{}
+)
+
+// repoContext reads the "context" of cdk.json at the module root, found
+// relative to this source file.
+func repoContext() map[string]interface{} {
+	repoContextOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		raw, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "..", "cdk.json"))
+		if err != nil {
+			panic(fmt.Sprintf("cdktest: %v", err))
+		}
+		var cj struct {
+			Context map[string]interface{} `json:"context"`
+		}
+		if err := json.Unmarshal(raw, &cj); err != nil {
+			panic(fmt.Sprintf("cdktest: cdk.json: %v", err))
+		}
+		repoContextMap = cj.Context
+	})
+	return repoContextMap
 }
 
 // Template synthesizes stack and returns its assertion template. A panic

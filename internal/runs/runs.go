@@ -1,0 +1,382 @@
+// Package runs knows what a run folder looks like: the instrument profiles
+// (which marker files say an instrument has finished, which manifest lists the
+// run's files), which run an object key belongs to and what role the object
+// plays in it, and when a run is complete.
+//
+// Completeness is decided in constant work per event from a run's Progress:
+// the set of required markers seen, whether the manifest has been read (and
+// so the expected number of data objects), and the number of distinct data
+// objects received. A run is complete when every required marker is present
+// and, for a profile with a manifest, the manifest is present and received >=
+// expected. For a profile without a manifest the markers alone decide; since
+// DataSync copies files in no particular order, use a manifest where the data
+// must be whole before processing starts.
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/biolake/biolake/internal/events"
+)
+
+// Role is what an object is to its run.
+type Role int
+
+// Roles.
+const (
+	RoleData     Role = iota // a data file: counted
+	RoleMarker               // a completion marker of the profile
+	RoleManifest             // the run's manifest
+	RoleIgnore               // a folder placeholder ("dir/"): neither
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleData:
+		return "data"
+	case RoleMarker:
+		return "marker"
+	case RoleManifest:
+		return "manifest"
+	case RoleIgnore:
+		return "ignore"
+	}
+	return fmt.Sprintf("Role(%d)", int(r))
+}
+
+// Run states, as kept in the catalog.
+const (
+	// StateReceiving: objects are arriving.
+	StateReceiving = "RECEIVING"
+	// StateComplete: completion has been claimed; RunIngested is being sent.
+	StateComplete = "COMPLETE"
+	// StatePublished: RunIngested has been sent.
+	StatePublished = "PUBLISHED"
+)
+
+// Profile describes an instrument's run folder.
+type Profile struct {
+	// Name identifies the profile in config and events, e.g. "novaseq-x".
+	Name string
+	// Markers are file names at the run folder's root that must all exist
+	// before the run is complete.
+	Markers []string
+	// Manifest is the file name, at the run folder's root, of a manifest
+	// listing the run's data files ("" for none).
+	Manifest string
+}
+
+// Built-in instrument profiles. They have no manifest; use WithManifest to
+// require one.
+var (
+	NovaSeqX    = Profile{Name: "novaseq-x", Markers: []string{"CopyComplete.txt", "RTAComplete.txt", "RunCompletionStatus.xml"}}
+	NovaSeq6000 = Profile{Name: "novaseq-6000", Markers: []string{"RTAComplete.txt", "CopyComplete.txt"}}
+	NextSeq     = Profile{Name: "nextseq", Markers: []string{"RTAComplete.xml"}}
+	MiSeq       = Profile{Name: "miseq", Markers: []string{"RTAComplete.txt"}}
+)
+
+// Builtin lists the built-in instrument profiles.
+var Builtin = []Profile{NovaSeqX, NovaSeq6000, NextSeq, MiSeq}
+
+// Generic returns the profile for data without an instrument: one marker file
+// (e.g. "DONE") and a manifest (e.g. "manifest.csv"); either may be "".
+func Generic(marker, manifest string) Profile {
+	p := Profile{Name: "generic", Manifest: manifest}
+	if marker != "" {
+		p.Markers = []string{marker}
+	}
+	return p
+}
+
+// WithManifest returns a copy of p that requires a manifest named name.
+func (p Profile) WithManifest(name string) Profile {
+	p.Markers = append([]string(nil), p.Markers...)
+	p.Manifest = name
+	return p
+}
+
+// ProfileByName returns a built-in profile, or "generic" (no marker, no
+// manifest; set them with the returned value's fields).
+func ProfileByName(name string) (Profile, bool) {
+	for _, p := range Builtin {
+		if p.Name == name {
+			return p.WithManifest(""), true
+		}
+	}
+	if name == "generic" {
+		return Generic("", ""), true
+	}
+	return Profile{}, false
+}
+
+// Validate checks a profile: a name, plain file names, at least one marker or
+// a manifest, no name used twice.
+func (p Profile) Validate() error {
+	if p.Name == "" {
+		return &ErrInvalidConfig{Field: "profile.name", Reason: "empty"}
+	}
+	seen := map[string]bool{}
+	names := append(append([]string(nil), p.Markers...), p.Manifest)
+	for i, n := range names {
+		if n == "" && i == len(names)-1 {
+			continue // no manifest
+		}
+		if n == "" || strings.ContainsAny(n, "/\x00") || n == "." || n == ".." {
+			return &ErrInvalidConfig{Field: "profile " + p.Name, Reason: fmt.Sprintf("file name %q must be a plain, non-empty name", n)}
+		}
+		if seen[n] {
+			return &ErrInvalidConfig{Field: "profile " + p.Name, Reason: fmt.Sprintf("file name %q used twice", n)}
+		}
+		seen[n] = true
+	}
+	if len(p.Markers) == 0 && p.Manifest == "" {
+		return &ErrInvalidConfig{Field: "profile " + p.Name, Reason: "needs at least one marker or a manifest"}
+	}
+	return nil
+}
+
+// RoleOf returns the role of a path relative to the run folder.
+func (p Profile) RoleOf(rel string) Role {
+	if rel == "" || strings.HasSuffix(rel, "/") {
+		return RoleIgnore
+	}
+	if p.Manifest != "" && rel == p.Manifest {
+		return RoleManifest
+	}
+	for _, m := range p.Markers {
+		if rel == m {
+			return RoleMarker
+		}
+	}
+	return RoleData
+}
+
+// Progress is what the catalog knows of a run; all of it only grows.
+type Progress struct {
+	// Markers seen (any order, duplicates allowed).
+	Markers []string
+	// ManifestRead is true once the manifest has been read and Expected set.
+	ManifestRead bool
+	// Expected is the number of data objects the manifest lists.
+	Expected int64
+	// Received is the number of distinct data objects recorded.
+	Received int64
+}
+
+// Complete reports whether a run with this progress is complete.
+func (p Profile) Complete(s Progress) bool {
+	return len(p.Missing(s)) == 0
+}
+
+// Missing says what the run still waits for, for logs; empty when complete.
+func (p Profile) Missing(s Progress) []string {
+	var out []string
+	have := make(map[string]bool, len(s.Markers))
+	for _, m := range s.Markers {
+		have[m] = true
+	}
+	for _, m := range p.Markers {
+		if !have[m] {
+			out = append(out, "marker "+m)
+		}
+	}
+	if p.Manifest != "" {
+		switch {
+		case !s.ManifestRead:
+			out = append(out, "manifest "+p.Manifest)
+		case s.Received < s.Expected:
+			out = append(out, fmt.Sprintf("%d of %d data objects", s.Expected-s.Received, s.Expected))
+		}
+	}
+	return out
+}
+
+// Rule maps a key prefix to runs of one profile.
+type Rule struct {
+	// Prefix under which each first path segment is a run folder, e.g.
+	// "runs/". It ends with "/" ("" matches every key).
+	Prefix string
+	// Profile of the runs under Prefix.
+	Profile Profile
+	// Channel the data arrives by.
+	Channel events.Channel
+	// Partnered: keys are Prefix/<partner>/<dataset>/..., and the run id is
+	// "<partner>/<dataset>" (transfer channel, one home per partner).
+	Partnered bool
+}
+
+// Location is where an object key sits.
+type Location struct {
+	// RunID is the run folder name ("<partner>/<dataset>" when partnered).
+	RunID string
+	// RunPrefix is the run folder's key prefix, ending in "/".
+	RunPrefix string
+	// RelPath is the key relative to RunPrefix.
+	RelPath string
+	Partner string
+	Profile Profile
+	Channel events.Channel
+	Role    Role
+}
+
+// ErrNotInRun is returned by Resolve for a key that belongs to no run.
+// Handlers acknowledge such objects and skip them.
+type ErrNotInRun struct {
+	Key    string
+	Reason string
+}
+
+func (e *ErrNotInRun) Error() string {
+	return fmt.Sprintf("runs: key %q is not in a run: %s", e.Key, e.Reason)
+}
+
+// ErrInvalidConfig is a bad rule or profile.
+type ErrInvalidConfig struct {
+	Field  string
+	Reason string
+}
+
+func (e *ErrInvalidConfig) Error() string {
+	return fmt.Sprintf("runs: invalid config: %s: %s", e.Field, e.Reason)
+}
+
+// Resolver finds the run of an object key.
+type Resolver struct {
+	rules []Rule // longest prefix first
+}
+
+// NewResolver checks the rules and returns a Resolver. Prefixes must be
+// distinct; the longest matching prefix wins.
+func NewResolver(rules []Rule) (*Resolver, error) {
+	if len(rules) == 0 {
+		return nil, &ErrInvalidConfig{Field: "rules", Reason: "none given"}
+	}
+	seen := map[string]bool{}
+	rs := make([]Rule, len(rules))
+	for i, r := range rules {
+		if r.Prefix != "" && !strings.HasSuffix(r.Prefix, "/") {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q must end with \"/\"", r.Prefix)}
+		}
+		if strings.HasPrefix(r.Prefix, "/") || strings.Contains(r.Prefix, "//") {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q must be relative with no empty segment", r.Prefix)}
+		}
+		if seen[r.Prefix] {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q given twice", r.Prefix)}
+		}
+		seen[r.Prefix] = true
+		if err := r.Profile.Validate(); err != nil {
+			return nil, err
+		}
+		if !r.Channel.Valid() {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].channel", i), Reason: fmt.Sprintf("%q is not datasync, transfer or filegateway", r.Channel)}
+		}
+		rs[i] = r
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return len(rs[i].Prefix) > len(rs[j].Prefix) })
+	return &Resolver{rules: rs}, nil
+}
+
+// MaxRunIDBytes is the longest run id accepted.
+const MaxRunIDBytes = 255
+
+// Resolve returns the Location of a decoded object key, or *ErrNotInRun.
+func (r *Resolver) Resolve(key string) (Location, error) {
+	for _, rule := range r.rules {
+		if !strings.HasPrefix(key, rule.Prefix) {
+			continue
+		}
+		rest := key[len(rule.Prefix):]
+		loc := Location{Profile: rule.Profile, Channel: rule.Channel}
+		segs := 1
+		if rule.Partnered {
+			segs = 2
+		}
+		parts := strings.SplitN(rest, "/", segs+1)
+		if len(parts) <= segs {
+			return Location{}, &ErrNotInRun{Key: key, Reason: fmt.Sprintf("not inside a run folder under %q", rule.Prefix)}
+		}
+		for _, p := range parts[:segs] {
+			if err := checkSegment(p); err != nil {
+				return Location{}, &ErrNotInRun{Key: key, Reason: err.Error()}
+			}
+		}
+		loc.RunID = strings.Join(parts[:segs], "/")
+		if rule.Partnered {
+			loc.Partner = parts[0]
+		}
+		if len(loc.RunID) > MaxRunIDBytes {
+			return Location{}, &ErrNotInRun{Key: key, Reason: fmt.Sprintf("run id longer than %d bytes", MaxRunIDBytes)}
+		}
+		loc.RunPrefix = rule.Prefix + loc.RunID + "/"
+		loc.RelPath = parts[segs]
+		loc.Role = rule.Profile.RoleOf(loc.RelPath)
+		return loc, nil
+	}
+	return Location{}, &ErrNotInRun{Key: key, Reason: "under no configured prefix"}
+}
+
+func checkSegment(s string) error {
+	if s == "" || s == "." || s == ".." {
+		return fmt.Errorf("run folder name %q is not usable", s)
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) {
+			return errors.New("control character in run folder name")
+		}
+	}
+	return nil
+}
+
+// RuleConfig is the JSON form of a Rule, as given to a handler in its
+// environment (RUN_RULES).
+type RuleConfig struct {
+	// Prefix, ending in "/".
+	Prefix string `json:"prefix"`
+	// Profile is a built-in name (novaseq-x, novaseq-6000, nextseq, miseq)
+	// or "generic".
+	Profile string `json:"profile"`
+	// Markers replace the profile's markers when given.
+	Markers []string `json:"markers,omitempty"`
+	// Manifest file name; "" for none.
+	Manifest string `json:"manifest,omitempty"`
+	// Channel: datasync, transfer or filegateway.
+	Channel events.Channel `json:"channel"`
+	// Partnered: keys are prefix/<partner>/<dataset>/...
+	Partnered bool `json:"partnered,omitempty"`
+}
+
+// ParseRules decodes a JSON array of RuleConfig strictly and builds a
+// Resolver. Example:
+//
+//	[{"prefix":"runs/","profile":"novaseq-x","manifest":"manifest.sha256","channel":"datasync"},
+//	 {"prefix":"quarantine/","profile":"generic","markers":["DONE"],"manifest":"manifest.csv","channel":"transfer","partnered":true}]
+func ParseRules(b []byte) (*Resolver, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var cfgs []RuleConfig
+	if err := dec.Decode(&cfgs); err != nil {
+		return nil, &ErrInvalidConfig{Field: "rules", Reason: err.Error()}
+	}
+	if dec.More() {
+		return nil, &ErrInvalidConfig{Field: "rules", Reason: "trailing data after the JSON array"}
+	}
+	rules := make([]Rule, 0, len(cfgs))
+	for i, c := range cfgs {
+		p, ok := ProfileByName(c.Profile)
+		if !ok {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].profile", i), Reason: fmt.Sprintf("unknown profile %q", c.Profile)}
+		}
+		if c.Markers != nil {
+			p.Markers = append([]string(nil), c.Markers...)
+		}
+		p.Manifest = c.Manifest
+		rules = append(rules, Rule{Prefix: c.Prefix, Profile: p, Channel: c.Channel, Partnered: c.Partnered})
+	}
+	return NewResolver(rules)
+}
