@@ -253,7 +253,7 @@ func TestFlowLogs(t *testing.T) {
 			cdktest.Has(t, tpl, "AWS::IAM::ManagedPolicy", cdktest.Props{
 				"PolicyDocument": cdktest.Like(cdktest.Props{
 					"Statement": []interface{}{cdktest.Like(cdktest.Props{
-						"Action": []interface{}{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+						"Action": []interface{}{"logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"},
 					})},
 				}),
 			})

@@ -56,10 +56,10 @@ func TestSecureDefaults(t *testing.T) {
 		}
 	}
 	cdktest.Has(t, tpl, "AWS::S3::Bucket", cdktest.Props{
-		"ObjectLockEnabled": true,
-		"ObjectLockConfiguration": cdktest.Like(cdktest.Props{"Rule": cdktest.Props{"DefaultRetention": cdktest.Props{"Mode": "COMPLIANCE", "Days": 90}}}),
+		"ObjectLockEnabled":         true,
+		"ObjectLockConfiguration":   cdktest.Like(cdktest.Props{"Rule": cdktest.Props{"DefaultRetention": cdktest.Props{"Mode": "COMPLIANCE", "Days": 90}}}),
 		"NotificationConfiguration": cdktest.Props{"EventBridgeConfiguration": cdktest.Props{"EventBridgeEnabled": true}},
-		"BucketEncryption": cdktest.Props{"ServerSideEncryptionConfiguration": cdktest.ArrayWith(cdktest.Like(cdktest.Props{"BucketKeyEnabled": true}))},
+		"BucketEncryption":          cdktest.Props{"ServerSideEncryptionConfiguration": cdktest.ArrayWith(cdktest.Like(cdktest.Props{"BucketKeyEnabled": true}))},
 	})
 	cdktest.Count(t, tpl, "Custom::S3BucketNotifications", 0)
 	cdktest.Count(t, tpl, "AWS::Lambda::Function", 0)

@@ -96,8 +96,10 @@ const (
 )
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
-func n(v int64) types.AttributeValue  { return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)} }
-func b(v bool) types.AttributeValue   { return &types.AttributeValueMemberBOOL{Value: v} }
+func n(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+func b(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
 func ts(t time.Time) types.AttributeValue {
 	return s(t.UTC().Format(time.RFC3339Nano))
 }

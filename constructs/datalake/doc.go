@@ -1,0 +1,56 @@
+// Package datalake provides biolake's tiered data lake, step 5 of the AWS
+// reference architecture "Life Sciences Data Collection, Storage, and
+// Processing": instrument data written as Standard-IA, lifecycle to the
+// Glacier tiers, and access-pattern analysis.
+//
+// New creates, each through secure.NewBucket (KMS with a customer-managed
+// key, public access blocked, versioned, TLS 1.2+ only, access-logged,
+// retained):
+//
+//   - raw: instrument runs written as Standard-IA by DataSync, under Object
+//     Lock (GOVERNANCE or COMPLIANCE), optionally replicated to another
+//     region (NewReplica);
+//   - partner: CRO uploads, in quarantine/ until verified, accepted/ after;
+//   - shared: the S3 File Gateway share of on-premises researchers;
+//   - curated: verified, analysis-ready data;
+//   - results: pipeline outputs;
+//   - athenaResults: Athena query results;
+//   - analytics: daily S3 Inventory (Parquet, every version) and Storage
+//     Class Analysis exports (CSV) of the data buckets, ready for Athena;
+//
+// plus the access-log bucket (or the one given) and an AWS Backup vault and
+// plan with daily and continuous backups of the data buckets, which later
+// resources join with AddToBackup. The data buckets send their events to
+// EventBridge.
+//
+// Tiering is a typed policy per bucket and per data class (Tiering,
+// DefaultTiering), decoded from environments/*.yaml by the config layer and
+// checked by Props.Validate against S3's lifecycle rules. S3 lifecycle
+// filters cannot match a key suffix, so suffixes map to a data class
+// (DataClasses, ClassOf) that the ingest handler writes as the object tag
+// DataClassTag; the rules of a class filter on that tag. In YAML:
+//
+//	tiering:
+//	  raw:
+//	    abortIncompleteUploadDays: 7
+//	    rules:
+//	      - id: bcl
+//	        dataClass: bcl
+//	        transitions:
+//	          - {storageClass: DEEP_ARCHIVE, days: 30}
+//	      - id: fastq
+//	        dataClass: fastq
+//	        transitions:
+//	          - {storageClass: GLACIER_IR, days: 60}
+//	          - {storageClass: DEEP_ARCHIVE, days: 730}
+//	      - id: noncurrent-versions
+//	        noncurrentTransitions:
+//	          - {storageClass: DEEP_ARCHIVE, days: 30}
+//	        noncurrentExpirationDays: 365
+//	  curated:
+//	    intelligentTiering: {archiveAccessDays: 90, deepArchiveAccessDays: 180}
+//
+// Access is given with GrantRead, GrantWrite and GrantReadWrite, per bucket
+// and prefix, each including the bucket's key. docs/STORAGE.md describes
+// every bucket's policy and protection, with a cost estimate.
+package datalake

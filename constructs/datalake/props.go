@@ -1,0 +1,243 @@
+package datalake
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// Defaults of Props.
+const (
+	DefaultObjectLockDays          = 30
+	DefaultBackupRetentionDays     = 35
+	DefaultVaultLockChangeableDays = 3
+	// MaxContinuousBackupDays is the longest retention AWS Backup allows for
+	// continuous backups (point-in-time restore) of S3.
+	MaxContinuousBackupDays = 35
+)
+
+// Props configures a DataLake. nil (and the zero value) is the secure
+// default: Object Lock GOVERNANCE for 30 days on raw, DefaultTiering,
+// daily and continuous backups kept 35 days, no replication.
+type Props struct {
+	// AccessLogs receives the server access logs of every bucket; it must
+	// not have Object Lock (S3 does not deliver logs to such buckets).
+	// Default: a new log bucket from secure.NewLogBucket.
+	AccessLogs awss3.IBucket
+	// DataKey encrypts the data buckets and the Athena results bucket.
+	// Default: a new key from secure.NewKey.
+	DataKey awskms.IKey
+	// Tiering is the lifecycle policy per bucket; buckets and fields left
+	// out get DefaultTiering's. Default: DefaultTiering().
+	Tiering Tiering
+	// DataClasses maps data classes to key suffixes; lifecycle rules select
+	// a class by the DataClassTag tag. Default: DefaultDataClasses().
+	DataClasses DataClasses
+	// ObjectLockMode of the raw bucket's default retention: GOVERNANCE or
+	// COMPLIANCE (nobody, not even the root user, can shorten it; use it in
+	// production). Default: GOVERNANCE.
+	ObjectLockMode secure.LockMode
+	// ObjectLockDays of the raw bucket's default retention, 1 to 36500.
+	// Default: 30.
+	ObjectLockDays int
+	// DisableBackup creates no AWS Backup vault or plan (for a dev sandbox).
+	// Default: false (backup on).
+	DisableBackup bool
+	// BackupRetentionDays of the daily backups, 1 to 36500. Default: 35.
+	BackupRetentionDays int
+	// DisableContinuousBackup leaves out the continuous backup rule (S3
+	// point-in-time restore over the last min(BackupRetentionDays, 35)
+	// days), keeping only the daily backups. Default: false (on).
+	DisableContinuousBackup bool
+	// BackupVaultLock locks the backup vault in compliance mode: after
+	// BackupVaultLockChangeableDays nobody can delete recovery points before
+	// their retention ends or change the lock. Turn it on in production.
+	// Default: false.
+	BackupVaultLock bool
+	// BackupVaultLockMinDays is the least retention the locked vault
+	// accepts, at most the plan's shortest retention. Only with
+	// BackupVaultLock. Default: the plan's shortest retention.
+	BackupVaultLockMinDays int
+	// BackupVaultLockMaxDays is the longest retention the locked vault
+	// accepts, at least the plan's longest retention. Only with
+	// BackupVaultLock. Default: 0 (no maximum).
+	BackupVaultLockMaxDays int
+	// BackupVaultLockChangeableDays before the lock becomes immutable, 3 or
+	// more (AWS Backup's cooling-off period is 72 hours). Only with
+	// BackupVaultLock. Default: 3.
+	BackupVaultLockChangeableDays int
+	// Replication copies the raw bucket to a replica in another region.
+	// Default: nil (no replication).
+	Replication *Replication
+}
+
+// Replication configures cross-region replication of the raw bucket.
+type Replication struct {
+	// Region of the replica, for example "eu-central-1"; it must differ
+	// from the data lake's region. Required.
+	Region string
+	// Replica is what NewReplica built in a stack of Region (with an
+	// explicit account and region). Required by New; Validate, which runs
+	// before any construct exists, does not check it.
+	Replica *Replica
+	// StorageClass of the replicas: the disaster-recovery copy is rarely
+	// read. Default: DEEP_ARCHIVE.
+	StorageClass StorageClass
+	// TimeControl turns on S3 Replication Time Control (99.99% of objects
+	// replicated within 15 minutes, with replication metrics), at extra
+	// cost. Default: false.
+	TimeControl bool
+}
+
+// FieldError is one problem in Props: the field path (the YAML names for
+// the tiering policy, such as "tiering.raw.rules[1].transitions[0].days";
+// Go field names otherwise), the bad value, and what would be accepted.
+type FieldError struct {
+	Path  string
+	Value string
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("datalake: %s: %s: %s", e.Path, e.Value, e.Msg)
+}
+
+func fieldErr(path string, value any, format string, args ...any) error {
+	var v string
+	switch x := value.(type) {
+	case string:
+		v = fmt.Sprintf("%q", x)
+	default:
+		v = fmt.Sprint(x)
+	}
+	return &FieldError{Path: path, Value: v, Msg: fmt.Sprintf(format, args...)}
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+
+// Validate checks p (nil is valid) without building anything, so the config
+// layer can call it when it loads an environment. It returns every problem
+// found, joined; each is a *FieldError. New panics with the same errors.
+func (p *Props) Validate() error {
+	if p == nil {
+		return nil
+	}
+	var errs []error
+	bad := func(path string, value any, format string, args ...any) {
+		errs = append(errs, fieldErr(path, value, format, args...))
+	}
+	r := p.withDefaults()
+
+	errs = append(errs, r.DataClasses.validate()...)
+	errs = append(errs, validateTiering(r.Tiering, r.DataClasses)...)
+
+	if r.ObjectLockMode != secure.LockGovernance && r.ObjectLockMode != secure.LockCompliance {
+		bad("ObjectLockMode", string(p.ObjectLockMode), "is not accepted; use GOVERNANCE or COMPLIANCE")
+	}
+	if r.ObjectLockDays < 1 || r.ObjectLockDays > 36500 {
+		bad("ObjectLockDays", p.ObjectLockDays, "is not accepted; use 1 to 36500 (0 means %d)", DefaultObjectLockDays)
+	}
+
+	if p.DisableBackup {
+		if p.BackupVaultLock || p.BackupRetentionDays != 0 || p.DisableContinuousBackup {
+			bad("DisableBackup", true, "contradicts the backup settings also given (BackupVaultLock, BackupRetentionDays, DisableContinuousBackup); leave them unset or turn backup on")
+		}
+	} else {
+		if r.BackupRetentionDays < 1 || r.BackupRetentionDays > 36500 {
+			bad("BackupRetentionDays", p.BackupRetentionDays, "is not accepted; use 1 to 36500 (0 means %d)", DefaultBackupRetentionDays)
+		}
+		lo, hi := r.retentionRange()
+		if !p.BackupVaultLock && (p.BackupVaultLockMinDays != 0 || p.BackupVaultLockMaxDays != 0 || p.BackupVaultLockChangeableDays != 0) {
+			bad("BackupVaultLock", false, "is off, but BackupVaultLockMinDays, BackupVaultLockMaxDays or BackupVaultLockChangeableDays is set; turn BackupVaultLock on or leave them 0")
+		}
+		if p.BackupVaultLock {
+			if r.BackupVaultLockMinDays < 1 || r.BackupVaultLockMinDays > lo {
+				bad("BackupVaultLockMinDays", p.BackupVaultLockMinDays, "is not accepted; use 1 to %d, the plan's shortest retention (0 means %d)", lo, lo)
+			}
+			if r.BackupVaultLockMaxDays != 0 && (r.BackupVaultLockMaxDays < hi || r.BackupVaultLockMaxDays > 36500) {
+				bad("BackupVaultLockMaxDays", p.BackupVaultLockMaxDays, "is not accepted; use %d (the plan's longest retention) to 36500, or 0 for no maximum", hi)
+			}
+			if r.BackupVaultLockChangeableDays < 3 || r.BackupVaultLockChangeableDays > 36500 {
+				bad("BackupVaultLockChangeableDays", p.BackupVaultLockChangeableDays, "is not accepted; use 3 or more: AWS Backup's cooling-off period is 72 hours (0 means %d)", DefaultVaultLockChangeableDays)
+			}
+		}
+	}
+
+	if rep := p.Replication; rep != nil {
+		if !regionPattern.MatchString(rep.Region) {
+			bad("Replication.Region", rep.Region, "is not an AWS region name such as eu-central-1")
+		}
+		if rep.StorageClass != "" {
+			if _, ok := classes[rep.StorageClass]; !ok || rep.StorageClass == Standard {
+				bad("Replication.StorageClass", string(rep.StorageClass), "is not accepted; use one of %s (empty means %s)", joinClasses(StorageClasses()), DeepArchive)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// withDefaults returns a copy of p (nil allowed) with defaults filled in.
+func (p *Props) withDefaults() Props {
+	var r Props
+	if p != nil {
+		r = *p
+	}
+	if r.DataClasses == nil {
+		r.DataClasses = DefaultDataClasses()
+	}
+	if r.Tiering == nil {
+		r.Tiering = Tiering{}
+	}
+	if r.ObjectLockMode == "" {
+		r.ObjectLockMode = secure.LockGovernance
+	}
+	if r.ObjectLockDays == 0 {
+		r.ObjectLockDays = DefaultObjectLockDays
+	}
+	if r.BackupRetentionDays == 0 {
+		r.BackupRetentionDays = DefaultBackupRetentionDays
+	}
+	if r.BackupVaultLock {
+		if r.BackupVaultLockMinDays == 0 {
+			r.BackupVaultLockMinDays, _ = r.retentionRange()
+		}
+		if r.BackupVaultLockChangeableDays == 0 {
+			r.BackupVaultLockChangeableDays = DefaultVaultLockChangeableDays
+		}
+	}
+	if r.Replication != nil {
+		rep := *r.Replication
+		if rep.StorageClass == "" {
+			rep.StorageClass = DeepArchive
+		}
+		r.Replication = &rep
+	}
+	return r
+}
+
+// continuousDays is the retention of the continuous backups, 0 when off.
+func (p Props) continuousDays() int {
+	if p.DisableContinuousBackup {
+		return 0
+	}
+	return min(p.BackupRetentionDays, MaxContinuousBackupDays)
+}
+
+// retentionRange returns the shortest and longest retention of the plan's
+// rules (defaults applied to BackupRetentionDays).
+func (p Props) retentionRange() (lo, hi int) {
+	days := p.BackupRetentionDays
+	if days == 0 {
+		days = DefaultBackupRetentionDays
+	}
+	lo, hi = days, days
+	if !p.DisableContinuousBackup {
+		lo = min(lo, MaxContinuousBackupDays)
+	}
+	return lo, hi
+}

@@ -1,0 +1,272 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/mototest"
+	"github.com/biolake/biolake/internal/runs"
+)
+
+func TestMain(m *testing.M) { os.Exit(mototest.Main(m)) }
+
+var t0 = time.Date(2024, 6, 7, 12, 0, 0, 0, time.UTC)
+
+func obj(run, key, version string) Object {
+	return Object{
+		RunID: run, Bucket: "raw", Key: key, VersionID: version, Sequencer: "00A1",
+		ETag: "e", Size: 10, Role: runs.RoleData,
+		IdempotencyKey: "raw|" + key + "|" + version + "|00A1", RecordedAt: t0, EventTime: t0,
+	}
+}
+
+func initFor(run, key string) RunInit {
+	return RunInit{RunID: run, Bucket: "raw", Prefix: "runs/" + run + "/", Profile: "novaseq-x",
+		Channel: events.ChannelDataSync, FirstKey: key, FirstIdem: "raw|" + key + "|v1|00A1", At: t0}
+}
+
+// contract checks the Store semantics every implementation must have.
+// workers > 1 also checks concurrent writers (moto_server is not linearizable
+// under concurrent requests: it loses ADD updates, so its run uses 1).
+func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
+	ctx := context.Background()
+
+	t.Run("record, duplicate, versions", func(t *testing.T) {
+		st := newStore(t)
+		_, found, err := st.GetRun(ctx, "r1")
+		require.NoError(t, err)
+		assert.False(t, found)
+
+		dup, err := st.Record(ctx, obj("r1", "runs/r1/a", "v1"), initFor("r1", "runs/r1/a"), Change{Data: true, Bytes: 10})
+		require.NoError(t, err)
+		assert.False(t, dup)
+		dup, err = st.Record(ctx, obj("r1", "runs/r1/a", "v1"), initFor("r1", "runs/r1/a"), Change{Data: true, Bytes: 10})
+		require.NoError(t, err)
+		assert.True(t, dup)
+		dup, err = st.Record(ctx, obj("r1", "runs/r1/a", "v2"), initFor("r1", "runs/r1/b"), Change{Data: true, Bytes: 5})
+		require.NoError(t, err)
+		assert.False(t, dup)
+
+		r, found, err := st.GetRun(ctx, "r1")
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, Run{
+			RunID: "r1", State: runs.StateReceiving, Bucket: "raw", Prefix: "runs/r1/", Profile: "novaseq-x",
+			Channel: events.ChannelDataSync, FirstKey: "runs/r1/a", FirstIdem: "raw|runs/r1/a|v1|00A1", CreatedAt: t0,
+			Received: 2, Bytes: 15,
+		}, r)
+	})
+
+	t.Run("markers and manifest", func(t *testing.T) {
+		st := newStore(t)
+		for i, m := range []string{"RTAComplete.txt", "CopyComplete.txt", "RTAComplete.txt"} {
+			o := obj("r2", "runs/r2/"+m, fmt.Sprint("v", i))
+			o.Role = runs.RoleMarker
+			dup, err := st.Record(ctx, o, initFor("r2", o.Key), Change{Marker: m})
+			require.NoError(t, err)
+			assert.False(t, dup)
+		}
+		mo := obj("r2", "runs/r2/manifest.sha256", "v1")
+		mo.Role = runs.RoleManifest
+		_, err := st.Record(ctx, mo, initFor("r2", mo.Key), Change{Manifest: &ManifestInfo{Key: mo.Key, Error: "line 3: bad"}})
+		require.NoError(t, err)
+		r, _, err := st.GetRun(ctx, "r2")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"CopyComplete.txt", "RTAComplete.txt"}, r.Markers)
+		assert.False(t, r.ManifestRead)
+		assert.Equal(t, "line 3: bad", r.ManifestError)
+		assert.Equal(t, "runs/r2/RTAComplete.txt", r.FirstKey)
+
+		mo.VersionID = "v2"
+		_, err = st.Record(ctx, mo, initFor("r2", mo.Key), Change{Manifest: &ManifestInfo{Key: mo.Key, Expected: 42}})
+		require.NoError(t, err)
+		r, _, err = st.GetRun(ctx, "r2")
+		require.NoError(t, err)
+		assert.True(t, r.ManifestRead)
+		assert.EqualValues(t, 42, r.Expected)
+		assert.Empty(t, r.ManifestError)
+		assert.Equal(t, "runs/r2/manifest.sha256", r.ManifestKey)
+		assert.Equal(t, runs.Progress{Markers: []string{"CopyComplete.txt", "RTAComplete.txt"}, ManifestRead: true, Expected: 42}, r.Progress())
+	})
+
+	t.Run("claim once, publish, announce", func(t *testing.T) {
+		st := newStore(t)
+		won, err := st.Claim(ctx, "nope", "x", t0)
+		require.NoError(t, err)
+		assert.False(t, won)
+
+		_, err = st.Record(ctx, obj("r3", "runs/r3/a", "v1"), initFor("r3", "runs/r3/a"), Change{Data: true})
+		require.NoError(t, err)
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		claim := func(i int) {
+			won, err := st.Claim(ctx, "r3", fmt.Sprint("c", i), t0.Add(time.Minute))
+			assert.NoError(t, err)
+			if won {
+				wins.Add(1)
+			}
+		}
+		for i := 0; i < 8; i++ {
+			if workers == 1 {
+				claim(i)
+				continue
+			}
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				claim(i)
+			}(i)
+		}
+		wg.Wait()
+		assert.EqualValues(t, 1, wins.Load())
+		r, _, err := st.GetRun(ctx, "r3")
+		require.NoError(t, err)
+		assert.Equal(t, runs.StateComplete, r.State)
+		assert.True(t, strings.HasPrefix(r.ClaimedBy, "c"))
+		assert.Equal(t, t0.Add(time.Minute), r.CompletedAt)
+
+		require.NoError(t, st.MarkPublished(ctx, "r3"))
+		require.NoError(t, st.MarkPublished(ctx, "r3"))
+		require.NoError(t, st.MarkAnnounced(ctx, "r3"))
+		r, _, err = st.GetRun(ctx, "r3")
+		require.NoError(t, err)
+		assert.Equal(t, runs.StatePublished, r.State)
+		assert.True(t, r.Announced)
+		won, err = st.Claim(ctx, "r3", "late", t0)
+		require.NoError(t, err)
+		assert.False(t, won)
+	})
+
+	t.Run("long keys and odd characters", func(t *testing.T) {
+		st := newStore(t)
+		long := "runs/r4/" + strings.Repeat("é", 600)
+		for _, k := range []string{long, "runs/r4/a#b#c", "runs/r4/a b+c%d", "runs/r4/样本/ß"} {
+			dup, err := st.Record(ctx, obj("r4", k, "null"), initFor("r4", k), Change{Data: true, Bytes: 1})
+			require.NoError(t, err, k)
+			assert.False(t, dup, k)
+			dup, err = st.Record(ctx, obj("r4", k, "null"), initFor("r4", k), Change{Data: true, Bytes: 1})
+			require.NoError(t, err, k)
+			assert.True(t, dup, k)
+		}
+		r, _, err := st.GetRun(ctx, "r4")
+		require.NoError(t, err)
+		assert.EqualValues(t, 4, r.Received)
+	})
+
+	t.Run("concurrent records count each object once", func(t *testing.T) {
+		st := newStore(t)
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 25; i++ {
+					k := fmt.Sprintf("runs/r5/f%02d", i)
+					_, err := st.Record(ctx, obj("r5", k, "v"), initFor("r5", k), Change{Data: true, Bytes: 2})
+					assert.NoError(t, err)
+				}
+			}()
+		}
+		wg.Wait()
+		r, _, err := st.GetRun(ctx, "r5")
+		require.NoError(t, err)
+		assert.EqualValues(t, 25, r.Received)
+		assert.EqualValues(t, 50, r.Bytes)
+	})
+}
+
+func TestMem(t *testing.T) {
+	contract(t, func(t *testing.T) Store { return NewMem() }, 4)
+}
+
+// counting wraps a DynamoAPI and counts calls per operation.
+type counting struct {
+	DynamoAPI
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *counting) inc(op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.calls == nil {
+		c.calls = map[string]int{}
+	}
+	c.calls[op]++
+}
+
+func (c *counting) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.inc("TransactWriteItems")
+	return c.DynamoAPI.TransactWriteItems(ctx, in, o...)
+}
+
+func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.inc("GetItem")
+	return c.DynamoAPI.GetItem(ctx, in, o...)
+}
+
+func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	c.inc("UpdateItem")
+	return c.DynamoAPI.UpdateItem(ctx, in, o...)
+}
+
+var tableSeq atomic.Int32
+
+// motoTable creates a fresh table in moto and returns a client for it.
+func motoTable(t *testing.T) (*dynamodb.Client, string) {
+	endpoint := mototest.Endpoint(t)
+	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+	})
+	table := fmt.Sprintf("catalog-%d-%d", os.Getpid(), tableSeq.Add(1))
+	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName:   aws.String(table),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+	})
+	require.NoError(t, err)
+	return client, table
+}
+
+func TestDynamoOnMoto(t *testing.T) {
+	contract(t, func(t *testing.T) Store {
+		client, table := motoTable(t)
+		return NewDynamo(client, table)
+	}, 1)
+}
+
+// TestDynamoCallsPerObject counts DynamoDB calls for one data object and its
+// duplicate delivery.
+func TestDynamoCallsPerObject(t *testing.T) {
+	client, table := motoTable(t)
+	c := &counting{DynamoAPI: client}
+	st := NewDynamo(c, table)
+	ctx := context.Background()
+	_, err := st.Record(ctx, obj("r", "runs/r/a", "v"), initFor("r", "runs/r/a"), Change{Data: true, Bytes: 1})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"TransactWriteItems": 1}, c.calls)
+	dup, err := st.Record(ctx, obj("r", "runs/r/a", "v"), initFor("r", "runs/r/a"), Change{Data: true, Bytes: 1})
+	require.NoError(t, err)
+	assert.True(t, dup)
+	assert.Equal(t, map[string]int{"TransactWriteItems": 2}, c.calls)
+}

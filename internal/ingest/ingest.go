@@ -1,0 +1,363 @@
+// Package ingest is the ingest handler: for each S3 "Object Created" event it
+// finds the run the object belongs to, records the object in the catalog
+// exactly once, and announces the run (DatasetReceived) when its first object
+// is recorded and completes it (RunIngested) when the last needed one is.
+//
+// Idempotency: every event is delivered at least once, late, out of order and
+// in duplicate. The object record is written with a condition on its key
+// (pk=RUN#<runId>, sk=OBJ#<key>#<versionId>) in the same transaction as the
+// change to the run record, so each object version changes the run once.
+// Completion is claimed with a conditional update (RECEIVING -> COMPLETE)
+// that exactly one event wins; the claim records the winner's idempotency key
+// (bucket|key|versionId|sequencer), so if publishing fails the redelivered
+// event (a duplicate for the catalog) finds its claim and publishes again.
+// RunIngested is therefore published once, except when publishing succeeded
+// and the next write failed, where a redelivery publishes it again: consumers
+// dedupe on runId (the processing state machine names its execution by it).
+//
+// Per data object: one TransactWriteItems (2 items), one GetItem, 0 S3 calls.
+// Per manifest: one streaming GetObject.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	lambdaevents "github.com/aws/aws-lambda-go/events"
+
+	"github.com/biolake/biolake/internal/bus"
+	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/manifest"
+	"github.com/biolake/biolake/internal/runs"
+	"github.com/biolake/biolake/internal/s3event"
+)
+
+// GetObjectAPI is the one S3 method the handler needs (to read manifests).
+type GetObjectAPI interface {
+	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// Handler handles SQS batches of S3 events. Build it once per process.
+type Handler struct {
+	Store     catalog.Store
+	Resolver  *runs.Resolver
+	Publisher bus.Publisher
+	S3        GetObjectAPI
+	Logger    *slog.Logger
+	// Now defaults to time.Now.
+	Now func() time.Time
+	// Concurrency is the number of records of a batch handled at once.
+	// Default 8.
+	Concurrency int
+	// ManifestMaxLineBytes bounds a manifest line. Default
+	// manifest.DefaultMaxLineBytes.
+	ManifestMaxLineBytes int
+}
+
+// ErrPanic is reported for a record whose handling panicked (a bug); the
+// record fails alone.
+type ErrPanic struct {
+	Value any
+	Stack string
+}
+
+func (e *ErrPanic) Error() string { return fmt.Sprintf("ingest: panic: %v", e.Value) }
+
+// ErrManifestRead is a failure to read a manifest from S3 (retried).
+type ErrManifestRead struct {
+	Bucket, Key string
+	Err         error
+}
+
+func (e *ErrManifestRead) Error() string {
+	return fmt.Sprintf("ingest: read manifest s3://%s/%s: %v", e.Bucket, e.Key, e.Err)
+}
+
+func (e *ErrManifestRead) Unwrap() error { return e.Err }
+
+// Handle handles a batch and reports the records that failed, so that SQS
+// redelivers only those (the event source mapping must enable
+// ReportBatchItemFailures). It never returns an error for a bad record and
+// never panics.
+func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
+	log := h.logger()
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("requestId", lc.AwsRequestID)
+	}
+	conc := h.Concurrency
+	if conc <= 0 {
+		conc = 8
+	}
+	failed := make([]bool, len(ev.Records))
+	sem := make(chan struct{}, conc)
+	var wg sync.WaitGroup
+	for i := range ev.Records {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rec := ev.Records[i]
+			rlog := log.With("messageId", rec.MessageId)
+			if err := h.HandleMessage(ctx, rlog, []byte(rec.Body)); err != nil {
+				failed[i] = true
+				rlog.Error("record failed", "errorType", errorType(err), "error", err.Error())
+			}
+		}(i)
+	}
+	wg.Wait()
+	var resp lambdaevents.SQSEventResponse
+	for i, f := range failed {
+		if f {
+			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
+		}
+	}
+	return resp, nil
+}
+
+// HandleMessage handles one message body (EventBridge event or S3
+// notification). A nil error means the message may be deleted: it was
+// handled, or it is of a kind the handler skips (not an object creation, a
+// key outside every run).
+func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []byte) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &ErrPanic{Value: v, Stack: string(debug.Stack())}
+		}
+	}()
+	if log == nil {
+		log = h.logger()
+	}
+	objs, err := s3event.ParseEvent(body)
+	if err != nil {
+		var unsupported *s3event.ErrUnsupportedEvent
+		if errors.As(err, &unsupported) {
+			log.Info("skipped event", "reason", err.Error())
+			return nil
+		}
+		return err
+	}
+	var errs []error
+	for _, o := range objs {
+		if err := h.handleObject(ctx, log, o); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.Object) error {
+	loc, err := h.Resolver.Resolve(o.Key)
+	if err != nil {
+		var nr *runs.ErrNotInRun
+		if errors.As(err, &nr) {
+			log.Warn("object is in no run; skipped", "bucket", o.Bucket, "key", o.Key, "reason", nr.Reason)
+			return nil
+		}
+		return err
+	}
+	log = log.With("runId", loc.RunID, "key", o.Key, "role", loc.Role.String())
+	if loc.Role == runs.RoleIgnore {
+		log.Debug("folder placeholder skipped")
+		return nil
+	}
+	now := h.now()
+	idem := o.IdempotencyKey()
+	rec := catalog.Object{
+		RunID: loc.RunID, Bucket: o.Bucket, Key: o.Key, VersionID: o.VersionID, Sequencer: o.Sequencer,
+		ETag: o.ETag, Size: o.Size, Role: loc.Role, IdempotencyKey: idem, EventTime: o.EventTime, RecordedAt: now,
+	}
+	init := catalog.RunInit{
+		RunID: loc.RunID, Bucket: o.Bucket, Prefix: loc.RunPrefix, Profile: loc.Profile.Name,
+		Channel: loc.Channel, Partner: loc.Partner, FirstKey: o.Key, FirstIdem: idem, At: now,
+	}
+	var ch catalog.Change
+	switch loc.Role {
+	case runs.RoleData:
+		ch = catalog.Change{Data: true, Bytes: o.Size}
+	case runs.RoleMarker:
+		ch = catalog.Change{Marker: loc.RelPath}
+	case runs.RoleManifest:
+		info, err := h.readManifest(ctx, log, o, loc)
+		if err != nil {
+			return err
+		}
+		ch = catalog.Change{Manifest: info}
+	}
+	dup, err := h.Store.Record(ctx, rec, init, ch)
+	if err != nil {
+		return err
+	}
+	if dup {
+		log.Debug("duplicate event", "idem", idem)
+	}
+	// Even for a duplicate: the first delivery may have died before it
+	// announced or completed the run.
+	run, found, err := h.Store.GetRun(ctx, loc.RunID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return &catalog.ErrStore{Op: "get run " + loc.RunID, Err: errors.New("run record missing after write")}
+	}
+	if !run.Announced && run.FirstIdem == idem {
+		if err := h.announce(ctx, log, run); err != nil {
+			return err
+		}
+	}
+	switch {
+	case run.State == runs.StateReceiving && run.ManifestError == "" && loc.Profile.Complete(run.Progress()):
+		won, err := h.Store.Claim(ctx, loc.RunID, idem, now)
+		if err != nil {
+			return err
+		}
+		if !won {
+			return nil
+		}
+		// Read back the counts as of the claim.
+		if run, _, err = h.Store.GetRun(ctx, loc.RunID); err != nil {
+			return err
+		}
+		return h.complete(ctx, log, run)
+	case run.State == runs.StateComplete && run.ClaimedBy == idem:
+		// Our earlier delivery claimed the run but did not finish publishing.
+		return h.complete(ctx, log, run)
+	default:
+		if log.Enabled(ctx, slog.LevelDebug) {
+			log.Debug("recorded", "state", run.State, "missing", loc.Profile.Missing(run.Progress()))
+		}
+	}
+	return nil
+}
+
+func (h *Handler) announce(ctx context.Context, log *slog.Logger, run catalog.Run) error {
+	ev := &events.DatasetReceived{
+		SchemaVersion: events.SchemaVersion, RunID: run.RunID, Channel: run.Channel, Bucket: run.Bucket,
+		Prefix: run.Prefix, Profile: run.Profile, FirstKey: run.FirstKey, ReceivedAt: run.CreatedAt, Partner: run.Partner,
+	}
+	if err := h.Publisher.Publish(ctx, ev); err != nil {
+		return err
+	}
+	log.Info("run announced", "event", events.DetailTypeDatasetReceived)
+	return h.Store.MarkAnnounced(ctx, run.RunID)
+}
+
+func (h *Handler) complete(ctx context.Context, log *slog.Logger, run catalog.Run) error {
+	ev := &events.RunIngested{
+		SchemaVersion: events.SchemaVersion, RunID: run.RunID, Channel: run.Channel, Bucket: run.Bucket,
+		Prefix: run.Prefix, Profile: run.Profile, ObjectCount: run.Received, TotalBytes: run.Bytes,
+		CompletedAt: run.CompletedAt, ManifestKey: run.ManifestKey, Partner: run.Partner,
+	}
+	if err := h.Publisher.Publish(ctx, ev); err != nil {
+		return err
+	}
+	log.Info("run ingested", "event", events.DetailTypeRunIngested, "objects", run.Received, "bytes", run.Bytes)
+	return h.Store.MarkPublished(ctx, run.RunID)
+}
+
+// readManifest streams a manifest from S3 and counts its data entries. A
+// manifest that cannot be parsed is a permanent failure: it is reported
+// (IntegrityFailed, reason unreadable) and recorded on the run, which then
+// stays RECEIVING until a good manifest version arrives. S3 errors are
+// returned (the event is retried).
+func (h *Handler) readManifest(ctx context.Context, log *slog.Logger, o s3event.Object, loc runs.Location) (*catalog.ManifestInfo, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(o.Bucket), Key: aws.String(o.Key)}
+	if o.VersionID != "" && o.VersionID != s3event.NullVersion {
+		in.VersionId = aws.String(o.VersionID)
+	}
+	out, err := h.S3.GetObject(ctx, in)
+	if err != nil {
+		return nil, &ErrManifestRead{Bucket: o.Bucket, Key: o.Key, Err: err}
+	}
+	defer out.Body.Close()
+	mr := manifest.NewReader(out.Body, manifest.Options{MaxLineBytes: h.ManifestMaxLineBytes})
+	var expected int64
+	for {
+		e, err := mr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if isManifestError(err) {
+				log.Error("manifest unusable", "errorType", errorType(err), "error", err.Error())
+				fail := &events.IntegrityFailed{
+					SchemaVersion: events.SchemaVersion, RunID: loc.RunID, Bucket: o.Bucket, Key: o.Key,
+					VersionID: versionOrEmpty(o.VersionID), Reason: events.FailureUnreadable, DetectedAt: h.now(),
+					Detail: truncate(err.Error(), 1000),
+				}
+				// Published before the catalog write: a retry may publish it
+				// twice, never zero times.
+				if perr := h.Publisher.Publish(ctx, fail); perr != nil {
+					return nil, perr
+				}
+				return &catalog.ManifestInfo{Key: o.Key, Error: truncate(err.Error(), 1000)}, nil
+			}
+			return nil, &ErrManifestRead{Bucket: o.Bucket, Key: o.Key, Err: err}
+		}
+		if loc.Profile.RoleOf(e.Path) == runs.RoleData {
+			expected++
+		}
+	}
+	return &catalog.ManifestInfo{Key: o.Key, Expected: expected}, nil
+}
+
+func isManifestError(err error) bool {
+	var m *manifest.ErrMalformedManifest
+	var p *manifest.ErrInvalidPath
+	var d *manifest.ErrDuplicatePath
+	var l *manifest.ErrLineTooLong
+	return errors.As(err, &m) || errors.As(err, &p) || errors.As(err, &d) || errors.As(err, &l)
+}
+
+func versionOrEmpty(v string) string {
+	if v == s3event.NullVersion {
+		return ""
+	}
+	return v
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (h *Handler) logger() *slog.Logger {
+	if h.Logger != nil {
+		return h.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// errorType names an error's type the way the Lambda runtime does.
+func errorType(err error) string {
+	t := fmt.Sprintf("%T", err)
+	for i := len(t) - 1; i >= 0; i-- {
+		if t[i] == '.' {
+			return t[i+1:]
+		}
+	}
+	return t
+}

@@ -1,0 +1,106 @@
+// Command ingest is the ingest Lambda: SQS batches of S3 "Object Created"
+// events in, catalog records and DatasetReceived/RunIngested events out. The
+// logic is in internal/ingest; this file only wires it.
+//
+// Environment:
+//
+//	CATALOG_TABLE            DynamoDB catalog table name (required)
+//	RUN_RULES                JSON array of run rules, see runs.ParseRules (required), e.g.
+//	                         [{"prefix":"runs/","profile":"novaseq-x","manifest":"manifest.sha256","channel":"datasync"}]
+//	EVENT_BUS_NAME           EventBridge bus name or ARN (default: the default bus)
+//	LOG_LEVEL                debug, info, warn or error (default info)
+//	BATCH_CONCURRENCY        records of a batch handled at once (default 8)
+//	MANIFEST_MAX_LINE_BYTES  longest manifest line accepted (default 16384)
+//
+// The SQS event source mapping must enable ReportBatchItemFailures.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/biolake/biolake/internal/bus"
+	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/ingest"
+	"github.com/biolake/biolake/internal/runs"
+)
+
+// settings is the handler's configuration from the environment.
+type settings struct {
+	Table        string
+	Resolver     *runs.Resolver
+	BusName      string
+	Level        slog.Level
+	Concurrency  int
+	ManifestLine int
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	var s settings
+	s.Table = strings.TrimSpace(getenv("CATALOG_TABLE"))
+	if s.Table == "" {
+		return s, fmt.Errorf("CATALOG_TABLE is not set")
+	}
+	rules := getenv("RUN_RULES")
+	if strings.TrimSpace(rules) == "" {
+		return s, fmt.Errorf("RUN_RULES is not set")
+	}
+	r, err := runs.ParseRules([]byte(rules))
+	if err != nil {
+		return s, fmt.Errorf("RUN_RULES: %w", err)
+	}
+	s.Resolver = r
+	s.BusName = strings.TrimSpace(getenv("EVENT_BUS_NAME"))
+	if lv := getenv("LOG_LEVEL"); lv != "" {
+		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
+			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
+		}
+	}
+	for _, v := range []struct {
+		name string
+		dst  *int
+	}{{"BATCH_CONCURRENCY", &s.Concurrency}, {"MANIFEST_MAX_LINE_BYTES", &s.ManifestLine}} {
+		if raw := getenv(v.name); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil || n < 1 {
+				return s, fmt.Errorf("%s %q: want a positive integer", v.name, raw)
+			}
+			*v.dst = n
+		}
+	}
+	return s, nil
+}
+
+func main() {
+	s, err := loadSettings(os.Getenv)
+	if err != nil {
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		logger.Error("AWS config", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &ingest.Handler{
+		Store:                catalog.NewDynamo(dynamodb.NewFromConfig(cfg), s.Table),
+		Resolver:             s.Resolver,
+		Publisher:            &bus.EventBridge{Client: eventbridge.NewFromConfig(cfg), BusName: s.BusName},
+		S3:                   s3.NewFromConfig(cfg),
+		Logger:               logger,
+		Concurrency:          s.Concurrency,
+		ManifestMaxLineBytes: s.ManifestLine,
+	}
+	lambda.Start(h.Handle)
+}
