@@ -143,3 +143,42 @@ func TestLoadFromDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBadDataLakeConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\n"
+	acct := "account: \"123456789012\"\nregion: eu-west-1\navailabilityZones: [eu-west-1a, eu-west-1b]\n"
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"transition below S3 minimum", base + "dataLake:\n  tiering:\n    results:\n      rules:\n        - {id: a, transitions: [{storageClass: STANDARD_IA, days: 10}]}\n",
+			[]string{"bad.yaml: dataLake.tiering.results.rules[0].transitions[0].days", `"10"`, "30"}},
+		{"tiers out of order", base + "dataLake:\n  tiering:\n    results:\n      rules:\n        - {id: a, transitions: [{storageClass: DEEP_ARCHIVE, days: 30}, {storageClass: GLACIER_IR, days: 200}]}\n",
+			[]string{"dataLake.tiering.results.rules[0].transitions[1]"}},
+		{"duplicate rule ids", base + "dataLake:\n  tiering:\n    curated:\n      rules:\n        - {id: a, expirationDays: 40}\n        - {id: a, expirationDays: 50}\n",
+			[]string{"dataLake.tiering.curated.rules[1].id", `"a"`}},
+		{"negative days", base + "dataLake:\n  tiering:\n    curated:\n      rules:\n        - {id: a, expirationDays: -5}\n",
+			[]string{"dataLake.tiering.curated.rules[0].expirationDays", `"-5"`}},
+		{"unknown bucket", base + "dataLake:\n  tiering:\n    scratch: {}\n", []string{"dataLake.tiering", "scratch"}},
+		{"unknown storage class", base + "dataLake:\n  tiering:\n    curated:\n      rules:\n        - {id: a, transitions: [{storageClass: GLACIER_DEEP, days: 30}]}\n",
+			[]string{"storageClass", "GLACIER_DEEP", "DEEP_ARCHIVE"}},
+		{"unknown field in a rule", base + "dataLake:\n  tiering:\n    curated:\n      rules:\n        - {id: a, suffix: .bam}\n",
+			[]string{"dataLake.tiering.curated.rules[0].suffix", "not a known field", "dataClass"}},
+		{"replication without account", base + "dataLake: {replication: {region: us-west-2}}\n", []string{"dataLake.replication", "account and region"}},
+		{"replication to the same region", base + acct + "dataLake: {replication: {region: eu-west-1}}\n", []string{"dataLake.replication.region", "must differ"}},
+		{"replication to a bad region", base + acct + "dataLake: {replication: {region: mars}}\n", []string{"dataLake.replication.region", `"mars"`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -16,6 +16,7 @@ type Platform struct {
 	Stage    awscdk.Stage
 	Security *SecurityStack
 	Network  *NetworkStack
+	DataLake *DataLakeStack
 	Audit    *AuditStack
 }
 
@@ -44,7 +45,8 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p := &Platform{Stage: stage}
 	p.Security = NewSecurityStack(stage, "Security", env)
 	p.Network = NewNetworkStack(stage, "Network", env, p.Security)
-	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, nil)
+	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
+	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	return p
 }
 

@@ -38,6 +38,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // Profile chooses the shape of the VPC.
@@ -378,7 +379,7 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 	// Flow logs: ALL traffic to an encrypted, retained log group.
 	key := p.LogKey
 	if key == nil {
-		key = newLogKey(c)
+		key = secure.NewKey(c, "FlowLogKey", &secure.KeyProps{Description: "Encrypts the VPC flow-log log group", Services: []secure.Service{secure.ServiceLogs}})
 	}
 	logGroup := awslogs.NewLogGroup(c, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
 		EncryptionKey: key,
@@ -447,35 +448,6 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 		})
 	}
 	return n
-}
-
-// newLogKey creates the customer-managed key for the flow-log log group. The
-// CloudWatch Logs service of this region may use it only for log groups of
-// this account and region.
-func newLogKey(scope constructs.Construct) awskms.IKey {
-	key := awskms.NewKey(scope, jsii.String("FlowLogKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the VPC flow-log log group"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
-	})
-	stack := awscdk.Stack_Of(scope)
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("AllowCloudWatchLogs"),
-		Principals: &[]awsiam.IPrincipal{
-			awsiam.NewServicePrincipal(jsii.String(fmt.Sprintf("logs.%s.amazonaws.com", *stack.Region())), nil),
-		},
-		Actions: jsii.Strings(
-			"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*",
-		),
-		Resources: jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike": map[string]interface{}{
-				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*",
-					*stack.Partition(), *stack.Region(), *stack.Account()),
-			},
-		},
-	}), nil)
-	return key
 }
 
 // PrivateSubnets returns the subnet selection workloads should use: the

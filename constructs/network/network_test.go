@@ -267,7 +267,7 @@ func TestFlowLogs(t *testing.T) {
 					"Statement": cdktest.ArrayWith(cdktest.Like(cdktest.Props{
 						"Sid":    "AllowCloudWatchLogs",
 						"Effect": "Allow",
-						"Action": []interface{}{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
+						"Action": []interface{}{"kms:Decrypt*", "kms:Describe*", "kms:Encrypt*", "kms:GenerateDataKey*", "kms:ReEncrypt*"},
 						"Principal": cdktest.Props{"Service": cdktest.Props{
 							"Fn::Join": []interface{}{"", []interface{}{"logs.", cdktest.Props{"Ref": "AWS::Region"}, ".amazonaws.com"}},
 						}},

@@ -102,7 +102,7 @@ func serviceStatements(s Service) []awsiam.PolicyStatement {
 		return []awsiam.PolicyStatement{stmt("AllowCloudWatchLogs", "logs."+*region+".amazonaws.com",
 			[]string{"kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"},
 			map[string]interface{}{"ArnLike": map[string]interface{}{
-				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:*", *partition, *region, *account),
+				"kms:EncryptionContext:aws:logs:arn": fmt.Sprintf("arn:%s:logs:%s:%s:log-group:*", *partition, *region, *account),
 			}})}
 	case ServiceCloudTrail:
 		return []awsiam.PolicyStatement{
