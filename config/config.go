@@ -57,6 +57,8 @@ type Environment struct {
 	Network Network `yaml:"network"`
 	// DataLake holds the buckets' protection and tiering.
 	DataLake DataLake `yaml:"dataLake"`
+	// EventGlue holds the ingest, verify and restore handlers' settings.
+	EventGlue EventGlue `yaml:"eventGlue"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -256,6 +258,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.DataLake.validate(e); err != nil {
+		return err
+	}
+	if err := e.EventGlue.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

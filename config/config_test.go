@@ -182,3 +182,33 @@ func TestBadDataLakeConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestBadEventGlueConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\n"
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown profile", base + "eventGlue:\n  runRules:\n    - {bucket: raw, prefix: runs/, profile: hiseq, channel: datasync}\n",
+			[]string{"bad.yaml: eventGlue", "RunRules[0].Profile", `"hiseq"`, "novaseq-x"}},
+		{"unknown bucket", base + "eventGlue:\n  runRules:\n    - {bucket: scratch, prefix: runs/, profile: miseq, channel: datasync}\n",
+			[]string{"RunRules[0].Bucket", `"scratch"`, "raw"}},
+		{"negative concurrency", base + "eventGlue: {reservedConcurrency: {verify: -1}}\n", []string{"ReservedConcurrency.Verify", "-1"}},
+		{"bad restore tier", base + "eventGlue: {restoreTier: Fast}\n", []string{"RestoreTier", `"Fast"`, "Bulk"}},
+		{"bad alarm email", base + "eventGlue: {alarmEmail: ops}\n", []string{"AlarmEmail", `"ops"`, "e-mail"}},
+		{"misspelt field", base + "eventGlue: {mapConcurency: 3}\n", []string{"eventGlue.mapConcurency", "not a known field", "mapConcurrency"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -13,11 +13,12 @@ import (
 
 // Platform is one environment's stacks.
 type Platform struct {
-	Stage    awscdk.Stage
-	Security *SecurityStack
-	Network  *NetworkStack
-	DataLake *DataLakeStack
-	Audit    *AuditStack
+	Stage     awscdk.Stage
+	Security  *SecurityStack
+	Network   *NetworkStack
+	DataLake  *DataLakeStack
+	EventGlue *EventGlueStack
+	Audit     *AuditStack
 }
 
 // NewStage builds the Stage of env under scope (normally the App): its id is
@@ -46,6 +47,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.Security = NewSecurityStack(stage, "Security", env)
 	p.Network = NewNetworkStack(stage, "Network", env, p.Security)
 	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
+	p.EventGlue = NewEventGlueStack(stage, "EventGlue", env, p.Security, p.Network, p.DataLake)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	return p
 }

@@ -22,8 +22,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "biolake:", err)
 		os.Exit(2)
 	}
-	stacks.NewStage(app, env)
+	if err := build(app, env); err != nil {
+		fmt.Fprintf(os.Stderr, "biolake: %s: %v\n", env.File, err)
+		os.Exit(2)
+	}
 	app.Synth(nil)
+}
+
+// build composes env's Stage. Constructs report invalid props by panicking
+// with an error that names the field; it is returned here to be printed
+// without a stack trace.
+func build(app awscdk.App, env *config.Environment) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	stacks.NewStage(app, env)
+	return nil
 }
 
 // contextString reads a string context value (-c key=value) or def.

@@ -1,13 +1,21 @@
-// Command biolake-verify hashes a file (or standard input) once with several
-// algorithms and prints the digests as JSON, in hex and in base64 (the form S3
-// uses for ChecksumSHA256 and friends). Memory use is bounded (a few MiB)
-// whatever the file size. It is also the command of the Batch verifier
-// container for objects too large for a Lambda.
+// Command biolake-verify hashes a file, standard input or an S3 object once
+// with several algorithms and prints the digests as JSON, in hex and in base64
+// (the form S3 uses for ChecksumSHA256 and friends). Memory use is bounded (a
+// few MiB) whatever the size. It is the command of the Batch verifier
+// container (docker/verify/Dockerfile) for objects too large for the verify
+// Lambda:
 //
 //	biolake-verify [-algos sha256,md5,crc32c,crc64nvme] [-expect sha256=HEX,...] [-stats] FILE|-
+//	biolake-verify -s3 s3://BUCKET/KEY [-version-id VID] [-expect sha256=HEX[,md5=HEX...]] [-stats]
 //
-// Exit status: 0 success (and every -expect matched), 1 I/O error, 2 usage
-// error, 3 an -expect mismatch.
+// With -s3 the object version is streamed with GetObject (credentials from
+// the AWS SDK's default chain: in Batch, the job role; it needs
+// s3:GetObject and s3:GetObjectVersion, and kms:Decrypt for SSE-KMS), and a
+// broken connection is resumed where it stopped (internal/s3read). The key is
+// taken as is (not URL-decoded).
+//
+// Exit status: 0 success (and every -expect matched), 1 I/O error (including
+// a missing object), 2 usage error, 3 an -expect mismatch.
 package main
 
 import (
@@ -20,12 +28,18 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/biolake/biolake/internal/checksum"
+	"github.com/biolake/biolake/internal/s3event"
+	"github.com/biolake/biolake/internal/s3read"
 )
 
 // Exit codes.
@@ -42,9 +56,11 @@ type digest struct {
 }
 
 type output struct {
-	File    string                        `json:"file"`
-	Size    int64                         `json:"size"`
-	Digests map[checksum.Algorithm]digest `json:"digests"`
+	File string `json:"file"`
+	// VersionID is the S3 version read (-s3 only).
+	VersionID string                        `json:"versionId,omitempty"`
+	Size      int64                         `json:"size"`
+	Digests   map[checksum.Algorithm]digest `json:"digests"`
 	// Match is set when -expect was given.
 	Match      *bool             `json:"match,omitempty"`
 	Mismatched []string          `json:"mismatched,omitempty"`
@@ -68,6 +84,36 @@ func main() {
 	os.Exit(code)
 }
 
+// newS3 builds the S3 client of -s3 mode; tests replace it.
+var newS3 = func(ctx context.Context) (s3read.GetObjectAPI, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s3.NewFromConfig(cfg), nil
+}
+
+var bucketPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+
+// parseS3URL splits "s3://bucket/key". The key is taken as is.
+func parseS3URL(u string) (bucket, key string, err error) {
+	rest, ok := strings.CutPrefix(u, "s3://")
+	if !ok {
+		return "", "", fmt.Errorf("-s3 %q: want s3://BUCKET/KEY", u)
+	}
+	bucket, key, ok = strings.Cut(rest, "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", fmt.Errorf("-s3 %q: want s3://BUCKET/KEY", u)
+	}
+	if !bucketPattern.MatchString(bucket) {
+		return "", "", fmt.Errorf("-s3 %q: bad bucket name", u)
+	}
+	if err := s3event.CheckKey(key); err != nil {
+		return "", "", fmt.Errorf("-s3 %q: bad key: %v", u, err)
+	}
+	return bucket, key, nil
+}
+
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("biolake-verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -76,15 +122,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	showStats := fs.Bool("stats", false, "add elapsed time, throughput and peak RSS to the output")
 	chunk := fs.Int("chunk", checksum.DefaultChunkSize, "read size in bytes")
 	buffers := fs.Int("buffers", checksum.DefaultBuffers, "number of read buffers in the ring")
+	s3url := fs.String("s3", "", "read s3://BUCKET/KEY instead of a file")
+	versionID := fs.String("version-id", "", "with -s3: the object version to read (default: the current one)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: biolake-verify [-algos sha256,md5,crc32c,crc64nvme] [-expect ALGO=HEX,...] [-stats] FILE|-")
+		fmt.Fprintln(stderr, "       biolake-verify -s3 s3://BUCKET/KEY [-version-id VID] [-expect ALGO=HEX,...] [-stats]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	if fs.NArg() != 1 {
+	if (*s3url == "") != (fs.NArg() == 1) || fs.NArg() > 1 {
 		fs.Usage()
+		return exitUsage
+	}
+	if *versionID != "" && *s3url == "" {
+		fmt.Fprintln(stderr, "biolake-verify: -version-id needs -s3")
 		return exitUsage
 	}
 	list, err := checksum.ParseAlgorithms(*algos)
@@ -109,7 +162,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	name := fs.Arg(0)
 	var in io.Reader = stdin
-	if name != "-" {
+	var version string
+	switch {
+	case *s3url != "":
+		bucket, key, err := parseS3URL(*s3url)
+		if err != nil {
+			fmt.Fprintln(stderr, "biolake-verify:", err)
+			return exitUsage
+		}
+		client, err := newS3(ctx)
+		if err != nil {
+			fmt.Fprintln(stderr, "biolake-verify: AWS config:", err)
+			return exitIO
+		}
+		r, err := s3read.Open(ctx, client, bucket, key, *versionID, -1)
+		if err != nil {
+			fmt.Fprintln(stderr, "biolake-verify:", err)
+			return exitIO
+		}
+		defer r.Close()
+		name, in, version = *s3url, r, r.VersionID()
+	case name != "-":
 		f, err := os.Open(name)
 		if err != nil {
 			fmt.Fprintln(stderr, "biolake-verify:", err)
@@ -126,7 +199,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	elapsed := time.Since(start)
 
-	out := output{File: name, Size: res.Size, Digests: map[checksum.Algorithm]digest{}}
+	out := output{File: name, VersionID: version, Size: res.Size, Digests: map[checksum.Algorithm]digest{}}
 	for _, a := range list {
 		out.Digests[a] = digest{Hex: res.Hex(a), Base64: res.Base64(a)}
 	}

@@ -1,10 +1,9 @@
 package datalake
 
 import (
-	"fmt"
-	"regexp"
 	"sort"
-	"strings"
+
+	"github.com/biolake/biolake/internal/dataclass"
 )
 
 // DataClassTag is the object tag whose value names an object's data class.
@@ -12,19 +11,19 @@ import (
 // rules, Intelligent-Tiering archive configurations and storage class
 // analyses select a class by this tag. (S3 lifecycle filters match a key
 // prefix, tags and object size, never a key suffix, hence the tag.)
-const DataClassTag = "biolake:data-class"
+const DataClassTag = dataclass.Tag
 
 // The data classes of DefaultDataClasses.
 const (
 	// ClassBCL is raw intensity data of Illumina runs (BCL, CBCL and the
 	// per-tile position and filter files next to them).
-	ClassBCL = "bcl"
+	ClassBCL = dataclass.BCL
 	// ClassFASTQ is reads: FASTQ, plain or compressed.
-	ClassFASTQ = "fastq"
+	ClassFASTQ = dataclass.FASTQ
 	// ClassAlignment is aligned reads and their indexes: BAM, CRAM.
-	ClassAlignment = "alignment"
+	ClassAlignment = dataclass.Alignment
 	// ClassQC is quality-control reports: FastQC, MultiQC, samtools stats.
-	ClassQC = "qc"
+	ClassQC = dataclass.QC
 )
 
 // DataClasses maps a data-class name to the key suffixes of its objects,
@@ -33,7 +32,12 @@ const (
 // characters; suffixes are lower case, without "/", and unique across
 // classes. Keys are matched case-insensitively and the longest matching
 // suffix wins, so ".bcl.gz" can belong to one class and ".gz" to another.
-type DataClasses map[string][]string
+//
+// It has the same underlying type as dataclass.Classes (the CDK-free
+// definition the ingest handler uses); convert with
+// dataclass.Classes(classes). Its JSON form is what the ingest handler reads
+// from DATA_CLASSES.
+type DataClasses dataclass.Classes
 
 // DefaultDataClasses returns biolake's data classes for sequencing data:
 //
@@ -42,14 +46,7 @@ type DataClasses map[string][]string
 //	alignment: .bam .bai .cram .crai
 //	qc:        _fastqc.html _fastqc.zip multiqc_report.html multiqc_data.json
 //	           .flagstat .idxstats .samtools.stats
-func DefaultDataClasses() DataClasses {
-	return DataClasses{
-		ClassBCL:       {".bcl", ".bcl.gz", ".bcl.bgzf", ".cbcl", ".locs", ".clocs", ".filter"},
-		ClassFASTQ:     {".fastq", ".fastq.gz", ".fq", ".fq.gz", ".fastq.ora"},
-		ClassAlignment: {".bam", ".bai", ".cram", ".crai"},
-		ClassQC:        {"_fastqc.html", "_fastqc.zip", "multiqc_report.html", "multiqc_data.json", ".flagstat", ".idxstats", ".samtools.stats"},
-	}
-}
+func DefaultDataClasses() DataClasses { return DataClasses(dataclass.Defaults()) }
 
 // ClassOf returns the data class of an object key: the class with the
 // longest suffix that ends the key, compared case-insensitively (a tie, which
@@ -58,58 +55,17 @@ func DefaultDataClasses() DataClasses {
 // DefaultDataClasses(). The key is the decoded object key: S3 event
 // notifications URL-encode keys, and the caller decodes them first.
 //
-// The ingest handler tags each object with DataClassTag=<class> when ok.
+// The ingest handler tags each object with DataClassTag=<class> when ok
+// (it uses internal/dataclass, which this delegates to).
 func ClassOf(key string, classes DataClasses) (class string, ok bool) {
-	if classes == nil {
-		classes = DefaultDataClasses()
-	}
-	if key == "" || strings.HasSuffix(key, "/") {
-		return "", false
-	}
-	k := strings.ToLower(key)
-	best := -1
-	for name, suffixes := range classes {
-		for _, s := range suffixes {
-			if s == "" || !strings.HasSuffix(k, strings.ToLower(s)) {
-				continue
-			}
-			if len(s) > best || (len(s) == best && name < class) {
-				best, class = len(s), name
-			}
-		}
-	}
-	return class, best >= 0
+	return dataclass.ClassOf(key, dataclass.Classes(classes))
 }
-
-var classNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,39}$`)
 
 // validate checks the classes, reporting paths under "dataClasses".
 func (c DataClasses) validate() []error {
 	var errs []error
-	owner := map[string]string{}
-	for _, name := range sortedKeys(c) {
-		path := "dataClasses." + name
-		if !classNamePattern.MatchString(name) {
-			errs = append(errs, fieldErr(path, name, "is not a valid data-class name; use lower-case letters, digits and '-', starting with a letter, at most 40 characters (it becomes the value of the %s tag)", DataClassTag))
-		}
-		if len(c[name]) == 0 {
-			errs = append(errs, fieldErr(path, "[]", "lists no suffixes; give at least one, such as \".fastq.gz\""))
-		}
-		for i, s := range c[name] {
-			sp := fmt.Sprintf("%s[%d]", path, i)
-			switch {
-			case s == "":
-				errs = append(errs, fieldErr(sp, s, "is empty; give a key suffix such as \".fastq.gz\""))
-			case s != strings.ToLower(s):
-				errs = append(errs, fieldErr(sp, s, "must be lower case (keys are matched case-insensitively); use %q", strings.ToLower(s)))
-			case strings.Contains(s, "/") || len(s) > 64:
-				errs = append(errs, fieldErr(sp, s, "must be a file-name suffix of at most 64 characters without \"/\""))
-			case owner[s] != "":
-				errs = append(errs, fieldErr(sp, s, "is already a suffix of class %q; a suffix belongs to one class", owner[s]))
-			default:
-				owner[s] = name
-			}
-		}
+	for _, p := range dataclass.Classes(c).Problems() {
+		errs = append(errs, fieldErr(p.Path, p.Value, "%s", p.Reason))
 	}
 	return errs
 }

@@ -29,8 +29,8 @@ func (f *fakeEB) PutEvents(_ context.Context, in *eventbridge.PutEventsInput, _ 
 	return f.out, f.err
 }
 
-func valid() *events.RunIngested {
-	return &events.RunIngested{SchemaVersion: "1", RunID: "r", Channel: events.ChannelDataSync, Bucket: "b", Prefix: "runs/r/", Profile: "miseq", CompletedAt: time.Unix(0, 0).UTC()}
+func valid() *events.RunCompleted {
+	return &events.RunCompleted{SchemaVersion: "1", RunID: "r", Channel: events.ChannelDataSync, Bucket: "b", Prefix: "runs/r/", Profile: "miseq", CompletedAt: time.Unix(0, 0).UTC()}
 }
 
 func TestEventBridge(t *testing.T) {
@@ -39,9 +39,9 @@ func TestEventBridge(t *testing.T) {
 	require.NoError(t, p.Publish(context.Background(), valid()))
 	e := f.in.Entries[0]
 	assert.Equal(t, "biolake.ingest", aws.ToString(e.Source))
-	assert.Equal(t, "RunIngested", aws.ToString(e.DetailType))
+	assert.Equal(t, "RunCompleted", aws.ToString(e.DetailType))
 	assert.Equal(t, "biolake", aws.ToString(e.EventBusName))
-	ev, err := events.Parse("RunIngested", []byte(aws.ToString(e.Detail)))
+	ev, err := events.Parse("RunCompleted", []byte(aws.ToString(e.Detail)))
 	require.NoError(t, err)
 	assert.Equal(t, valid(), ev)
 
@@ -59,7 +59,7 @@ func TestEventBridge(t *testing.T) {
 func TestRecorder(t *testing.T) {
 	r := &Recorder{}
 	require.NoError(t, r.Publish(context.Background(), valid()))
-	assert.Len(t, r.Of("RunIngested"), 1)
+	assert.Len(t, r.Of("RunCompleted"), 1)
 	assert.Empty(t, r.Of("DatasetReceived"))
 	r.Fail = func(events.Event) error { return errors.New("no") }
 	assert.Error(t, r.Publish(context.Background(), valid()))

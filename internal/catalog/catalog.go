@@ -1,6 +1,7 @@
 // Package catalog is the run and object catalog kept in one DynamoDB table,
-// behind the Store interface, with a DynamoDB implementation (Dynamo) and an
-// in-memory one with the same semantics (Mem) for fast tests.
+// behind the Store (ingest) and VerifyStore (verify flow) interfaces, with a
+// DynamoDB implementation (Dynamo) and an in-memory one with the same
+// semantics (Mem) for fast tests.
 //
 // Items:
 //
@@ -9,19 +10,31 @@
 //
 // (keys whose sort key would pass DynamoDB's 1024-byte limit use
 // OBJ#sha256:<hex of key>#<versionId>; the key is always an attribute.)
+// The restore helper (internal/restore) keeps its own items in the same
+// table under pk=RESTORE#... and pk=RESTOREOBJ#...; see docs/CATALOG.md.
+//
+// Run states: RECEIVING -> COMPLETE (completion claimed, RunCompleted being
+// sent) -> PUBLISHED (RunCompleted sent) -> VERIFIED (every file matched its
+// manifest; RunIngested sent by the claimant).
 //
 // Idempotency: Record writes the object record with attribute_not_exists(pk)
 // and applies the object's change to the run record (count it, add a marker,
 // set the manifest's expected count) in the same TransactWriteItems, so the
 // change happens exactly once per object version, however often its event is
-// delivered, and a crash cannot separate the two writes. Completion is then
-// claimed with a conditional update (state RECEIVING -> COMPLETE) that exactly
-// one caller wins.
+// delivered, and a crash cannot separate the two writes. A duplicate gets the
+// stored record back (ReturnValuesOnConditionCheckFailure ALL_OLD, no extra
+// call), so the caller can finish work the first delivery left undone (a
+// failed tagging). Completion is then claimed with a conditional update
+// (state RECEIVING -> COMPLETE) that exactly one caller wins; verification
+// likewise (COMPLETE/PUBLISHED -> VERIFIED, only while verifiedAt is absent).
 //
 // Calls per data object: one TransactWriteItems (2 items written) and one
 // strongly consistent GetItem; 0 S3 calls. Once per run: one UpdateItem to
-// claim completion, one to mark RunIngested published, one to mark
-// DatasetReceived published.
+// claim completion, one to mark RunCompleted published, one to mark
+// DatasetReceived published. The verify flow: one UpdateItem per verified
+// object, one GetItem, one UpdateItem to claim VERIFIED, one to mark
+// RunIngested published, and one paginated Query of the run's objects (for
+// the Parquet export).
 package catalog
 
 import (
@@ -45,10 +58,66 @@ type Object struct {
 	ETag      string
 	Size      int64
 	Role      runs.Role
+	// DataClass is the object's data class (internal/dataclass), "" for
+	// none; the ingest handler tags the object with it.
+	DataClass string
 	// IdempotencyKey is bucket|key|versionId|sequencer.
 	IdempotencyKey string
 	EventTime      time.Time
 	RecordedAt     time.Time
+	// TagError is set when tagging the object with its data class failed;
+	// a redelivery of its event retries and clears it.
+	TagError string
+
+	// Verification, set by the verify flow (MarkObjectVerified).
+	Verification
+}
+
+// Verification is what the verify flow records on an object version that
+// matched its manifest.
+type Verification struct {
+	// VerifyID identifies the verify flow execution (VerifyRun) that checked
+	// the object.
+	VerifyID   string
+	VerifiedAt time.Time
+	// Method: "stored" (S3's stored checksum or ETag), "streamed" (hashed by
+	// the verify Lambda) or "batch" (hashed by the Batch verifier).
+	Method string
+	// Expected digests from the manifest, hex; "" when not given.
+	SHA256 string
+	MD5    string
+	CRC32C string
+}
+
+// ObjectVerification names an object version and its Verification.
+type ObjectVerification struct {
+	RunID     string
+	Bucket    string
+	Key       string
+	VersionID string
+	Size      int64
+	Verification
+}
+
+// VerifiedClaim is what ClaimVerified records on the run.
+type VerifiedClaim struct {
+	RunID    string
+	VerifyID string
+	At       time.Time
+	// Prefix is where the verified data is (the accepted/ prefix for
+	// partner data), ManifestKey its manifest there.
+	Prefix      string
+	ManifestKey string
+}
+
+// Recorded is the outcome of Store.Record.
+type Recorded struct {
+	// Duplicate is true when the object version was already recorded
+	// (nothing was changed).
+	Duplicate bool
+	// Prior is the stored object record of a duplicate, when the store
+	// returned it.
+	Prior *Object
 }
 
 // RunInit holds the run attributes set when the run record is created (and
@@ -110,6 +179,15 @@ type Run struct {
 	CompletedAt   time.Time
 	// Announced is true once DatasetReceived has been published.
 	Announced bool
+
+	// Set by ClaimVerified.
+	VerifiedAt     time.Time
+	VerifyID       string
+	VerifiedPrefix string
+	// VerifiedManifestKey is the manifest's key under VerifiedPrefix.
+	VerifiedManifestKey string
+	// IngestedPublished is true once RunIngested has been published.
+	IngestedPublished bool
 }
 
 // Progress returns the completeness inputs of r.
@@ -120,9 +198,10 @@ func (r Run) Progress() runs.Progress {
 // Store is the catalog as the ingest handler uses it.
 type Store interface {
 	// Record writes obj and applies ch to its run (creating the run record
-	// from init when absent) atomically, once per object version. It returns
-	// duplicate true, and changes nothing, when obj was already recorded.
-	Record(ctx context.Context, obj Object, init RunInit, ch Change) (duplicate bool, err error)
+	// from init when absent) atomically, once per object version. It
+	// returns Duplicate true (with the stored record in Prior), and changes
+	// nothing, when obj was already recorded.
+	Record(ctx context.Context, obj Object, init RunInit, ch Change) (Recorded, error)
 	// GetRun reads a run record (strongly consistent); found false when absent.
 	GetRun(ctx context.Context, runID string) (run Run, found bool, err error)
 	// Claim moves a run from RECEIVING to COMPLETE, recording claimant and
@@ -132,6 +211,29 @@ type Store interface {
 	MarkPublished(ctx context.Context, runID string) error
 	// MarkAnnounced records that DatasetReceived was published.
 	MarkAnnounced(ctx context.Context, runID string) error
+	// SetTagError records (reason != "") or clears (reason == "") a failure
+	// to tag an object version with its data class.
+	SetTagError(ctx context.Context, runID, key, versionID, reason string) error
+}
+
+// VerifyStore is the catalog as the verify flow uses it.
+type VerifyStore interface {
+	// GetRun reads a run record (strongly consistent); found false when absent.
+	GetRun(ctx context.Context, runID string) (run Run, found bool, err error)
+	// MarkObjectVerified records v on its object version's record (creating
+	// a minimal record when the ingest handler has not written one).
+	// Idempotent: the last write wins.
+	MarkObjectVerified(ctx context.Context, v ObjectVerification) error
+	// ClaimVerified moves a run from COMPLETE or PUBLISHED to VERIFIED while
+	// it has no verifiedAt, recording c. It returns false when the run was
+	// not in such a state (absent, RECEIVING, or already verified).
+	ClaimVerified(ctx context.Context, c VerifiedClaim) (won bool, err error)
+	// MarkIngestedPublished records that RunIngested was published.
+	MarkIngestedPublished(ctx context.Context, runID string) error
+	// Objects calls fn for every object record of a run, in sort-key order,
+	// reading the catalog page by page (a Query, not an S3 List). It stops
+	// at fn's first error and returns it.
+	Objects(ctx context.Context, runID string, fn func(Object) error) error
 }
 
 // ErrConflict is returned when a write kept conflicting with concurrent
@@ -168,6 +270,9 @@ const (
 
 // RunPK is the partition key of a run's items.
 func RunPK(runID string) string { return runPrefix + runID }
+
+// ObjectSKPrefix begins every object record's sort key.
+const ObjectSKPrefix = objPrefix
 
 // ObjectSK is the sort key of an object record.
 func ObjectSK(key, versionID string) string {

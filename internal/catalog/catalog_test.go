@@ -52,13 +52,13 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 
 		dup, err := st.Record(ctx, obj("r1", "runs/r1/a", "v1"), initFor("r1", "runs/r1/a"), Change{Data: true, Bytes: 10})
 		require.NoError(t, err)
-		assert.False(t, dup)
+		assert.False(t, dup.Duplicate)
 		dup, err = st.Record(ctx, obj("r1", "runs/r1/a", "v1"), initFor("r1", "runs/r1/a"), Change{Data: true, Bytes: 10})
 		require.NoError(t, err)
-		assert.True(t, dup)
+		assert.True(t, dup.Duplicate)
 		dup, err = st.Record(ctx, obj("r1", "runs/r1/a", "v2"), initFor("r1", "runs/r1/b"), Change{Data: true, Bytes: 5})
 		require.NoError(t, err)
-		assert.False(t, dup)
+		assert.False(t, dup.Duplicate)
 
 		r, found, err := st.GetRun(ctx, "r1")
 		require.NoError(t, err)
@@ -77,7 +77,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 			o.Role = runs.RoleMarker
 			dup, err := st.Record(ctx, o, initFor("r2", o.Key), Change{Marker: m})
 			require.NoError(t, err)
-			assert.False(t, dup)
+			assert.False(t, dup.Duplicate)
 		}
 		mo := obj("r2", "runs/r2/manifest.sha256", "v1")
 		mo.Role = runs.RoleManifest
@@ -156,14 +156,115 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		for _, k := range []string{long, "runs/r4/a#b#c", "runs/r4/a b+c%d", "runs/r4/样本/ß"} {
 			dup, err := st.Record(ctx, obj("r4", k, "null"), initFor("r4", k), Change{Data: true, Bytes: 1})
 			require.NoError(t, err, k)
-			assert.False(t, dup, k)
+			assert.False(t, dup.Duplicate, k)
 			dup, err = st.Record(ctx, obj("r4", k, "null"), initFor("r4", k), Change{Data: true, Bytes: 1})
 			require.NoError(t, err, k)
-			assert.True(t, dup, k)
+			assert.True(t, dup.Duplicate, k)
 		}
 		r, _, err := st.GetRun(ctx, "r4")
 		require.NoError(t, err)
 		assert.EqualValues(t, 4, r.Received)
+	})
+
+	t.Run("duplicate returns the stored record; tag errors", func(t *testing.T) {
+		st := newStore(t)
+		o := obj("r6", "runs/r6/a.fastq.gz", "v1")
+		o.DataClass = "fastq"
+		rec, err := st.Record(ctx, o, initFor("r6", o.Key), Change{Data: true, Bytes: 10})
+		require.NoError(t, err)
+		assert.False(t, rec.Duplicate)
+		assert.Nil(t, rec.Prior)
+		require.NoError(t, st.SetTagError(ctx, "r6", o.Key, "v1", "AccessDenied"))
+		rec, err = st.Record(ctx, o, initFor("r6", o.Key), Change{Data: true, Bytes: 10})
+		require.NoError(t, err)
+		require.True(t, rec.Duplicate)
+		require.NotNil(t, rec.Prior)
+		assert.Equal(t, "AccessDenied", rec.Prior.TagError)
+		assert.Equal(t, "fastq", rec.Prior.DataClass)
+		assert.Equal(t, o.IdempotencyKey, rec.Prior.IdempotencyKey)
+		require.NoError(t, st.SetTagError(ctx, "r6", o.Key, "v1", ""))
+		rec, err = st.Record(ctx, o, initFor("r6", o.Key), Change{Data: true, Bytes: 10})
+		require.NoError(t, err)
+		require.NotNil(t, rec.Prior)
+		assert.Empty(t, rec.Prior.TagError)
+		// Unknown objects: no error, nothing written.
+		require.NoError(t, st.SetTagError(ctx, "r6", "runs/r6/none", "v1", "x"))
+	})
+
+	t.Run("verify: objects, claim once, publish", func(t *testing.T) {
+		st := newStore(t)
+		vs := st.(VerifyStore)
+		won, err := vs.ClaimVerified(ctx, VerifiedClaim{RunID: "r7", VerifyID: "x", At: t0})
+		require.NoError(t, err)
+		assert.False(t, won, "no run record")
+		keys := []string{"runs/r7/b", "runs/r7/a", "runs/r7/c#1"}
+		for _, k := range keys {
+			_, err := st.Record(ctx, obj("r7", k, "v1"), initFor("r7", k), Change{Data: true, Bytes: 10})
+			require.NoError(t, err)
+		}
+		won, err = vs.ClaimVerified(ctx, VerifiedClaim{RunID: "r7", VerifyID: "x", At: t0})
+		require.NoError(t, err)
+		assert.False(t, won, "RECEIVING runs cannot be verified")
+		won, err = st.Claim(ctx, "r7", "c", t0)
+		require.NoError(t, err)
+		require.True(t, won)
+
+		at := t0.Add(time.Hour)
+		require.NoError(t, vs.MarkObjectVerified(ctx, ObjectVerification{RunID: "r7", Bucket: "raw", Key: "runs/r7/a", VersionID: "v1", Size: 10,
+			Verification: Verification{VerifyID: "vid-1", VerifiedAt: at, Method: "stored", SHA256: strings.Repeat("a", 64)}}))
+		// A version the ingest handler never recorded gets a minimal record.
+		require.NoError(t, vs.MarkObjectVerified(ctx, ObjectVerification{RunID: "r7", Bucket: "raw", Key: "runs/r7/z", VersionID: "v9", Size: 3,
+			Verification: Verification{VerifyID: "vid-1", VerifiedAt: at, Method: "batch", MD5: strings.Repeat("b", 32)}}))
+		var got []Object
+		require.NoError(t, vs.Objects(ctx, "r7", func(o Object) error { got = append(got, o); return nil }))
+		require.Len(t, got, 4)
+		var order []string
+		for _, o := range got {
+			order = append(order, o.Key)
+		}
+		assert.Equal(t, []string{"runs/r7/a", "runs/r7/b", "runs/r7/c#1", "runs/r7/z"}, order)
+		assert.Equal(t, "vid-1", got[0].VerifyID)
+		assert.Equal(t, at, got[0].VerifiedAt)
+		assert.Equal(t, "stored", got[0].Method)
+		assert.Equal(t, strings.Repeat("a", 64), got[0].SHA256)
+		assert.Equal(t, "00A1", got[0].Sequencer)
+		assert.Empty(t, got[1].VerifyID)
+		assert.Equal(t, runs.RoleData, got[3].Role)
+		assert.EqualValues(t, 3, got[3].Size)
+		assert.Equal(t, "batch", got[3].Method)
+
+		var wins atomic.Int32
+		for i := 0; i < 4; i++ {
+			won, err := vs.ClaimVerified(ctx, VerifiedClaim{RunID: "r7", VerifyID: fmt.Sprint("v", i), At: at, Prefix: "runs/r7/", ManifestKey: "runs/r7/m"})
+			require.NoError(t, err)
+			if won {
+				wins.Add(1)
+			}
+		}
+		assert.EqualValues(t, 1, wins.Load())
+		r, _, err := vs.GetRun(ctx, "r7")
+		require.NoError(t, err)
+		assert.Equal(t, runs.StateVerified, r.State)
+		assert.Equal(t, "v0", r.VerifyID)
+		assert.Equal(t, at, r.VerifiedAt)
+		assert.Equal(t, "runs/r7/", r.VerifiedPrefix)
+		assert.Equal(t, "runs/r7/m", r.VerifiedManifestKey)
+		assert.False(t, r.IngestedPublished)
+		require.NoError(t, vs.MarkIngestedPublished(ctx, "r7"))
+		r, _, err = vs.GetRun(ctx, "r7")
+		require.NoError(t, err)
+		assert.True(t, r.IngestedPublished)
+		// The ingest handler's late MarkPublished leaves VERIFIED alone.
+		require.NoError(t, st.MarkPublished(ctx, "r7"))
+		r, _, _ = vs.GetRun(ctx, "r7")
+		assert.Equal(t, runs.StateVerified, r.State)
+
+		stop := fmt.Errorf("stop")
+		n := 0
+		err = vs.Objects(ctx, "r7", func(Object) error { n++; return stop })
+		assert.Equal(t, stop, err)
+		assert.Equal(t, 1, n)
+		require.NoError(t, vs.Objects(ctx, "nope", func(Object) error { t.Fatal("called"); return nil }))
 	})
 
 	t.Run("concurrent records count each object once", func(t *testing.T) {
@@ -218,6 +319,11 @@ func (c *counting) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...
 	return c.DynamoAPI.GetItem(ctx, in, o...)
 }
 
+func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	c.inc("Query")
+	return c.DynamoAPI.Query(ctx, in, o...)
+}
+
 func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.inc("UpdateItem")
 	return c.DynamoAPI.UpdateItem(ctx, in, o...)
@@ -267,6 +373,30 @@ func TestDynamoCallsPerObject(t *testing.T) {
 	assert.Equal(t, map[string]int{"TransactWriteItems": 1}, c.calls)
 	dup, err := st.Record(ctx, obj("r", "runs/r/a", "v"), initFor("r", "runs/r/a"), Change{Data: true, Bytes: 1})
 	require.NoError(t, err)
-	assert.True(t, dup)
+	assert.True(t, dup.Duplicate)
 	assert.Equal(t, map[string]int{"TransactWriteItems": 2}, c.calls)
+}
+
+// TestDynamoObjectsPaginates reads object records over several Query pages.
+func TestDynamoObjectsPaginates(t *testing.T) {
+	client, table := motoTable(t)
+	c := &counting{DynamoAPI: client}
+	st := NewDynamo(c, table)
+	st.PageLimit = 40
+	ctx := context.Background()
+	pad := "p"
+	const n = 130
+	for i := 0; i < n; i++ {
+		k := fmt.Sprintf("runs/rp/%s/%05d", pad, i)
+		_, err := st.Record(ctx, obj("rp", k, "v"), initFor("rp", k), Change{Data: true, Bytes: 1})
+		require.NoError(t, err)
+	}
+	seen := 0
+	require.NoError(t, st.Objects(ctx, "rp", func(o Object) error {
+		assert.Equal(t, fmt.Sprintf("runs/rp/%s/%05d", pad, seen), o.Key)
+		seen++
+		return nil
+	}))
+	assert.Equal(t, n, seen)
+	assert.Equal(t, 4, c.calls["Query"], "paginated")
 }

@@ -32,11 +32,17 @@ type UpdateItemAPI interface {
 	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 }
 
+// QueryAPI is the one DynamoDB method Objects needs.
+type QueryAPI interface {
+	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
 // DynamoAPI is what Dynamo needs of a *dynamodb.Client.
 type DynamoAPI interface {
 	TransactWriteItemsAPI
 	GetItemAPI
 	UpdateItemAPI
+	QueryAPI
 }
 
 // Dynamo is the DynamoDB Store.
@@ -51,6 +57,8 @@ type Dynamo struct {
 	BaseDelay time.Duration
 	// Sleep waits between tries; default honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// PageLimit caps the items of one Query page (0: DynamoDB's 1 MB page).
+	PageLimit int32
 }
 
 // NewDynamo returns a Dynamo Store over client and table.
@@ -93,6 +101,17 @@ const (
 	aIdem          = "idem"
 	aEventTime     = "eventTime"
 	aRecordedAt    = "recordedAt"
+	aDataClass     = "dataClass"
+	aTagError      = "tagError"
+	aVerifyID      = "verifyId"
+	aVerifiedAt    = "verifiedAt"
+	aMethod        = "verifyMethod"
+	aSHA256        = "sha256"
+	aMD5           = "md5"
+	aCRC32C        = "crc32c"
+	aVerPrefix     = "verifiedPrefix"
+	aVerManifest   = "verifiedManifestKey"
+	aIngestedPub   = "ingestedPublished"
 )
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -132,7 +151,7 @@ func (e *expr) v(name string, v types.AttributeValue) string {
 
 // Record implements Store with one TransactWriteItems: a conditional Put of
 // the object record and an Update of the run record.
-func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change) (bool, error) {
+func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change) (Recorded, error) {
 	item := map[string]types.AttributeValue{
 		aPK:         s(RunPK(obj.RunID)),
 		aSK:         s(ObjectSK(obj.Key, obj.VersionID)),
@@ -149,6 +168,9 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 	}
 	if obj.ETag != "" {
 		item[aETag] = s(obj.ETag)
+	}
+	if obj.DataClass != "" {
+		item[aDataClass] = s(obj.DataClass)
 	}
 	if !obj.EventTime.IsZero() {
 		item[aEventTime] = ts(obj.EventTime)
@@ -205,6 +227,9 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 				ExpressionAttributeNames: map[string]string{
 					"#pk": aPK,
 				},
+				// A duplicate gets the stored record back in the
+				// cancellation reason, at no extra cost.
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}},
 			{Update: &types.Update{
 				TableName:                 aws.String(d.Table),
@@ -215,14 +240,19 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 			}},
 		},
 	}
-	var dup bool
+	var rec Recorded
 	err := d.retry(ctx, obj.RunID, func() (bool, error) {
 		_, err := d.Client.TransactWriteItems(ctx, in)
 		var tce *types.TransactionCanceledException
 		if errors.As(err, &tce) {
 			reasons := tce.CancellationReasons
 			if len(reasons) > 0 && aws.ToString(reasons[0].Code) == "ConditionalCheckFailed" {
-				dup = true
+				rec.Duplicate = true
+				if len(reasons[0].Item) > 0 {
+					if prior, derr := decodeObject(reasons[0].Item); derr == nil {
+						rec.Prior = &prior
+					}
+				}
 				return false, nil
 			}
 			for _, r := range reasons {
@@ -234,9 +264,9 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 		return false, err
 	})
 	if err != nil {
-		return false, err
+		return Recorded{}, err
 	}
-	return dup, nil
+	return rec, nil
 }
 
 func join(parts []string) string {
@@ -372,7 +402,198 @@ func decodeRun(item map[string]types.AttributeValue) (Run, error) {
 	r.ClaimedBy = str(aClaimedBy)
 	r.CompletedAt = tm(aCompletedAt)
 	r.Announced = boolean(aAnnounced)
+	r.VerifiedAt = tm(aVerifiedAt)
+	r.VerifyID = str(aVerifyID)
+	r.VerifiedPrefix = str(aVerPrefix)
+	r.VerifiedManifestKey = str(aVerManifest)
+	r.IngestedPublished = boolean(aIngestedPub)
 	return r, errors.Join(errs...)
+}
+
+// attrReader reads typed attributes of an item and collects decode errors.
+type attrReader struct {
+	item map[string]types.AttributeValue
+	errs []error
+}
+
+func (a *attrReader) str(k string) string {
+	if v, ok := a.item[k].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func (a *attrReader) num(k string) int64 {
+	v, ok := a.item[k].(*types.AttributeValueMemberN)
+	if !ok {
+		return 0
+	}
+	x, err := strconv.ParseInt(v.Value, 10, 64)
+	if err != nil {
+		a.errs = append(a.errs, err)
+	}
+	return x
+}
+
+func (a *attrReader) tm(k string) time.Time {
+	v := a.str(k)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		a.errs = append(a.errs, err)
+	}
+	return t
+}
+
+// decodeObject decodes an object record.
+func decodeObject(item map[string]types.AttributeValue) (Object, error) {
+	a := &attrReader{item: item}
+	o := Object{
+		RunID: a.str(aRunID), Bucket: a.str(aBucket), Key: a.str(aKey), VersionID: a.str(aVersionID),
+		Sequencer: a.str(aSequencer), ETag: a.str(aETag), Size: a.num(aSize), DataClass: a.str(aDataClass),
+		IdempotencyKey: a.str(aIdem), EventTime: a.tm(aEventTime), RecordedAt: a.tm(aRecordedAt),
+		TagError: a.str(aTagError),
+		Verification: Verification{
+			VerifyID: a.str(aVerifyID), VerifiedAt: a.tm(aVerifiedAt), Method: a.str(aMethod),
+			SHA256: a.str(aSHA256), MD5: a.str(aMD5), CRC32C: a.str(aCRC32C),
+		},
+	}
+	o.Role = runs.ParseRole(a.str(aRole))
+	return o, errors.Join(a.errs...)
+}
+
+// SetTagError implements Store with an UpdateItem of the object record.
+func (d *Dynamo) SetTagError(ctx context.Context, runID, key, versionID, reason string) error {
+	e := newExpr()
+	update := "REMOVE " + e.n(aTagError)
+	if reason != "" {
+		update = "SET " + e.n(aTagError) + " = " + e.v("reason", s(reason))
+	}
+	cond := "attribute_exists(" + e.n(aPK) + ")"
+	_, err := d.conditionalUpdateKey(ctx, runID, "set tag error", objectKey(runID, key, versionID), update, cond, e)
+	return err
+}
+
+func objectKey(runID, key, versionID string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{aPK: s(RunPK(runID)), aSK: s(ObjectSK(key, versionID))}
+}
+
+// MarkObjectVerified implements VerifyStore with one UpdateItem that sets the
+// verification and, when the record is absent, its base attributes.
+func (d *Dynamo) MarkObjectVerified(ctx context.Context, v ObjectVerification) error {
+	e := newExpr()
+	setIfAbsent := func(attr string, val types.AttributeValue) string {
+		return e.n(attr) + " = if_not_exists(" + e.n(attr) + ", " + e.v(attr, val) + ")"
+	}
+	set := []string{
+		setIfAbsent(aType, s("OBJ")),
+		setIfAbsent(aRunID, s(v.RunID)),
+		setIfAbsent(aBucket, s(v.Bucket)),
+		setIfAbsent(aKey, s(v.Key)),
+		setIfAbsent(aVersionID, s(v.VersionID)),
+		setIfAbsent(aSize, n(v.Size)),
+		setIfAbsent(aRole, s(runs.RoleData.String())),
+		e.n(aVerifyID) + " = " + e.v("vid", s(v.VerifyID)),
+		e.n(aVerifiedAt) + " = " + e.v("vat", ts(v.VerifiedAt)),
+		e.n(aMethod) + " = " + e.v("method", s(v.Method)),
+	}
+	var remove []string
+	for _, dg := range []struct{ attr, val string }{{aSHA256, v.SHA256}, {aMD5, v.MD5}, {aCRC32C, v.CRC32C}} {
+		if dg.val != "" {
+			set = append(set, e.n(dg.attr)+" = "+e.v(dg.attr, s(dg.val)))
+		} else {
+			remove = append(remove, e.n(dg.attr))
+		}
+	}
+	update := "SET " + join(set)
+	if len(remove) > 0 {
+		update += " REMOVE " + join(remove)
+	}
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.Table),
+		Key:                       objectKey(v.RunID, v.Key, v.VersionID),
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+	}
+	err := d.retry(ctx, v.RunID, func() (bool, error) {
+		_, err := d.Client.UpdateItem(ctx, in)
+		return false, err
+	})
+	var se *ErrStore
+	if errors.As(err, &se) {
+		se.Op = "mark verified " + v.RunID + " " + v.Key
+	}
+	return err
+}
+
+// ClaimVerified implements VerifyStore with an UpdateItem conditional on
+// state COMPLETE or PUBLISHED and no verifiedAt.
+func (d *Dynamo) ClaimVerified(ctx context.Context, c VerifiedClaim) (bool, error) {
+	e := newExpr()
+	update := "SET " + e.n(aState) + " = " + e.v("verified", s(runs.StateVerified)) + ", " +
+		e.n(aVerifiedAt) + " = " + e.v("at", ts(c.At)) + ", " +
+		e.n(aVerifyID) + " = " + e.v("vid", s(c.VerifyID)) + ", " +
+		e.n(aVerPrefix) + " = " + e.v("prefix", s(c.Prefix)) + ", " +
+		e.n(aUpdatedAt) + " = " + e.v("now", ts(c.At))
+	if c.ManifestKey != "" {
+		update += ", " + e.n(aVerManifest) + " = " + e.v("mk", s(c.ManifestKey))
+	}
+	cond := "(" + e.n(aState) + " = " + e.v("complete", s(runs.StateComplete)) + " OR " +
+		e.n(aState) + " = " + e.v("published", s(runs.StatePublished)) + ") AND attribute_not_exists(" + e.n(aVerifiedAt) + ")"
+	return d.conditionalUpdate(ctx, c.RunID, "claim verified", update, cond, e)
+}
+
+// MarkIngestedPublished implements VerifyStore.
+func (d *Dynamo) MarkIngestedPublished(ctx context.Context, runID string) error {
+	e := newExpr()
+	update := "SET " + e.n(aIngestedPub) + " = " + e.v("true", b(true))
+	cond := e.n(aState) + " = " + e.v("verified", s(runs.StateVerified))
+	_, err := d.conditionalUpdate(ctx, runID, "mark ingested published", update, cond, e)
+	return err
+}
+
+// Objects implements VerifyStore with a paginated, strongly consistent Query
+// on pk=RUN#<runId> and sk beginning with OBJ#.
+func (d *Dynamo) Objects(ctx context.Context, runID string, fn func(Object) error) error {
+	var start map[string]types.AttributeValue
+	var limit *int32
+	if d.PageLimit > 0 {
+		limit = aws.Int32(d.PageLimit)
+	}
+	for {
+		out, err := d.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName:              aws.String(d.Table),
+			KeyConditionExpression: aws.String("#pk = :pk AND begins_with(#sk, :obj)"),
+			ExpressionAttributeNames: map[string]string{
+				"#pk": aPK, "#sk": aSK,
+			},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": s(RunPK(runID)), ":obj": s(objPrefix),
+			},
+			ConsistentRead:    aws.Bool(true),
+			ExclusiveStartKey: start,
+			Limit:             limit,
+		})
+		if err != nil {
+			return &ErrStore{Op: "query objects of " + runID, Err: err}
+		}
+		for _, item := range out.Items {
+			o, err := decodeObject(item)
+			if err != nil {
+				return &ErrStore{Op: "decode object of " + runID, Err: err}
+			}
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		start = out.LastEvaluatedKey
+	}
 }
 
 // Claim implements Store with an UpdateItem conditional on state RECEIVING.
@@ -403,11 +624,19 @@ func (d *Dynamo) MarkAnnounced(ctx context.Context, runID string) error {
 	return err
 }
 
-// conditionalUpdate returns false, nil when the condition failed.
+// conditionalUpdate updates the run record and returns false, nil when the
+// condition failed.
 func (d *Dynamo) conditionalUpdate(ctx context.Context, runID, op, update, cond string, e *expr) (bool, error) {
+	return d.conditionalUpdateKey(ctx, runID, op, runKey(runID), update, cond, e)
+}
+
+func (d *Dynamo) conditionalUpdateKey(ctx context.Context, runID, op string, key map[string]types.AttributeValue, update, cond string, e *expr) (bool, error) {
+	if len(e.values) == 0 {
+		e.values = nil // DynamoDB rejects an empty map
+	}
 	in := &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(d.Table),
-		Key:                       runKey(runID),
+		Key:                       key,
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  e.names,

@@ -21,6 +21,9 @@ type scripted struct {
 	getOut  *dynamodb.GetItemOutput
 	getErr  error
 	txIn    []*dynamodb.TransactWriteItemsInput
+
+	queryItems []map[string]types.AttributeValue
+	queryErr   error
 }
 
 func (s *scripted) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
@@ -46,6 +49,13 @@ func (s *scripted) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dyn
 	return s.getOut, s.getErr
 }
 
+func (s *scripted) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if s.queryErr != nil {
+		return nil, s.queryErr
+	}
+	return &dynamodb.QueryOutput{Items: s.queryItems}, nil
+}
+
 func cancelled(codes ...string) error {
 	var rs []types.CancellationReason
 	for _, c := range codes {
@@ -65,7 +75,7 @@ func TestDynamoErrorPaths(t *testing.T) {
 	d := &Dynamo{Client: s, Table: "t", Sleep: noSleep}
 	dup, err := d.Record(ctx, o, in, Change{Data: true})
 	require.NoError(t, err)
-	assert.False(t, dup)
+	assert.False(t, dup.Duplicate)
 	assert.Len(t, s.txIn, 3)
 
 	// Conflicts forever: ErrConflict after MaxAttempts.
@@ -80,7 +90,7 @@ func TestDynamoErrorPaths(t *testing.T) {
 	s = &scripted{txErrs: []error{cancelled("ConditionalCheckFailed", "None")}}
 	dup, err = (&Dynamo{Client: s, Table: "t", Sleep: noSleep}).Record(ctx, o, in, Change{Data: true})
 	require.NoError(t, err)
-	assert.True(t, dup)
+	assert.True(t, dup.Duplicate)
 
 	// Other failures are ErrStore, not retried.
 	s = &scripted{txErrs: []error{errors.New("network down")}}
@@ -106,6 +116,18 @@ func TestDynamoErrorPaths(t *testing.T) {
 	s = &scripted{txErrs: []error{cancelled("None", "TransactionConflict")}}
 	_, err = (&Dynamo{Client: s, Table: "t"}).Record(cctx, o, in, Change{Data: true})
 	assert.ErrorIs(t, err, context.Canceled)
+
+	// Objects: query errors and undecodable items are ErrStore; fn's error
+	// is returned as is.
+	err = (&Dynamo{Client: &scripted{queryErr: errors.New("x")}, Table: "t"}).Objects(ctx, "r", func(Object) error { return nil })
+	require.ErrorAs(t, err, &se)
+	badObj := []map[string]types.AttributeValue{{"size": &types.AttributeValueMemberN{Value: "x"}}}
+	err = (&Dynamo{Client: &scripted{queryItems: badObj}, Table: "t"}).Objects(ctx, "r", func(Object) error { return nil })
+	require.ErrorAs(t, err, &se)
+	stop := errors.New("stop")
+	good := []map[string]types.AttributeValue{{"key": &types.AttributeValueMemberS{Value: "k"}}}
+	err = (&Dynamo{Client: &scripted{queryItems: good}, Table: "t"}).Objects(ctx, "r", func(Object) error { return stop })
+	assert.Equal(t, stop, err)
 
 	// GetRun errors and bad items.
 	_, _, err = (&Dynamo{Client: &scripted{getErr: errors.New("x")}, Table: "t"}).GetRun(ctx, "r")

@@ -3,14 +3,15 @@ package catalog
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/biolake/biolake/internal/runs"
 )
 
-// Mem is an in-memory Store with the same semantics as Dynamo. It is safe for
-// concurrent use. Calls counts calls per method.
+// Mem is an in-memory Store and VerifyStore with the same semantics as
+// Dynamo. It is safe for concurrent use. Calls counts calls per method.
 type Mem struct {
 	mu      sync.Mutex
 	runs    map[string]*Run
@@ -24,14 +25,15 @@ func NewMem() *Mem {
 }
 
 // Record implements Store.
-func (m *Mem) Record(_ context.Context, obj Object, init RunInit, ch Change) (bool, error) {
+func (m *Mem) Record(_ context.Context, obj Object, init RunInit, ch Change) (Recorded, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls["Record"]++
 	id := RunPK(obj.RunID) + "|" + ObjectSK(obj.Key, obj.VersionID)
-	if _, dup := m.objects[id]; dup {
-		return true, nil
+	if prior, dup := m.objects[id]; dup {
+		return Recorded{Duplicate: true, Prior: &prior}, nil
 	}
+	obj.TagError, obj.Verification = "", Verification{}
 	m.objects[id] = obj
 	r, ok := m.runs[obj.RunID]
 	if !ok {
@@ -63,7 +65,92 @@ func (m *Mem) Record(_ context.Context, obj Object, init RunInit, ch Change) (bo
 			r.ManifestError = ""
 		}
 	}
-	return false, nil
+	return Recorded{}, nil
+}
+
+// SetTagError implements Store.
+func (m *Mem) SetTagError(_ context.Context, runID, key, versionID, reason string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["SetTagError"]++
+	id := RunPK(runID) + "|" + ObjectSK(key, versionID)
+	if o, ok := m.objects[id]; ok {
+		o.TagError = reason
+		m.objects[id] = o
+	}
+	return nil
+}
+
+// MarkObjectVerified implements VerifyStore.
+func (m *Mem) MarkObjectVerified(_ context.Context, v ObjectVerification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["MarkObjectVerified"]++
+	id := RunPK(v.RunID) + "|" + ObjectSK(v.Key, v.VersionID)
+	o, ok := m.objects[id]
+	if !ok {
+		o = Object{RunID: v.RunID, Bucket: v.Bucket, Key: v.Key, VersionID: v.VersionID, Size: v.Size, Role: runs.RoleData}
+	}
+	ver := v.Verification
+	ver.VerifiedAt = ver.VerifiedAt.UTC()
+	o.Verification = ver
+	m.objects[id] = o
+	return nil
+}
+
+// ClaimVerified implements VerifyStore.
+func (m *Mem) ClaimVerified(_ context.Context, c VerifiedClaim) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["ClaimVerified"]++
+	r, ok := m.runs[c.RunID]
+	if !ok || (r.State != runs.StateComplete && r.State != runs.StatePublished) || !r.VerifiedAt.IsZero() {
+		return false, nil
+	}
+	r.State, r.VerifiedAt, r.VerifyID, r.VerifiedPrefix = runs.StateVerified, c.At.UTC(), c.VerifyID, c.Prefix
+	if c.ManifestKey != "" {
+		r.VerifiedManifestKey = c.ManifestKey
+	}
+	return true, nil
+}
+
+// MarkIngestedPublished implements VerifyStore.
+func (m *Mem) MarkIngestedPublished(_ context.Context, runID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["MarkIngestedPublished"]++
+	if r, ok := m.runs[runID]; ok && r.State == runs.StateVerified {
+		r.IngestedPublished = true
+	}
+	return nil
+}
+
+// Objects implements VerifyStore, in sort-key order like the Query.
+func (m *Mem) Objects(ctx context.Context, runID string, fn func(Object) error) error {
+	m.mu.Lock()
+	m.calls["Objects"]++
+	prefix := RunPK(runID) + "|"
+	var ids []string
+	for id := range m.objects {
+		if strings.HasPrefix(id, prefix) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	objs := make([]Object, len(ids))
+	for i, id := range ids {
+		objs[i] = m.objects[id]
+	}
+	m.mu.Unlock()
+	for _, o := range objs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetRun implements Store.

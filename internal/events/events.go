@@ -9,7 +9,14 @@
 //
 // Version policy: every detail carries "schemaVersion". Additive changes (a new
 // optional field) keep the version; removing or renaming a field, or changing
-// its type or meaning, bumps it. Parse accepts only SchemaVersion.
+// its type or meaning, bumps it. Parse accepts only SchemaVersion. (One
+// exception, made before the first release, is recorded in docs/EVENTS.md:
+// the ingest handler's completion event became RunCompleted, and RunIngested
+// moved to the verify flow, under version "1".)
+//
+// The event flow: DatasetReceived (first object) -> RunCompleted (all
+// objects arrived; starts verification) -> RunIngested (every file matches
+// its manifest; starts processing) or IntegrityFailed (per bad file).
 //
 // Errors are typed (ErrUnknownDetailType, ErrMalformedEvent, ErrInvalidEvent,
 // ErrUnsupportedVersion) so that a Lambda's errorType, and with it a Step
@@ -39,6 +46,7 @@ const (
 // EventBridge detail-types of biolake's events.
 const (
 	DetailTypeDatasetReceived  = "DatasetReceived"
+	DetailTypeRunCompleted     = "RunCompleted"
 	DetailTypeRunIngested      = "RunIngested"
 	DetailTypeIntegrityFailed  = "IntegrityFailed"
 	DetailTypeRestoreCompleted = "RestoreCompleted"
@@ -47,6 +55,7 @@ const (
 // DetailTypes lists every detail-type in the catalogue, in a stable order.
 var DetailTypes = []string{
 	DetailTypeDatasetReceived,
+	DetailTypeRunCompleted,
 	DetailTypeRunIngested,
 	DetailTypeIntegrityFailed,
 	DetailTypeRestoreCompleted,
@@ -96,10 +105,12 @@ type DatasetReceived struct {
 	Partner string `json:"partner,omitempty"`
 }
 
-// RunIngested is emitted exactly once per run, by the ingest handler event that
-// wins the RECEIVING -> COMPLETE transition: every required marker, the
+// RunCompleted is emitted exactly once per run, by the ingest handler event
+// that wins the RECEIVING -> COMPLETE transition: every required marker, the
 // manifest (when the profile has one) and all expected objects have arrived.
-type RunIngested struct {
+// The data is complete but not yet verified: RunCompleted starts the verify
+// flow, never processing.
+type RunCompleted struct {
 	SchemaVersion string    `json:"schemaVersion"`
 	RunID         string    `json:"runId"`
 	Channel       Channel   `json:"channel"`
@@ -110,6 +121,31 @@ type RunIngested struct {
 	TotalBytes    int64     `json:"totalBytes"`
 	CompletedAt   time.Time `json:"completedAt"`
 	// ManifestKey is the object key of the run's manifest, when it has one.
+	ManifestKey string `json:"manifestKey,omitempty"`
+	// Partner is the partner (CRO) name for the transfer channel.
+	Partner string `json:"partner,omitempty"`
+}
+
+// RunIngested is emitted exactly once per run, by the verify flow
+// (FinalizeRun) when every file of the run matches its manifest: the winner
+// of a conditional update of the run record (COMPLETE/PUBLISHED -> VERIFIED)
+// emits it. Processing starts on RunIngested only, so it starts on verified
+// data. For partner data Prefix is the accepted/ prefix the verified copy was
+// written to.
+type RunIngested struct {
+	SchemaVersion string  `json:"schemaVersion"`
+	RunID         string  `json:"runId"`
+	Channel       Channel `json:"channel"`
+	Bucket        string  `json:"bucket"`
+	// Prefix is where the verified data is: the run folder, or for partner
+	// data the accepted/ prefix it was copied to. It ends in "/".
+	Prefix      string    `json:"prefix"`
+	Profile     string    `json:"profile"`
+	ObjectCount int64     `json:"objectCount"`
+	TotalBytes  int64     `json:"totalBytes"`
+	VerifiedAt  time.Time `json:"verifiedAt"`
+	// ManifestKey is the object key of the run's manifest, when it has one
+	// (under Prefix for partner data).
 	ManifestKey string `json:"manifestKey,omitempty"`
 	// Partner is the partner (CRO) name for the transfer channel.
 	Partner string `json:"partner,omitempty"`
@@ -171,7 +207,9 @@ type RestoreCompleted struct {
 
 func (DatasetReceived) Source() string      { return SourceIngest }
 func (DatasetReceived) DetailType() string  { return DetailTypeDatasetReceived }
-func (RunIngested) Source() string          { return SourceIngest }
+func (RunCompleted) Source() string         { return SourceIngest }
+func (RunCompleted) DetailType() string     { return DetailTypeRunCompleted }
+func (RunIngested) Source() string          { return SourceVerify }
 func (RunIngested) DetailType() string      { return DetailTypeRunIngested }
 func (IntegrityFailed) Source() string      { return SourceVerify }
 func (IntegrityFailed) DetailType() string  { return DetailTypeIntegrityFailed }
@@ -236,22 +274,36 @@ func (e DatasetReceived) Validate() error {
 }
 
 // Validate reports missing or invalid fields as *ErrInvalidEvent.
+func (e RunCompleted) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.run(e.RunID, e.Channel, e.Bucket, e.Prefix, e.Profile, e.ObjectCount, e.TotalBytes)
+	c.time("completedAt", e.CompletedAt)
+	return c.err(DetailTypeRunCompleted)
+}
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent.
 func (e RunIngested) Validate() error {
 	var c checker
 	c.version(e.SchemaVersion)
-	c.str("runId", e.RunID)
-	if e.Channel == "" {
+	c.run(e.RunID, e.Channel, e.Bucket, e.Prefix, e.Profile, e.ObjectCount, e.TotalBytes)
+	c.time("verifiedAt", e.VerifiedAt)
+	return c.err(DetailTypeRunIngested)
+}
+
+// run checks the fields RunCompleted and RunIngested share.
+func (c *checker) run(runID string, ch Channel, bucket, prefix, profile string, count, bytes int64) {
+	c.str("runId", runID)
+	if ch == "" {
 		c.missing = append(c.missing, "channel")
-	} else if !e.Channel.Valid() {
+	} else if !ch.Valid() {
 		c.invalid = append(c.invalid, "channel")
 	}
-	c.str("bucket", e.Bucket)
-	c.str("prefix", e.Prefix)
-	c.str("profile", e.Profile)
-	c.nonNeg("objectCount", e.ObjectCount)
-	c.nonNeg("totalBytes", e.TotalBytes)
-	c.time("completedAt", e.CompletedAt)
-	return c.err(DetailTypeRunIngested)
+	c.str("bucket", bucket)
+	c.str("prefix", prefix)
+	c.str("profile", profile)
+	c.nonNeg("objectCount", count)
+	c.nonNeg("totalBytes", bytes)
 }
 
 // Validate reports missing or invalid fields as *ErrInvalidEvent.
@@ -351,6 +403,8 @@ func New(detailType string) (Event, error) {
 	switch detailType {
 	case DetailTypeDatasetReceived:
 		return &DatasetReceived{SchemaVersion: SchemaVersion}, nil
+	case DetailTypeRunCompleted:
+		return &RunCompleted{SchemaVersion: SchemaVersion}, nil
 	case DetailTypeRunIngested:
 		return &RunIngested{SchemaVersion: SchemaVersion}, nil
 	case DetailTypeIntegrityFailed:
@@ -427,6 +481,8 @@ func setVersion(ev Event, v string) {
 	switch e := ev.(type) {
 	case *DatasetReceived:
 		e.SchemaVersion = v
+	case *RunCompleted:
+		e.SchemaVersion = v
 	case *RunIngested:
 		e.SchemaVersion = v
 	case *IntegrityFailed:
@@ -439,6 +495,8 @@ func setVersion(ev Event, v string) {
 func version(ev Event) string {
 	switch e := ev.(type) {
 	case *DatasetReceived:
+		return e.SchemaVersion
+	case *RunCompleted:
 		return e.SchemaVersion
 	case *RunIngested:
 		return e.SchemaVersion

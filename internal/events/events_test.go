@@ -19,7 +19,8 @@ var t0 = time.Date(2024, 6, 7, 12, 0, 0, 0, time.UTC)
 func full() []Event {
 	return []Event{
 		&DatasetReceived{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "novaseq-x", FirstKey: "runs/r1/RunInfo.xml", ReceivedAt: t0, Partner: "acme"},
-		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "runs/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, CompletedAt: t0, ManifestKey: "runs/r1/manifest.csv", Partner: "acme"},
+		&RunCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "runs/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, CompletedAt: t0, ManifestKey: "runs/r1/manifest.csv", Partner: "acme"},
+		&RunIngested{SchemaVersion: SchemaVersion, RunID: "acme/r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "accepted/acme/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, VerifiedAt: t0, ManifestKey: "accepted/acme/r1/manifest.csv", Partner: "acme"},
 		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMismatch, DetectedAt: t0, VersionID: "v", Algorithm: "sha256", Expected: "aa", Actual: "bb", Detail: "d"},
 		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", RestoredObjects: 2, CompletedAt: t0, Tier: "Bulk"},
 	}
@@ -29,7 +30,8 @@ func full() []Event {
 func minimal() []Event {
 	return []Event{
 		&DatasetReceived{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "novaseq-x", FirstKey: "runs/r1/RunInfo.xml", ReceivedAt: t0},
-		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelFileGateway, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", CompletedAt: t0},
+		&RunCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelFileGateway, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", CompletedAt: t0},
+		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelFileGateway, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", VerifiedAt: t0},
 		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMissing, DetectedAt: t0},
 		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", CompletedAt: t0},
 	}
@@ -38,7 +40,8 @@ func minimal() []Event {
 func TestSourcesAndDetailTypes(t *testing.T) {
 	want := map[string]string{
 		DetailTypeDatasetReceived:  SourceIngest,
-		DetailTypeRunIngested:      SourceIngest,
+		DetailTypeRunCompleted:     SourceIngest,
+		DetailTypeRunIngested:      SourceVerify,
 		DetailTypeIntegrityFailed:  SourceVerify,
 		DetailTypeRestoreCompleted: SourceRestore,
 	}
@@ -68,20 +71,50 @@ func TestGoldenParse(t *testing.T) {
 }
 
 func TestParseEnvelope(t *testing.T) {
-	b, err := os.ReadFile("testdata/envelope_RunIngested.json")
+	b, err := os.ReadFile("testdata/envelope_RunCompleted.json")
 	require.NoError(t, err)
 	env, ev, err := ParseEnvelope(b)
 	require.NoError(t, err)
 	assert.Equal(t, "eu-west-1", env.Region)
+	rc, ok := ev.(*RunCompleted)
+	require.True(t, ok)
+	assert.EqualValues(t, 3126, rc.ObjectCount)
+
+	b, err = os.ReadFile("testdata/envelope_RunIngested.json")
+	require.NoError(t, err)
+	_, ev, err = ParseEnvelope(b)
+	require.NoError(t, err)
 	ri, ok := ev.(*RunIngested)
 	require.True(t, ok)
-	assert.EqualValues(t, 3126, ri.ObjectCount)
+	assert.Equal(t, "biolake.verify", ri.Source())
+	assert.False(t, ri.VerifiedAt.IsZero())
 
-	bad := strings.Replace(string(b), `"source": "biolake.ingest"`, `"source": "biolake.verify"`, 1)
-	_, _, err = ParseEnvelope([]byte(bad))
+	// RunIngested no longer comes from ingest, nor RunCompleted from verify.
 	var me *ErrMalformedEvent
+	bad := strings.Replace(string(b), `"source": "biolake.verify"`, `"source": "biolake.ingest"`, 1)
+	_, _, err = ParseEnvelope([]byte(bad))
+	assert.ErrorAs(t, err, &me)
+	b, err = os.ReadFile("testdata/envelope_RunCompleted.json")
+	require.NoError(t, err)
+	bad = strings.Replace(string(b), `"source": "biolake.ingest"`, `"source": "biolake.verify"`, 1)
+	_, _, err = ParseEnvelope([]byte(bad))
 	assert.ErrorAs(t, err, &me)
 	_, _, err = ParseEnvelope([]byte(`{`))
+	assert.ErrorAs(t, err, &me)
+}
+
+// TestRunIngestedIsNotRunCompleted: the two details are not interchangeable
+// (completedAt vs verifiedAt), so a rule target wired to the wrong one fails
+// loudly.
+func TestRunIngestedIsNotRunCompleted(t *testing.T) {
+	rc, err := os.ReadFile("testdata/RunCompleted.json")
+	require.NoError(t, err)
+	_, err = Parse(DetailTypeRunIngested, rc)
+	var me *ErrMalformedEvent
+	assert.ErrorAs(t, err, &me)
+	ri, err := os.ReadFile("testdata/RunIngested.json")
+	require.NoError(t, err)
+	_, err = Parse(DetailTypeRunCompleted, ri)
 	assert.ErrorAs(t, err, &me)
 }
 
@@ -136,7 +169,11 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate field", DetailTypeRestoreCompleted, []byte(`{"schemaVersion":"1","runId":"a","runId":"b","bucket":"b","executionId":"e","restoredObjects":1,"completedAt":"2024-01-01T00:00:00Z"}`), "ErrMalformedEvent", nil, nil},
 		{"case-folded field", DetailTypeRestoreCompleted, []byte(`{"schemaVersion":"1","RUNID":"a","bucket":"b","executionId":"e","restoredObjects":1,"completedAt":"2024-01-01T00:00:00Z"}`), "ErrMalformedEvent", nil, nil},
 		{"wrong type", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["objectCount"] = "3" }), "ErrMalformedEvent", nil, nil},
-		{"bad time", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["completedAt"] = "yesterday" }), "ErrMalformedEvent", nil, nil},
+		{"bad time", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["verifiedAt"] = "yesterday" }), "ErrMalformedEvent", nil, nil},
+		{"completed: missing completedAt", DetailTypeRunCompleted, with(DetailTypeRunCompleted, func(m map[string]any) { delete(m, "completedAt") }), "ErrInvalidEvent", []string{"completedAt"}, nil},
+		{"completed: bad channel", DetailTypeRunCompleted, with(DetailTypeRunCompleted, func(m map[string]any) { m["channel"] = "ftp" }), "ErrInvalidEvent", nil, []string{"channel"}},
+		{"ingested: missing verifiedAt", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { delete(m, "verifiedAt") }), "ErrInvalidEvent", []string{"verifiedAt"}, nil},
+		{"ingested: negative bytes", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["totalBytes"] = -5 }), "ErrInvalidEvent", nil, []string{"totalBytes"}},
 		{"too big", DetailTypeRunIngested, []byte(`{"x":"` + strings.Repeat("a", MaxDetailSize) + `"}`), "ErrMalformedEvent", nil, nil},
 		{"version 2", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { m["schemaVersion"] = "2" }), "ErrUnsupportedVersion", nil, nil},
 		{"no version", DetailTypeRunIngested, with(DetailTypeRunIngested, func(m map[string]any) { delete(m, "schemaVersion") }), "ErrInvalidEvent", []string{"schemaVersion"}, nil},

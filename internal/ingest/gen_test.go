@@ -18,6 +18,8 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/biolake/biolake/internal/dataclass"
 )
 
 // genObject is one object of a generated run folder.
@@ -159,12 +161,60 @@ func messages(g genRun, objs []genObject, at time.Time) []lambdaevents.SQSMessag
 	return out
 }
 
-// fakeS3 serves GetObject from memory and counts calls.
+// fakeS3 serves GetObject from memory, records PutObjectTagging, and counts
+// calls.
 type fakeS3 struct {
 	mu      sync.Mutex
 	objects map[string][]byte // bucket/key -> body
-	calls   int
+	calls   int               // GetObject
 	err     error
+
+	tagCalls    int
+	tagErr      error
+	tags        map[string]map[string]string // key -> tag set
+	tagVersions map[string]string            // key -> version id tagged
+}
+
+func (f *fakeS3) PutObjectTagging(_ context.Context, in *s3.PutObjectTaggingInput, _ ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tagCalls++
+	if f.tagErr != nil {
+		return nil, f.tagErr
+	}
+	if f.tags == nil {
+		f.tags, f.tagVersions = map[string]map[string]string{}, map[string]string{}
+	}
+	set := map[string]string{}
+	for _, t := range in.Tagging.TagSet {
+		set[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	f.tags[aws.ToString(in.Key)] = set
+	f.tagVersions[aws.ToString(in.Key)] = aws.ToString(in.VersionId)
+	return &s3.PutObjectTaggingOutput{}, nil
+}
+
+// tagsByKey returns key -> data-class tag value.
+func (f *fakeS3) tagsByKey() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]string{}
+	for k, set := range f.tags {
+		out[k] = set[dataclass.Tag]
+	}
+	return out
+}
+
+// classified returns key -> data class of the run's data objects that have
+// one (default classes).
+func (g genRun) classified() map[string]string {
+	out := map[string]string{}
+	for _, o := range g.Data {
+		if c, ok := dataclass.ClassOf(o.Key, nil); ok {
+			out[o.Key] = c
+		}
+	}
+	return out
 }
 
 func (f *fakeS3) put(bucket, key string, body []byte) {

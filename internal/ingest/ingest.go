@@ -1,7 +1,10 @@
 // Package ingest is the ingest handler: for each S3 "Object Created" event it
 // finds the run the object belongs to, records the object in the catalog
-// exactly once, and announces the run (DatasetReceived) when its first object
-// is recorded and completes it (RunIngested) when the last needed one is.
+// exactly once, tags a data object with its data class, and announces the run
+// (DatasetReceived) when its first object is recorded and completes it
+// (RunCompleted) when the last needed one is. RunCompleted means "all files
+// arrived", not "verified": it starts the verify flow (internal/verify),
+// whose FinalizeRun emits RunIngested, the event processing starts on.
 //
 // Idempotency: every event is delivered at least once, late, out of order and
 // in duplicate. The object record is written with a condition on its key
@@ -11,11 +14,22 @@
 // that exactly one event wins; the claim records the winner's idempotency key
 // (bucket|key|versionId|sequencer), so if publishing fails the redelivered
 // event (a duplicate for the catalog) finds its claim and publishes again.
-// RunIngested is therefore published once, except when publishing succeeded
+// RunCompleted is therefore published once, except when publishing succeeded
 // and the next write failed, where a redelivery publishes it again: consumers
-// dedupe on runId (the processing state machine names its execution by it).
+// dedupe on runId (the verify state machine names its execution by it).
 //
-// Per data object: one TransactWriteItems (2 items), one GetItem, 0 S3 calls.
+// Tagging: a data object whose key has a data class (internal/dataclass,
+// Handler.Classes) gets the object tag biolake:data-class=<class> with one
+// PutObjectTagging on the recorded version, on the first delivery only. When
+// tagging fails, the failure is noted on the object record and the event is
+// retried; the redelivery (a duplicate) gets the record back from the
+// conditional write at no extra cost, sees the note, tags and clears it. A
+// crash between the catalog write and the tagging leaves the object untagged
+// (it then stays in the bucket's default storage class; S3 Inventory finds
+// such objects).
+//
+// Per data object: one TransactWriteItems (2 items), one GetItem, one
+// PutObjectTagging when it has a data class, 0 S3 List calls.
 // Per manifest: one streaming GetObject.
 package ingest
 
@@ -32,11 +46,13 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/events"
 	"github.com/biolake/biolake/internal/manifest"
 	"github.com/biolake/biolake/internal/runs"
@@ -48,13 +64,23 @@ type GetObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
 }
 
+// PutObjectTaggingAPI is the one S3 method tagging needs.
+type PutObjectTaggingAPI interface {
+	PutObjectTagging(ctx context.Context, in *s3.PutObjectTaggingInput, opts ...func(*s3.Options)) (*s3.PutObjectTaggingOutput, error)
+}
+
 // Handler handles SQS batches of S3 events. Build it once per process.
 type Handler struct {
 	Store     catalog.Store
 	Resolver  *runs.Resolver
 	Publisher bus.Publisher
 	S3        GetObjectAPI
-	Logger    *slog.Logger
+	// Tagger tags data objects with their data class; nil disables tagging.
+	Tagger PutObjectTaggingAPI
+	// Classes are the data classes; nil means dataclass.Defaults(), an
+	// empty map tags nothing.
+	Classes dataclass.Classes
+	Logger  *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Concurrency is the number of records of a batch handled at once.
@@ -85,6 +111,18 @@ func (e *ErrManifestRead) Error() string {
 }
 
 func (e *ErrManifestRead) Unwrap() error { return e.Err }
+
+// ErrTagging is a failure to tag an object with its data class (retried).
+type ErrTagging struct {
+	Bucket, Key, VersionID string
+	Err                    error
+}
+
+func (e *ErrTagging) Error() string {
+	return fmt.Sprintf("ingest: tag s3://%s/%s (version %s): %v", e.Bucket, e.Key, e.VersionID, e.Err)
+}
+
+func (e *ErrTagging) Unwrap() error { return e.Err }
 
 // Handle handles a batch and reports the records that failed, so that SQS
 // redelivers only those (the event source mapping must enable
@@ -161,7 +199,7 @@ func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []by
 }
 
 func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.Object) error {
-	loc, err := h.Resolver.Resolve(o.Key)
+	loc, err := h.Resolver.ResolveIn(o.Bucket, o.Key)
 	if err != nil {
 		var nr *runs.ErrNotInRun
 		if errors.As(err, &nr) {
@@ -189,6 +227,11 @@ func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.
 	switch loc.Role {
 	case runs.RoleData:
 		ch = catalog.Change{Data: true, Bytes: o.Size}
+		if h.Tagger != nil {
+			if class, ok := dataclass.ClassOf(o.Key, h.Classes); ok {
+				rec.DataClass = class
+			}
+		}
 	case runs.RoleMarker:
 		ch = catalog.Change{Marker: loc.RelPath}
 	case runs.RoleManifest:
@@ -198,13 +241,64 @@ func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.
 		}
 		ch = catalog.Change{Manifest: info}
 	}
-	dup, err := h.Store.Record(ctx, rec, init, ch)
+	recorded, err := h.Store.Record(ctx, rec, init, ch)
 	if err != nil {
 		return err
 	}
-	if dup {
+	var tagErr error
+	switch {
+	case !recorded.Duplicate && rec.DataClass != "":
+		tagErr = h.tag(ctx, log, rec, false)
+	case recorded.Duplicate && recorded.Prior != nil && recorded.Prior.TagError != "" && recorded.Prior.DataClass != "":
+		// The first delivery failed to tag: retry.
+		tagErr = h.tag(ctx, log, *recorded.Prior, true)
+	}
+	if recorded.Duplicate {
 		log.Debug("duplicate event", "idem", idem)
 	}
+	return joinErrs(h.advance(ctx, log, loc, idem, now), tagErr)
+}
+
+// joinErrs returns nil, the one non-nil error as is (so errorType names it),
+// or errors.Join of several.
+func joinErrs(errs ...error) error {
+	var nonNil []error
+	for _, err := range errs {
+		if err != nil {
+			nonNil = append(nonNil, err)
+		}
+	}
+	if len(nonNil) == 1 {
+		return nonNil[0]
+	}
+	return errors.Join(nonNil...)
+}
+
+// tag sets the data-class tag on an object version. A failure is noted on
+// the object record (for the redelivery) and returned.
+func (h *Handler) tag(ctx context.Context, log *slog.Logger, obj catalog.Object, retry bool) error {
+	in := &s3.PutObjectTaggingInput{
+		Bucket: aws.String(obj.Bucket), Key: aws.String(obj.Key),
+		Tagging: &s3types.Tagging{TagSet: []s3types.Tag{{Key: aws.String(dataclass.Tag), Value: aws.String(obj.DataClass)}}},
+	}
+	if obj.VersionID != "" && obj.VersionID != s3event.NullVersion {
+		in.VersionId = aws.String(obj.VersionID)
+	}
+	if _, err := h.Tagger.PutObjectTagging(ctx, in); err != nil {
+		if serr := h.Store.SetTagError(ctx, obj.RunID, obj.Key, obj.VersionID, truncate(err.Error(), 500)); serr != nil {
+			log.Error("could not note the tagging failure", "error", serr.Error())
+		}
+		return &ErrTagging{Bucket: obj.Bucket, Key: obj.Key, VersionID: obj.VersionID, Err: err}
+	}
+	log.Debug("tagged", "dataClass", obj.DataClass)
+	if retry {
+		return h.Store.SetTagError(ctx, obj.RunID, obj.Key, obj.VersionID, "")
+	}
+	return nil
+}
+
+// advance announces and completes the run as far as the catalog says it can.
+func (h *Handler) advance(ctx context.Context, log *slog.Logger, loc runs.Location, idem string, now time.Time) error {
 	// Even for a duplicate: the first delivery may have died before it
 	// announced or completed the run.
 	run, found, err := h.Store.GetRun(ctx, loc.RunID)
@@ -257,7 +351,7 @@ func (h *Handler) announce(ctx context.Context, log *slog.Logger, run catalog.Ru
 }
 
 func (h *Handler) complete(ctx context.Context, log *slog.Logger, run catalog.Run) error {
-	ev := &events.RunIngested{
+	ev := &events.RunCompleted{
 		SchemaVersion: events.SchemaVersion, RunID: run.RunID, Channel: run.Channel, Bucket: run.Bucket,
 		Prefix: run.Prefix, Profile: run.Profile, ObjectCount: run.Received, TotalBytes: run.Bytes,
 		CompletedAt: run.CompletedAt, ManifestKey: run.ManifestKey, Partner: run.Partner,
@@ -265,7 +359,7 @@ func (h *Handler) complete(ctx context.Context, log *slog.Logger, run catalog.Ru
 	if err := h.Publisher.Publish(ctx, ev); err != nil {
 		return err
 	}
-	log.Info("run ingested", "event", events.DetailTypeRunIngested, "objects", run.Received, "bytes", run.Bytes)
+	log.Info("run completed", "event", events.DetailTypeRunCompleted, "objects", run.Received, "bytes", run.Bytes)
 	return h.Store.MarkPublished(ctx, run.RunID)
 }
 

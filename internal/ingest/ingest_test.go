@@ -22,6 +22,7 @@ import (
 
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/events"
 	"github.com/biolake/biolake/internal/runs"
 )
@@ -70,7 +71,7 @@ func newFixture(t testing.TB, store catalog.Store) *fixture {
 		store = f.store
 	}
 	f.h = &Handler{
-		Store: store, Resolver: resolver(t), Publisher: f.pub, S3: f.s3,
+		Store: store, Resolver: resolver(t), Publisher: f.pub, S3: f.s3, Tagger: f.s3,
 		Logger: slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 		Now:    func() time.Time { return t0 },
 	}
@@ -110,8 +111,9 @@ func normalized(m *catalog.Mem) (map[string]catalog.Run, map[string]catalog.Obje
 }
 
 // TestReplay delivers a generated run in random order, every event twice,
-// the completion marker first: exactly one RunIngested, one DatasetReceived,
-// and the same catalog as in-order delivery.
+// the completion marker first: exactly one RunCompleted (and no RunIngested:
+// that is the verify flow's), one DatasetReceived, the same catalog as
+// in-order delivery, and one tagging per classified data object.
 func TestReplay(t *testing.T) {
 	rng := rand.New(rand.NewSource(42))
 	g := generateRun(rng, "biolake-raw", "20240607_LH00123_0042_A22CJKLLT3", 3000)
@@ -120,7 +122,7 @@ func TestReplay(t *testing.T) {
 	inOrder := newFixture(t, nil)
 	inOrder.s3.put(g.Bucket, g.Manifest.Key, g.Manifest.Body)
 	require.Empty(t, inOrder.deliver(t, messages(g, g.All(), t0)))
-	require.Len(t, inOrder.pub.Of(events.DetailTypeRunIngested), 1)
+	require.Len(t, inOrder.pub.Of(events.DetailTypeRunCompleted), 1)
 
 	// Shuffled, duplicated, CopyComplete.txt first.
 	f := newFixture(t, nil)
@@ -143,15 +145,16 @@ func TestReplay(t *testing.T) {
 	f.h.Concurrency = 4
 	require.Empty(t, f.deliver(t, dups))
 
-	ingested := f.pub.Of(events.DetailTypeRunIngested)
+	ingested := f.pub.Of(events.DetailTypeRunCompleted)
 	require.Len(t, ingested, 1)
-	ri := ingested[0].(*events.RunIngested)
-	assert.Equal(t, &events.RunIngested{
+	ri := ingested[0].(*events.RunCompleted)
+	assert.Equal(t, &events.RunCompleted{
 		SchemaVersion: "1", RunID: g.RunID, Channel: events.ChannelDataSync, Bucket: g.Bucket, Prefix: g.Prefix,
 		Profile: "novaseq-x", ObjectCount: int64(len(g.Data)), TotalBytes: g.TotalBytes(), CompletedAt: t0,
 		ManifestKey: g.Manifest.Key,
 	}, ri)
 	assert.Len(t, f.pub.Of(events.DetailTypeDatasetReceived), 1)
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunIngested), "RunIngested means verified: only the verify flow emits it")
 	assert.Len(t, f.pub.Events(), 2)
 
 	wantRuns, wantObjs := normalized(inOrder.store)
@@ -178,19 +181,28 @@ func TestReplay(t *testing.T) {
 	assert.Equal(t, want, keys)
 
 	// Calls: one Record and one GetRun per delivery, one GetObject per
-	// manifest delivery, none for data objects.
+	// manifest delivery, one PutObjectTagging per classified data object
+	// (first delivery only), no S3 List.
 	calls := f.store.Calls()
 	assert.Equal(t, len(dups), calls["Record"])
 	assert.Equal(t, len(dups)+1, calls["GetRun"]) // +1: read back after the claim
 	assert.Equal(t, 1, calls["Claim"])
 	assert.Equal(t, 1, calls["MarkPublished"])
 	assert.Equal(t, 1, calls["MarkAnnounced"])
+	assert.Zero(t, calls["SetTagError"])
 	assert.Equal(t, 2, f.s3.calls)
+	classified := g.classified()
+	require.Greater(t, len(classified), 100, "the generated run has BCL and FASTQ data")
+	assert.Equal(t, len(classified), f.s3.tagCalls)
+	assert.Equal(t, classified, f.s3.tagsByKey())
+	for _, o := range gotObjs {
+		assert.Equal(t, classified[o.Key], o.DataClass, o.Key)
+	}
 
 	// Logs are JSON with the run and request ids.
 	var line map[string]any
 	for _, l := range strings.Split(f.logs.String(), "\n") {
-		if strings.Contains(l, "run ingested") {
+		if strings.Contains(l, "run completed") {
 			require.NoError(t, json.Unmarshal([]byte(l), &line))
 		}
 	}
@@ -227,9 +239,9 @@ func TestConcurrentLambdas(t *testing.T) {
 		}(w)
 	}
 	wg.Wait()
-	require.Len(t, pub.Of(events.DetailTypeRunIngested), 1)
+	require.Len(t, pub.Of(events.DetailTypeRunCompleted), 1)
 	require.Len(t, pub.Of(events.DetailTypeDatasetReceived), 1)
-	assert.EqualValues(t, len(g.Data), pub.Of(events.DetailTypeRunIngested)[0].(*events.RunIngested).ObjectCount)
+	assert.EqualValues(t, len(g.Data), pub.Of(events.DetailTypeRunCompleted)[0].(*events.RunCompleted).ObjectCount)
 }
 
 // TestPublishFailureIsRetried: the event that wins the claim fails to
@@ -241,7 +253,7 @@ func TestPublishFailureIsRetried(t *testing.T) {
 	f.s3.put(g.Bucket, g.Manifest.Key, g.Manifest.Body)
 	fails := 1
 	f.pub.Fail = func(ev events.Event) error {
-		if ev.DetailType() == events.DetailTypeRunIngested && fails > 0 {
+		if ev.DetailType() == events.DetailTypeRunCompleted && fails > 0 {
 			fails--
 			return errors.New("EventBridge throttled")
 		}
@@ -249,14 +261,14 @@ func TestPublishFailureIsRetried(t *testing.T) {
 	}
 	failed := f.deliver(t, messages(g, g.All(), t0))
 	require.Len(t, failed, 1)
-	assert.Empty(t, f.pub.Of(events.DetailTypeRunIngested))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted))
 	run, _, _ := f.store.GetRun(context.Background(), g.RunID)
 	assert.Equal(t, runs.StateComplete, run.State)
 
 	// Redelivery of the failed message, twice.
 	assert.Empty(t, f.deliver(t, failed))
 	assert.Empty(t, f.deliver(t, failed))
-	assert.Len(t, f.pub.Of(events.DetailTypeRunIngested), 1)
+	assert.Len(t, f.pub.Of(events.DetailTypeRunCompleted), 1)
 	run, _, _ = f.store.GetRun(context.Background(), g.RunID)
 	assert.Equal(t, runs.StatePublished, run.State)
 }
@@ -298,7 +310,7 @@ func TestBadManifest(t *testing.T) {
 	assert.Equal(t, events.FailureUnreadable, inf.Reason)
 	assert.Equal(t, g.Manifest.Key, inf.Key)
 	assert.Contains(t, inf.Detail, "line 22")
-	assert.Empty(t, f.pub.Of(events.DetailTypeRunIngested))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted))
 	run, _, _ := f.store.GetRun(context.Background(), g.RunID)
 	assert.NotEmpty(t, run.ManifestError)
 
@@ -307,7 +319,7 @@ func TestBadManifest(t *testing.T) {
 	good.VersionID, good.Sequencer = "v-good", "00617F08FFFFFFFFFF"
 	f.s3.put(g.Bucket, good.Key, g.Manifest.Body)
 	require.Empty(t, f.deliver(t, messages(g, []genObject{good}, t0)))
-	assert.Len(t, f.pub.Of(events.DetailTypeRunIngested), 1)
+	assert.Len(t, f.pub.Of(events.DetailTypeRunCompleted), 1)
 }
 
 // TestMarkersOnlyProfile: a MiSeq run completes on its marker.
@@ -322,19 +334,71 @@ func TestMarkersOnlyProfile(t *testing.T) {
 	// One batch each: within a batch records run concurrently, and a
 	// markers-only profile completes on its markers whatever else is late.
 	require.Empty(t, f.deliver(t, msgs[:1]))
-	assert.Empty(t, f.pub.Of(events.DetailTypeRunIngested))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted))
 	require.Empty(t, f.deliver(t, msgs[1:]))
-	ri := f.pub.Of(events.DetailTypeRunIngested)
+	ri := f.pub.Of(events.DetailTypeRunCompleted)
 	require.Len(t, ri, 1)
-	assert.EqualValues(t, 1, ri[0].(*events.RunIngested).ObjectCount)
-	assert.Equal(t, events.ChannelFileGateway, ri[0].(*events.RunIngested).Channel)
+	assert.EqualValues(t, 1, ri[0].(*events.RunCompleted).ObjectCount)
+	assert.Equal(t, events.ChannelFileGateway, ri[0].(*events.RunCompleted).Channel)
 }
 
 // panicStore panics on Record.
 type panicStore struct{ catalog.Store }
 
-func (panicStore) Record(context.Context, catalog.Object, catalog.RunInit, catalog.Change) (bool, error) {
+func (panicStore) Record(context.Context, catalog.Object, catalog.RunInit, catalog.Change) (catalog.Recorded, error) {
 	panic("boom")
+}
+
+// TestTaggingFailureIsRetried: tagging fails on the first delivery; the
+// object is recorded and counted once, the failure noted, and the
+// redelivery (a catalog duplicate) tags and clears the note. Duplicates of a
+// tagged object never tag again.
+func TestTaggingFailureIsRetried(t *testing.T) {
+	f := newFixture(t, nil)
+	g := generateRun(rand.New(rand.NewSource(9)), "raw", "run-tag", 30)
+	var fq genObject
+	for _, o := range g.Data {
+		if strings.HasSuffix(o.Key, ".fastq.gz") {
+			fq = o
+			break
+		}
+	}
+	require.NotEmpty(t, fq.Key)
+	f.s3.tagErr = errors.New("AccessDenied")
+	msgs := messages(g, []genObject{fq}, t0)
+	failed := f.deliver(t, msgs)
+	require.Len(t, failed, 1)
+	assert.Contains(t, f.logs.String(), `"errorType":"ErrTagging"`)
+	_, objs := f.store.Snapshot()
+	require.Len(t, objs, 1)
+	for _, o := range objs {
+		assert.Equal(t, "fastq", o.DataClass)
+		assert.Contains(t, o.TagError, "AccessDenied")
+	}
+	f.s3.tagErr = nil
+	assert.Empty(t, f.deliver(t, failed))
+	assert.Equal(t, map[string]string{fq.Key: "fastq"}, f.s3.tagsByKey())
+	assert.Equal(t, 2, f.s3.tagCalls)
+	// The tagged version, with its version id.
+	assert.Equal(t, fq.VersionID, f.s3.tagVersions[fq.Key])
+	rs, objs := f.store.Snapshot()
+	for _, o := range objs {
+		assert.Empty(t, o.TagError)
+	}
+	assert.EqualValues(t, 1, rs[g.RunID].Received)
+	assert.Empty(t, f.deliver(t, failed))
+	assert.Equal(t, 2, f.s3.tagCalls, "a tagged object's duplicate does not tag")
+
+	// No Tagger: nothing tagged, nothing classified.
+	f2 := newFixture(t, nil)
+	f2.h.Tagger = nil
+	assert.Empty(t, f2.deliver(t, msgs))
+	assert.Zero(t, f2.s3.tagCalls)
+	// Empty classes: nothing tagged.
+	f3 := newFixture(t, nil)
+	f3.h.Classes = dataclass.Classes{}
+	assert.Empty(t, f3.deliver(t, msgs))
+	assert.Zero(t, f3.s3.tagCalls)
 }
 
 func TestBadRecordsFailAlone(t *testing.T) {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/events"
 	"github.com/biolake/biolake/internal/mototest"
 	"github.com/biolake/biolake/internal/runs"
@@ -51,10 +53,65 @@ func (c *countingDynamo) GetItem(ctx context.Context, in *dynamodb.GetItemInput,
 	return out, err
 }
 
+func (c *countingDynamo) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := c.DynamoAPI.Query(ctx, in, o...)
+	c.count("Query", 0, err)
+	return out, err
+}
+
 func (c *countingDynamo) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	out, err := c.DynamoAPI.UpdateItem(ctx, in, o...)
 	c.count("UpdateItem", 1, err)
 	return out, err
+}
+
+func motoCatalog(t *testing.T, name string) (*dynamodb.Client, string) {
+	endpoint := mototest.Endpoint(t)
+	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	table := fmt.Sprintf("%s-%d", name, os.Getpid())
+	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
+		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS},
+			{AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange},
+		},
+	})
+	require.NoError(t, err)
+	return client, table
+}
+
+// TestTagRetryOnMoto: the duplicate's conditional write returns the stored
+// record (ALL_OLD) with the tagging failure noted, and the redelivery tags.
+func TestTagRetryOnMoto(t *testing.T) {
+	client, table := motoCatalog(t, "ingest-tag")
+	f := newFixture(t, catalog.NewDynamo(client, table))
+	g := generateRun(rand.New(rand.NewSource(4)), "raw", "run-tag", 10)
+	var fq genObject
+	for _, o := range g.Data {
+		if c, _ := dataclass.ClassOf(o.Key, nil); c == "fastq" {
+			fq = o
+			break
+		}
+	}
+	require.NotEmpty(t, fq.Key)
+	f.s3.tagErr = errors.New("SlowDown")
+	failed := f.deliver(t, messages(g, []genObject{fq}, t0))
+	require.Len(t, failed, 1)
+	f.s3.tagErr = nil
+	require.Empty(t, f.deliver(t, failed))
+	require.Empty(t, f.deliver(t, failed))
+	assert.Equal(t, 2, f.s3.tagCalls, "failed, retried, then no more")
+	assert.Equal(t, map[string]string{fq.Key: "fastq"}, f.s3.tagsByKey())
+	out, err := client.GetItem(context.Background(), &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: catalog.RunPK(g.RunID)}, "sk": &types.AttributeValueMemberS{Value: catalog.ObjectSK(fq.Key, fq.VersionID)},
+	}})
+	require.NoError(t, err)
+	assert.NotContains(t, out.Item, "tagError")
+	assert.Equal(t, &types.AttributeValueMemberS{Value: "fastq"}, out.Item["dataClass"])
 }
 
 // TestReplayOnMoto replays a duplicated, shuffled run against the DynamoDB
@@ -87,7 +144,7 @@ func TestReplayOnMoto(t *testing.T) {
 	rng.Shuffle(len(msgs), func(i, j int) { msgs[i], msgs[j] = msgs[j], msgs[i] })
 	require.Empty(t, f.deliver(t, msgs))
 
-	require.Len(t, f.pub.Of(events.DetailTypeRunIngested), 1)
+	require.Len(t, f.pub.Of(events.DetailTypeRunCompleted), 1)
 	assert.Len(t, f.pub.Of(events.DetailTypeDatasetReceived), 1)
 	run, found, err := f.h.Store.GetRun(context.Background(), g.RunID)
 	require.NoError(t, err)
@@ -106,4 +163,7 @@ func TestReplayOnMoto(t *testing.T) {
 	// nothing), plus the 3 once-per-run updates.
 	assert.Equal(t, 2*objects+3, counter.writes)
 	assert.Equal(t, 2, f.s3.calls, "S3 is read only for the manifest")
+	assert.Equal(t, len(g.classified()), f.s3.tagCalls, "one PutObjectTagging per classified data object, none for duplicates")
+	assert.Equal(t, g.classified(), f.s3.tagsByKey())
+	assert.Zero(t, counter.calls["Query"])
 }

@@ -50,14 +50,30 @@ func (r Role) String() string {
 	return fmt.Sprintf("Role(%d)", int(r))
 }
 
+// ParseRole is the inverse of Role.String; unknown names give RoleData.
+func ParseRole(s string) Role {
+	switch s {
+	case "marker":
+		return RoleMarker
+	case "manifest":
+		return RoleManifest
+	case "ignore":
+		return RoleIgnore
+	}
+	return RoleData
+}
+
 // Run states, as kept in the catalog.
 const (
 	// StateReceiving: objects are arriving.
 	StateReceiving = "RECEIVING"
-	// StateComplete: completion has been claimed; RunIngested is being sent.
+	// StateComplete: completion has been claimed; RunCompleted is being sent.
 	StateComplete = "COMPLETE"
-	// StatePublished: RunIngested has been sent.
+	// StatePublished: RunCompleted has been sent; the verify flow runs.
 	StatePublished = "PUBLISHED"
+	// StateVerified: every file matched its manifest; the verify flow that
+	// claimed this state sends RunIngested.
+	StateVerified = "VERIFIED"
 )
 
 // Profile describes an instrument's run folder.
@@ -199,6 +215,8 @@ func (p Profile) Missing(s Progress) []string {
 
 // Rule maps a key prefix to runs of one profile.
 type Rule struct {
+	// Bucket limits the rule to one bucket ("" matches every bucket).
+	Bucket string
 	// Prefix under which each first path segment is a run folder, e.g.
 	// "runs/". It ends with "/" ("" matches every key).
 	Prefix string
@@ -260,16 +278,19 @@ func NewResolver(rules []Rule) (*Resolver, error) {
 	seen := map[string]bool{}
 	rs := make([]Rule, len(rules))
 	for i, r := range rules {
+		if strings.ContainsAny(r.Bucket, "/|") {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].bucket", i), Reason: fmt.Sprintf("%q is not a bucket name", r.Bucket)}
+		}
 		if r.Prefix != "" && !strings.HasSuffix(r.Prefix, "/") {
 			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q must end with \"/\"", r.Prefix)}
 		}
 		if strings.HasPrefix(r.Prefix, "/") || strings.Contains(r.Prefix, "//") {
 			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q must be relative with no empty segment", r.Prefix)}
 		}
-		if seen[r.Prefix] {
-			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q given twice", r.Prefix)}
+		if seen[r.Bucket+"|"+r.Prefix] {
+			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].prefix", i), Reason: fmt.Sprintf("%q given twice for bucket %q", r.Prefix, r.Bucket)}
 		}
-		seen[r.Prefix] = true
+		seen[r.Bucket+"|"+r.Prefix] = true
 		if err := r.Profile.Validate(); err != nil {
 			return nil, err
 		}
@@ -278,17 +299,36 @@ func NewResolver(rules []Rule) (*Resolver, error) {
 		}
 		rs[i] = r
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return len(rs[i].Prefix) > len(rs[j].Prefix) })
+	sort.SliceStable(rs, func(i, j int) bool {
+		if len(rs[i].Prefix) != len(rs[j].Prefix) {
+			return len(rs[i].Prefix) > len(rs[j].Prefix)
+		}
+		return rs[i].Bucket != "" && rs[j].Bucket == ""
+	})
 	return &Resolver{rules: rs}, nil
 }
 
 // MaxRunIDBytes is the longest run id accepted.
 const MaxRunIDBytes = 255
 
-// Resolve returns the Location of a decoded object key, or *ErrNotInRun.
+// Resolve returns the Location of a decoded object key, or *ErrNotInRun,
+// considering every rule whatever its bucket. Handlers that know the bucket
+// use ResolveIn.
 func (r *Resolver) Resolve(key string) (Location, error) {
+	return r.resolve("", key, false)
+}
+
+// ResolveIn returns the Location of a decoded object key in bucket, or
+// *ErrNotInRun, considering the rules of that bucket and those without one;
+// the longest matching prefix wins (a bucket's own rule before a bucket-less
+// one of the same prefix).
+func (r *Resolver) ResolveIn(bucket, key string) (Location, error) {
+	return r.resolve(bucket, key, true)
+}
+
+func (r *Resolver) resolve(bucket, key string, scoped bool) (Location, error) {
 	for _, rule := range r.rules {
-		if !strings.HasPrefix(key, rule.Prefix) {
+		if !strings.HasPrefix(key, rule.Prefix) || scoped && rule.Bucket != "" && rule.Bucket != bucket {
 			continue
 		}
 		rest := key[len(rule.Prefix):]
@@ -336,6 +376,8 @@ func checkSegment(s string) error {
 // RuleConfig is the JSON form of a Rule, as given to a handler in its
 // environment (RUN_RULES).
 type RuleConfig struct {
+	// Bucket limits the rule to one bucket; "" or absent: every bucket.
+	Bucket string `json:"bucket,omitempty"`
 	// Prefix, ending in "/".
 	Prefix string `json:"prefix"`
 	// Profile is a built-in name (novaseq-x, novaseq-6000, nextseq, miseq)
@@ -354,8 +396,8 @@ type RuleConfig struct {
 // ParseRules decodes a JSON array of RuleConfig strictly and builds a
 // Resolver. Example:
 //
-//	[{"prefix":"runs/","profile":"novaseq-x","manifest":"manifest.sha256","channel":"datasync"},
-//	 {"prefix":"quarantine/","profile":"generic","markers":["DONE"],"manifest":"manifest.csv","channel":"transfer","partnered":true}]
+//	[{"bucket":"lake-raw","prefix":"runs/","profile":"novaseq-x","manifest":"manifest.sha256","channel":"datasync"},
+//	 {"bucket":"lake-partner","prefix":"quarantine/","profile":"generic","markers":["DONE"],"manifest":"manifest.csv","channel":"transfer","partnered":true}]
 func ParseRules(b []byte) (*Resolver, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -376,7 +418,7 @@ func ParseRules(b []byte) (*Resolver, error) {
 			p.Markers = append([]string(nil), c.Markers...)
 		}
 		p.Manifest = c.Manifest
-		rules = append(rules, Rule{Prefix: c.Prefix, Profile: p, Channel: c.Channel, Partnered: c.Partnered})
+		rules = append(rules, Rule{Bucket: c.Bucket, Prefix: c.Prefix, Profile: p, Channel: c.Channel, Partnered: c.Partnered})
 	}
 	return NewResolver(rules)
 }

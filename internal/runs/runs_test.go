@@ -215,3 +215,33 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestResolveInBucket(t *testing.T) {
+	r, err := ParseRules([]byte(`[
+	 {"bucket":"lake-raw","prefix":"runs/","profile":"miseq","channel":"datasync"},
+	 {"bucket":"lake-shared","prefix":"runs/","profile":"nextseq","channel":"filegateway"},
+	 {"prefix":"runs/","profile":"novaseq-x","channel":"datasync"},
+	 {"bucket":"lake-partner","prefix":"quarantine/","profile":"generic","markers":["DONE"],"channel":"transfer","partnered":true}]`))
+	require.NoError(t, err)
+	for _, tc := range []struct{ bucket, key, profile string }{
+		{"lake-raw", "runs/r1/a", "miseq"},
+		{"lake-shared", "runs/r1/a", "nextseq"},
+		{"other", "runs/r1/a", "novaseq-x"},
+	} {
+		loc, err := r.ResolveIn(tc.bucket, tc.key)
+		require.NoError(t, err, tc.bucket)
+		assert.Equal(t, tc.profile, loc.Profile.Name, tc.bucket)
+	}
+	_, err = r.ResolveIn("lake-raw", "quarantine/acme/b/DONE")
+	var nir *ErrNotInRun
+	assert.ErrorAs(t, err, &nir, "the partner rule is the partner bucket's only")
+	loc, err := r.ResolveIn("lake-partner", "quarantine/acme/b/DONE")
+	require.NoError(t, err)
+	assert.Equal(t, "acme/b", loc.RunID)
+
+	_, err = ParseRules([]byte(`[{"bucket":"a","prefix":"runs/","profile":"miseq","channel":"datasync"},{"bucket":"a","prefix":"runs/","profile":"miseq","channel":"datasync"}]`))
+	var ic *ErrInvalidConfig
+	assert.ErrorAs(t, err, &ic)
+	_, err = ParseRules([]byte(`[{"bucket":"a/b","prefix":"runs/","profile":"miseq","channel":"datasync"}]`))
+	assert.ErrorAs(t, err, &ic)
+}

@@ -1,47 +1,81 @@
-// Package verify checks a run's objects against its manifest and, for
-// partner data, copies a dataset that passed from quarantine to accepted.
+// Package verify is the logic of the verify Step Functions flow, which checks
+// a completed run's files against its manifest before anything processes
+// them:
 //
-// For each manifest entry the verifier asks S3 for the object's stored
-// checksums (HeadObject with ChecksumMode ENABLED). A stored full-object
-// SHA-256 (or CRC-32C) that the manifest also gives is compared directly; an
-// MD5 is compared with the ETag when the ETag is one (single-part, not
-// SSE-KMS/SSE-C). Otherwise (nothing comparable stored, or a composite
-// multipart checksum) the object is streamed once through every algorithm
-// the manifest gives (internal/checksum, bounded memory). A mismatch, a size
-// difference, a missing object or an unreadable one is published as
-// IntegrityFailed.
+//	RunCompleted ──> VerifyRun ──> Map over "large" (Batch: biolake-verify -s3 ...)
+//	                                      └──> FinalizeRun ──> RunIngested | IntegrityFailed...
 //
-// When every entry passed and the run's prefix is under the quarantine
-// prefix, each object (and the manifest) is copied to the same key under the
-// accepted prefix with CopyObject (multipart UploadPartCopy above 5 GiB).
-// Nothing is ever deleted. Copies are idempotent: a rerun copies the same
-// source versions again.
+// VerifyRun (Verifier.VerifyRun, Lambda input: the RunCompleted detail)
+// streams the manifest and asks S3 for each listed object's stored checksums
+// and size (HeadObject with ChecksumMode ENABLED). A stored full-object
+// SHA-256 or CRC-32C the manifest also gives is compared directly; an MD5 is
+// compared with the ETag when the ETag is one (single part, not SSE-KMS or
+// SSE-C). Otherwise the object version is streamed once through every
+// algorithm the manifest gives (internal/checksum, bounded memory, resumed
+// after a broken connection), when it is at most MaxStreamBytes and the run's
+// stream budget allows; larger objects are returned in "large" for the Batch
+// verifier. Each object version that matched is recorded in the catalog
+// (catalog.VerifyStore.MarkObjectVerified) under the flow's verifyId.
 //
-// Errors are typed: *ErrIntegrityFailed (some objects failed; the Result
-// says which), *ErrManifest (the manifest is unusable), *ErrS3 (an S3 call
-// failed; retry).
+// FinalizeRun (Verifier.Finalize, Lambda input {"action":"finalize",...})
+// joins VerifyRun's outcome with the Batch results. Any failure: one
+// IntegrityFailed per failing or missing object (at most MaxFailureEvents;
+// the rest are counted), nothing claimed, and the typed error
+// ErrIntegrityFailed (so the execution fails; no retry repeats the events). All
+// passed: for partner data (the run's prefix under QuarantinePrefix) the
+// verified versions and the manifest are copied to the same keys under
+// AcceptedPrefix (never deleted from quarantine), then the run record is
+// claimed COMPLETE/PUBLISHED -> VERIFIED with a conditional update; the one
+// winner publishes RunIngested and marks it published. Last, the run and its
+// objects are exported to the catalog bucket as Parquet (Exporter).
+//
+// Idempotency: VerifyRun only reads S3 and writes verification attributes
+// (last write wins), so a retry is harmless. FinalizeRun's claim is
+// conditional on the run not being verified yet, and records the verifyId:
+// a retry of the same flow (same verifyId) that finds VERIFIED but RunIngested
+// not marked published publishes again (so a publish failure is retried; a
+// crash between publishing and marking may publish twice, consumers dedupe on
+// runId), while any other flow finds the run verified and publishes nothing.
+// Copies rewrite the same versions to the same keys. IntegrityFailed events
+// may repeat when FinalizeRun is retried after publishing some.
+//
+// Limits: VerifyRun's output must fit a Step Functions payload (256 KiB)
+// together with the Map's results, which FinalizeRun's input carries too. It
+// lists at most MaxLargeObjects (default 1000) large objects and keeps its
+// output plus the Map results' estimated size under MaxPayloadBytes (default
+// 240 KiB); beyond either it fails with ErrTooManyLargeObjects. Failures are
+// listed up to MaxFailureEvents (default 100) and counted beyond.
+//
+// Errors are typed, so Step Functions Retry/Catch can match errorType:
+// ErrIntegrityFailed, ErrInvalidRequest, ErrManifest, ErrS3, ErrTooManyLargeObjects,
+// ErrRunNotFound, ErrRunState, catalog.ErrStore, catalog.ErrConflict,
+// bus.ErrPublish, ErrExport, and the events package's parse errors.
 package verify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/biolake/biolake/internal/bus"
+	"github.com/biolake/biolake/internal/catalog"
 	"github.com/biolake/biolake/internal/checksum"
 	"github.com/biolake/biolake/internal/events"
 	"github.com/biolake/biolake/internal/manifest"
+	"github.com/biolake/biolake/internal/s3read"
 )
 
 // One-method interfaces over the S3 client.
@@ -54,6 +88,9 @@ type (
 	}
 	CopyObjectAPI interface {
 		CopyObject(ctx context.Context, in *s3.CopyObjectInput, opts ...func(*s3.Options)) (*s3.CopyObjectOutput, error)
+	}
+	GetObjectTaggingAPI interface {
+		GetObjectTagging(ctx context.Context, in *s3.GetObjectTaggingInput, opts ...func(*s3.Options)) (*s3.GetObjectTaggingOutput, error)
 	}
 	CreateMultipartUploadAPI interface {
 		CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, opts ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
@@ -74,30 +111,43 @@ type S3API interface {
 	HeadObjectAPI
 	GetObjectAPI
 	CopyObjectAPI
+	GetObjectTaggingAPI
 	CreateMultipartUploadAPI
 	UploadPartCopyAPI
 	CompleteMultipartUploadAPI
 	AbortMultipartUploadAPI
 }
 
-// Request names the run to verify; RequestFrom builds it from RunIngested.
-type Request struct {
-	RunID       string
-	Bucket      string
-	Prefix      string // run folder prefix, ending in "/"
-	ManifestKey string // "" when the run has no manifest
+// Exporter writes a verified run and its objects to the catalog bucket
+// (internal/catalogexport) and returns the keys written.
+type Exporter interface {
+	ExportRun(ctx context.Context, runID string) ([]string, error)
 }
 
-// RequestFrom returns the Request for a RunIngested event.
-func RequestFrom(ev *events.RunIngested) Request {
-	return Request{RunID: ev.RunID, Bucket: ev.Bucket, Prefix: ev.Prefix, ManifestKey: ev.ManifestKey}
-}
+// Defaults.
+const (
+	DefaultMaxStreamBytes    = 2 << 30
+	DefaultStreamBudget      = 64 << 30
+	DefaultMaxLargeObjects   = 1000
+	DefaultMaxPayloadBytes   = 240 << 10
+	DefaultMaxFailureEvents  = 100
+	DefaultConcurrency       = 16
+	DefaultStreamConcurrency = 2
+	// deadlineMargin: no new stream starts when the invocation has less
+	// time left than this; the object goes to the Batch verifier.
+	deadlineMargin = 2 * time.Minute
+	// maxDetail bounds the detail text of a failure.
+	maxDetail = 300
+)
 
-// Verifier verifies runs. Build it once per process.
+// Verifier runs both steps of the flow. Build it once per process.
 type Verifier struct {
 	S3        S3API
+	Store     catalog.VerifyStore
 	Publisher bus.Publisher
-	Logger    *slog.Logger
+	// Exporter, when set, writes the verified run to the catalog bucket.
+	Exporter Exporter
+	Logger   *slog.Logger
 	// QuarantinePrefix and AcceptedPrefix: a run under QuarantinePrefix
 	// that passes is copied under AcceptedPrefix. Defaults "quarantine/"
 	// and "accepted/".
@@ -107,50 +157,91 @@ type Verifier struct {
 	Concurrency int
 	// StreamConcurrency bounds the objects streamed at once. Default 2.
 	StreamConcurrency int
-	// MaxStreamBytes: objects that must be streamed and are larger are not
-	// hashed here but listed in Result.Deferred (for the Batch verifier).
-	// 0: no limit.
+	// MaxStreamBytes: objects that must be streamed and are larger go to
+	// the Batch verifier ("large"). Default 2 GiB.
 	MaxStreamBytes int64
-	// MaxFailureEvents bounds the IntegrityFailed events of one run (the
-	// rest are counted and logged). Default 100.
+	// StreamBudget bounds the bytes one VerifyRun streams (a Lambda has 15
+	// minutes); past it objects go to "large" whatever their size.
+	// Default 64 GiB.
+	StreamBudget int64
+	// MaxLargeObjects bounds "large". Default 1000.
+	MaxLargeObjects int
+	// MaxPayloadBytes bounds VerifyRun's output plus the estimated Map
+	// results (Step Functions' limit is 256 KiB). Default 240 KiB.
+	MaxPayloadBytes int
+	// MaxFailureEvents bounds the failures listed and the IntegrityFailed
+	// events of one run (the rest are counted and logged). Default 100.
 	MaxFailureEvents int
 	// CopyPartBytes is the part size of multipart copies, and objects larger
 	// than it are copied in parts. Default 5 GiB (CopyObject's limit).
 	CopyPartBytes int64
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// NewVerifyID defaults to a timestamp and 64 random bits.
+	NewVerifyID func() string
 }
 
-// Result is the outcome of Verify.
-type Result struct {
-	RunID string `json:"runId"`
+// ObjectResult is the outcome of one object that failed verification.
+type ObjectResult struct {
+	Bucket    string                  `json:"bucket"`
+	Key       string                  `json:"key"`
+	VersionID string                  `json:"versionId,omitempty"`
+	OK        bool                    `json:"ok"`
+	Reason    events.IntegrityFailure `json:"reason,omitempty"`
+	Algorithm string                  `json:"algorithm,omitempty"`
+	Expected  string                  `json:"expected,omitempty"`
+	Actual    string                  `json:"actual,omitempty"`
+	Detail    string                  `json:"detail,omitempty"`
+}
+
+// LargeObject is an object for the Batch verifier: the Map state's item.
+// The container command is
+//
+//	biolake-verify -s3 s3://BUCKET/KEY -version-id VID -expect sha256=HEX[,md5=HEX...]
+type LargeObject struct {
+	Bucket    string `json:"bucket"`
+	Key       string `json:"key"`
+	VersionID string `json:"versionId"`
+	// Expected maps algorithm (sha256, md5, crc32c) to hex digest.
+	Expected map[string]string `json:"expected"`
+	Size     int64             `json:"size"`
+	// ExpectArg is Expected as biolake-verify's -expect argument
+	// ("sha256=HEX[,md5=HEX...]"), and S3URI is "s3://BUCKET/KEY": the
+	// container command's arguments, ready to use (ASL cannot build them).
+	ExpectArg string `json:"expectArg"`
+	S3URI     string `json:"s3Uri"`
+}
+
+// Summary counts VerifyRun's outcomes.
+type Summary struct {
 	// Checked is the number of manifest entries checked.
 	Checked int `json:"checked"`
-	// ByStoredChecksum and Streamed say how entries were decided.
+	// Passed counts entries verified here (stored checksum or streamed).
+	Passed           int   `json:"passed"`
+	Failed           int   `json:"failed"`
 	ByStoredChecksum int   `json:"byStoredChecksum"`
 	Streamed         int   `json:"streamed"`
 	StreamedBytes    int64 `json:"streamedBytes"`
-	Failed           int   `json:"failed"`
-	// Failures holds the first MaxFailureEvents failures.
-	Failures []events.IntegrityFailed `json:"failures,omitempty"`
-	// Deferred lists keys too large to stream here.
-	Deferred []string `json:"deferred,omitempty"`
-	// Accepted is the number of objects copied to the accepted prefix.
-	Accepted int `json:"accepted"`
-	// AcceptedPrefix is where they were copied, "" when not.
-	AcceptedPrefix string `json:"acceptedPrefix,omitempty"`
-	// Passed: no failure and nothing deferred.
-	Passed bool `json:"passed"`
+	// Large is len(large): entries left to the Batch verifier.
+	Large int `json:"large"`
+	// FailuresListed is len(results); Failed may be larger.
+	FailuresListed int `json:"failuresListed"`
 }
 
-// ErrIntegrityFailed is returned when objects failed verification.
-type ErrIntegrityFailed struct {
-	RunID  string
-	Failed int
-}
-
-func (e *ErrIntegrityFailed) Error() string {
-	return fmt.Sprintf("verify: run %q: %d objects failed verification", e.RunID, e.Failed)
+// VerifyOutput is VerifyRun's output (and FinalizeRun's input "run").
+type VerifyOutput struct {
+	// Run is the RunCompleted detail verified.
+	Run events.RunCompleted `json:"run"`
+	// VerifyID identifies this flow's verification in the catalog.
+	VerifyID string `json:"verifyId"`
+	// ManifestVersionID is the manifest version read ("" when none).
+	ManifestVersionID string  `json:"manifestVersionId,omitempty"`
+	Summary           Summary `json:"summary"`
+	// Results lists the small objects that failed (first MaxFailureEvents);
+	// objects that passed are recorded in the catalog, not listed.
+	Results []ObjectResult `json:"results"`
+	// Large lists the objects for the Batch verifier; never null.
+	Large []LargeObject `json:"large"`
 }
 
 // ErrManifest is returned when the manifest cannot be used.
@@ -173,86 +264,128 @@ func (e *ErrS3) Error() string { return fmt.Sprintf("verify: %s %s: %v", e.Op, e
 
 func (e *ErrS3) Unwrap() error { return e.Err }
 
-// ErrInvalidRequest is a request missing fields.
+// ErrInvalidRequest is an input missing fields or holding bad values.
 type ErrInvalidRequest struct {
 	Reason string
 }
 
 func (e *ErrInvalidRequest) Error() string { return "verify: invalid request: " + e.Reason }
 
-// Verify checks every entry of the run's manifest, publishes IntegrityFailed
-// for each failure, and accepts partner data that passed.
-func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
-	res := Result{RunID: req.RunID}
-	if req.RunID == "" || req.Bucket == "" || !strings.HasSuffix(req.Prefix, "/") {
-		return res, &ErrInvalidRequest{Reason: "runId, bucket and a prefix ending in '/' are required"}
+// ErrTooManyLargeObjects is returned by VerifyRun when the objects left to
+// the Batch verifier do not fit a Step Functions payload: more than
+// MaxLargeObjects, or an output (with the Map results' estimated size)
+// over MaxPayloadBytes. Raise MAX_STREAM_BYTES (up to what a Lambda streams
+// in 15 minutes) or split the run.
+type ErrTooManyLargeObjects struct {
+	RunID string
+	Count int
+	Limit int
+	// Bytes is the estimated payload, when that was the limit hit.
+	Bytes, MaxBytes int
+}
+
+func (e *ErrTooManyLargeObjects) Error() string {
+	if e.Bytes > 0 {
+		return fmt.Sprintf("verify: run %q: %d large objects make a %d-byte payload, more than %d", e.RunID, e.Count, e.Bytes, e.MaxBytes)
 	}
-	log := v.logger().With("runId", req.RunID)
-	if req.ManifestKey == "" {
+	return fmt.Sprintf("verify: run %q: more than %d objects need the Batch verifier", e.RunID, e.Limit)
+}
+
+// VerifyRun checks every entry of the run's manifest (see the package doc)
+// and returns the failures and the objects left to the Batch verifier.
+func (v *Verifier) VerifyRun(ctx context.Context, rc *events.RunCompleted) (VerifyOutput, error) {
+	out := VerifyOutput{Results: []ObjectResult{}, Large: []LargeObject{}}
+	if rc == nil {
+		return out, &ErrInvalidRequest{Reason: "no run"}
+	}
+	out.Run = *rc
+	if err := rc.Validate(); err != nil {
+		return out, &ErrInvalidRequest{Reason: err.Error()}
+	}
+	if !strings.HasSuffix(rc.Prefix, "/") {
+		return out, &ErrInvalidRequest{Reason: "prefix must end in '/'"}
+	}
+	if rc.ManifestKey != "" && !strings.HasPrefix(rc.ManifestKey, rc.Prefix) {
+		return out, &ErrInvalidRequest{Reason: "manifest key is not under the run prefix"}
+	}
+	out.VerifyID = v.newVerifyID()
+	log := v.logger().With("runId", rc.RunID, "verifyId", out.VerifyID)
+	if rc.ManifestKey == "" {
 		log.Info("run has no manifest; nothing to verify")
-		res.Passed = true
-		return res, nil
+		return out, nil
 	}
-	if !strings.HasPrefix(req.ManifestKey, req.Prefix) {
-		return res, &ErrInvalidRequest{Reason: "manifest key is not under the run prefix"}
-	}
-	man, err := v.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(req.Bucket), Key: aws.String(req.ManifestKey)})
+	man, err := v.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(rc.Bucket), Key: aws.String(rc.ManifestKey)})
 	if err != nil {
-		return res, &ErrS3{Op: "GetObject", Key: req.ManifestKey, Err: err}
+		if s3read.IsNotFound(err) {
+			return out, &ErrManifest{Key: rc.ManifestKey, Err: err}
+		}
+		return out, &ErrS3{Op: "GetObject", Key: rc.ManifestKey, Err: err}
 	}
 	defer man.Body.Close()
+	out.ManifestVersionID = aws.ToString(man.VersionId)
 
 	var (
 		mu        sync.Mutex
 		wg        sync.WaitGroup
 		fatal     error
-		accepted  []entryInfo
+		budget    atomic.Int64
 		streamSem = make(chan struct{}, v.streams())
 	)
-	work := make(chan manifest.Entry)
-	workers := v.Concurrency
-	if workers <= 0 {
-		workers = 16
-	}
+	budget.Store(v.streamBudget())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for i := 0; i < workers; i++ {
+	fail := func(err error) {
+		if fatal == nil {
+			fatal = err
+			cancel()
+		}
+	}
+	work := make(chan manifest.Entry)
+	for i := 0; i < v.concurrency(); i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for e := range work {
-				out := v.check(ctx, req, e, streamSem)
+				o := v.check(ctx, rc, e, streamSem, &budget)
+				if o.err == nil && o.verified != nil {
+					o.err = v.Store.MarkObjectVerified(ctx, catalog.ObjectVerification{
+						RunID: rc.RunID, Bucket: rc.Bucket, Key: o.info.key, VersionID: versionOrNull(o.info.versionID), Size: o.info.size,
+						Verification: catalog.Verification{VerifyID: out.VerifyID, VerifiedAt: v.now(), Method: o.verified.method,
+							SHA256: e.SHA256, MD5: e.MD5, CRC32C: e.CRC32C},
+					})
+				}
 				mu.Lock()
 				switch {
-				case out.err != nil:
-					if fatal == nil {
-						fatal = out.err
-						cancel()
+				case o.err != nil:
+					fail(o.err)
+				case o.failure != nil:
+					out.Summary.Failed++
+					if len(out.Results) < v.maxFailures() {
+						out.Results = append(out.Results, *o.failure)
 					}
-				case out.failure != nil:
-					res.Failed++
-					if len(res.Failures) < v.maxFailures() {
-						res.Failures = append(res.Failures, *out.failure)
-					}
-				case out.deferred:
-					res.Deferred = append(res.Deferred, out.info.key)
-				default:
-					if out.streamed {
-						res.Streamed++
-						res.StreamedBytes += out.info.size
+				case o.large != nil:
+					if len(out.Large) >= v.maxLarge() {
+						fail(&ErrTooManyLargeObjects{RunID: rc.RunID, Count: len(out.Large) + 1, Limit: v.maxLarge()})
 					} else {
-						res.ByStoredChecksum++
+						out.Large = append(out.Large, *o.large)
 					}
-					accepted = append(accepted, out.info)
+				default:
+					out.Summary.Passed++
+					if o.verified.method == MethodStreamed {
+						out.Summary.Streamed++
+						out.Summary.StreamedBytes += o.info.size
+					} else {
+						out.Summary.ByStoredChecksum++
+					}
 				}
-				res.Checked++
+				out.Summary.Checked++
 				mu.Unlock()
 			}
 		}()
 	}
 	mr := manifest.NewReader(man.Body, manifest.Options{})
 	var merr error
-	for {
+	for ctx.Err() == nil {
 		e, err := mr.Next()
 		if err == io.EOF {
 			break
@@ -265,59 +398,52 @@ func (v *Verifier) Verify(ctx context.Context, req Request) (Result, error) {
 		case work <- e:
 		case <-ctx.Done():
 		}
-		if ctx.Err() != nil {
-			break
-		}
 	}
 	close(work)
 	wg.Wait()
 	if fatal != nil {
-		return res, fatal
+		return out, fatal
 	}
 	if merr != nil {
-		var me *manifest.ErrMalformedManifest
-		var pe *manifest.ErrInvalidPath
-		var de *manifest.ErrDuplicatePath
-		var le *manifest.ErrLineTooLong
-		if errors.As(merr, &me) || errors.As(merr, &pe) || errors.As(merr, &de) || errors.As(merr, &le) {
-			return res, &ErrManifest{Key: req.ManifestKey, Err: merr}
+		if isManifestError(merr) {
+			return out, &ErrManifest{Key: rc.ManifestKey, Err: merr}
 		}
-		return res, &ErrS3{Op: "read", Key: req.ManifestKey, Err: merr}
+		return out, &ErrS3{Op: "read", Key: rc.ManifestKey, Err: merr}
 	}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return out, err
 	}
-
-	for i := range res.Failures {
-		if err := v.Publisher.Publish(ctx, &res.Failures[i]); err != nil {
-			return res, err
-		}
+	out.Summary.Large = len(out.Large)
+	out.Summary.FailuresListed = len(out.Results)
+	if n, err := payloadEstimate(out); err != nil || n > v.maxPayload() {
+		return out, &ErrTooManyLargeObjects{RunID: rc.RunID, Count: len(out.Large), Limit: v.maxLarge(), Bytes: n, MaxBytes: v.maxPayload()}
 	}
-	if res.Failed > len(res.Failures) {
-		log.Warn("more failures than events published", "failed", res.Failed, "published", len(res.Failures))
-	}
-	res.Passed = res.Failed == 0 && len(res.Deferred) == 0
-	log.Info("verified", "checked", res.Checked, "failed", res.Failed, "streamed", res.Streamed, "deferred", len(res.Deferred))
-	if res.Failed > 0 {
-		return res, &ErrIntegrityFailed{RunID: req.RunID, Failed: res.Failed}
-	}
-	if res.Passed && strings.HasPrefix(req.Prefix, v.quarantine()) {
-		dst := v.accepted() + strings.TrimPrefix(req.Prefix, v.quarantine())
-		manHead, err := v.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(req.Bucket), Key: aws.String(req.ManifestKey)})
-		if err != nil {
-			return res, &ErrS3{Op: "HeadObject", Key: req.ManifestKey, Err: err}
-		}
-		accepted = append(accepted, entryInfo{key: req.ManifestKey, versionID: aws.ToString(manHead.VersionId), size: aws.ToInt64(manHead.ContentLength)})
-		n, err := v.copyAll(ctx, req.Bucket, accepted, req.Prefix, dst, workers)
-		res.Accepted = n
-		if err != nil {
-			return res, err
-		}
-		res.AcceptedPrefix = dst
-		log.Info("accepted", "objects", res.Accepted, "to", dst)
-	}
-	return res, nil
+	log.Info("verify run", "checked", out.Summary.Checked, "passed", out.Summary.Passed, "failed", out.Summary.Failed,
+		"streamed", out.Summary.Streamed, "streamedBytes", out.Summary.StreamedBytes, "large", len(out.Large))
+	return out, nil
 }
+
+// payloadEstimate is the size of FinalizeRun's input: out, the Map results
+// (one {"bucket","key","ok":false,"error":...} per large object, allowing
+// 512 bytes of error) and the envelope.
+func payloadEstimate(out VerifyOutput) (int, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return 0, err
+	}
+	n := len(b) + 64
+	for _, l := range out.Large {
+		n += len(l.Bucket) + len(l.Key) + 40 + 512
+	}
+	return n, nil
+}
+
+// Verification methods recorded in the catalog.
+const (
+	MethodStored   = "stored"
+	MethodStreamed = "streamed"
+	MethodBatch    = "batch"
+)
 
 type entryInfo struct {
 	key       string
@@ -325,30 +451,31 @@ type entryInfo struct {
 	size      int64
 }
 
+type verified struct{ method string }
+
 type outcome struct {
 	info     entryInfo
-	failure  *events.IntegrityFailed
-	streamed bool
-	deferred bool
+	failure  *ObjectResult
+	large    *LargeObject
+	verified *verified
 	err      error // retryable, stops the run
 }
 
-func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, streamSem chan struct{}) outcome {
-	key := req.Prefix + e.Path
+func (v *Verifier) check(ctx context.Context, rc *events.RunCompleted, e manifest.Entry, streamSem chan struct{}, budget *atomic.Int64) outcome {
+	key := rc.Prefix + e.Path
 	out := outcome{info: entryInfo{key: key}}
 	fail := func(reason events.IntegrityFailure, algo, expected, actual, detail string) outcome {
-		out.failure = &events.IntegrityFailed{
-			SchemaVersion: events.SchemaVersion, RunID: req.RunID, Bucket: req.Bucket, Key: key,
-			VersionID: out.info.versionID, Reason: reason, DetectedAt: v.now(), Algorithm: algo,
-			Expected: expected, Actual: actual, Detail: detail,
+		out.failure = &ObjectResult{
+			Bucket: rc.Bucket, Key: key, VersionID: out.info.versionID, Reason: reason, Algorithm: algo,
+			Expected: expected, Actual: actual, Detail: truncate(detail, maxDetail),
 		}
 		return out
 	}
 	head, err := v.S3.HeadObject(ctx, &s3.HeadObjectInput{
-		Bucket: aws.String(req.Bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
+		Bucket: aws.String(rc.Bucket), Key: aws.String(key), ChecksumMode: types.ChecksumModeEnabled,
 	})
 	if err != nil {
-		if isNotFound(err) {
+		if s3read.IsNotFound(err) {
 			return fail(events.FailureMissing, "", "", "", "listed in the manifest (line "+fmt.Sprint(e.Line)+") but not in S3")
 		}
 		out.err = &ErrS3{Op: "HeadObject", Key: key, Err: err}
@@ -360,7 +487,6 @@ func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, str
 		return fail(events.FailureSize, "", fmt.Sprint(e.Size), fmt.Sprint(out.info.size), "size differs from the manifest")
 	}
 
-	// Decide from stored checksums where possible.
 	type expect struct {
 		algo checksum.Algorithm
 		hex  string
@@ -391,8 +517,7 @@ func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, str
 			c, err = checksum.CompareETag(aws.ToString(head.ETag), kms, exp)
 		}
 		if err != nil {
-			// A stored value we cannot parse: fall back to streaming.
-			continue
+			continue // a stored value we cannot parse: stream instead
 		}
 		switch c.Verdict {
 		case checksum.Mismatch:
@@ -402,13 +527,32 @@ func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, str
 		}
 	}
 	if decided {
+		out.verified = &verified{MethodStored}
 		return out
 	}
 
-	// Stream once through every algorithm the manifest gives.
-	if v.MaxStreamBytes > 0 && out.info.size > v.MaxStreamBytes {
-		out.deferred = true
+	// Stream once through every algorithm the manifest gives, or leave it
+	// to the Batch verifier.
+	toBatch := func() outcome {
+		exp := make(map[string]string, len(wants))
+		var arg []string
+		for _, w := range wants {
+			exp[string(w.algo)] = w.hex
+			arg = append(arg, string(w.algo)+"="+w.hex)
+		}
+		out.large = &LargeObject{Bucket: rc.Bucket, Key: key, VersionID: out.info.versionID, Expected: exp, Size: out.info.size,
+			ExpectArg: strings.Join(arg, ","), S3URI: "s3://" + rc.Bucket + "/" + key}
 		return out
+	}
+	if out.info.size > v.maxStream() {
+		return toBatch()
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < deadlineMargin {
+		return toBatch()
+	}
+	if budget.Add(-out.info.size) < 0 {
+		budget.Add(out.info.size)
+		return toBatch()
 	}
 	select {
 	case streamSem <- struct{}{}:
@@ -417,29 +561,25 @@ func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, str
 		return out
 	}
 	defer func() { <-streamSem }()
-	in := &s3.GetObjectInput{Bucket: aws.String(req.Bucket), Key: aws.String(key)}
-	if out.info.versionID != "" {
-		in.VersionId = aws.String(out.info.versionID)
-	}
-	obj, err := v.S3.GetObject(ctx, in)
+	r, err := s3read.Open(ctx, v.S3, rc.Bucket, key, out.info.versionID, -1)
 	if err != nil {
-		if isNotFound(err) {
+		var nf *s3read.ErrNotFound
+		if errors.As(err, &nf) {
 			return fail(events.FailureMissing, "", "", "", "object vanished between HeadObject and GetObject")
 		}
 		out.err = &ErrS3{Op: "GetObject", Key: key, Err: err}
 		return out
 	}
-	defer obj.Body.Close()
+	defer r.Close()
 	algos := make([]checksum.Algorithm, len(wants))
 	for i, w := range wants {
 		algos[i] = w.algo
 	}
-	sum, err := checksum.Sum(ctx, obj.Body, algos, checksum.Options{})
+	sum, err := checksum.Sum(ctx, r, algos, checksum.Options{})
 	if err != nil {
 		out.err = &ErrS3{Op: "read", Key: key, Err: err}
 		return out
 	}
-	out.streamed = true
 	if sum.Size != out.info.size {
 		return fail(events.FailureSize, "", fmt.Sprint(out.info.size), fmt.Sprint(sum.Size), "streamed size differs from HeadObject")
 	}
@@ -448,143 +588,90 @@ func (v *Verifier) check(ctx context.Context, req Request, e manifest.Entry, str
 			return fail(events.FailureMismatch, string(w.algo), w.hex, got, "streamed checksum differs from the manifest")
 		}
 	}
+	out.verified = &verified{MethodStreamed}
 	return out
 }
 
-// copyAll copies every object from under prefix to under dst with a few
-// workers, and returns how many were copied.
-func (v *Verifier) copyAll(ctx context.Context, bucket string, objs []entryInfo, prefix, dst string, workers int) (int, error) {
-	var (
-		mu     sync.Mutex
-		copied int
-		first  error
-		wg     sync.WaitGroup
-	)
-	ch := make(chan entryInfo)
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for o := range ch {
-				err := v.copy(ctx, bucket, o, dst+strings.TrimPrefix(o.key, prefix))
-				mu.Lock()
-				if err != nil && first == nil {
-					first = err
-				} else if err == nil {
-					copied++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	for _, o := range objs {
-		mu.Lock()
-		stop := first != nil
-		mu.Unlock()
-		if stop {
-			break
-		}
-		ch <- o
-	}
-	close(ch)
-	wg.Wait()
-	return copied, first
+func isManifestError(err error) bool {
+	var me *manifest.ErrMalformedManifest
+	var pe *manifest.ErrInvalidPath
+	var de *manifest.ErrDuplicatePath
+	var le *manifest.ErrLineTooLong
+	return errors.As(err, &me) || errors.As(err, &pe) || errors.As(err, &de) || errors.As(err, &le)
 }
 
-// copy copies one object version to dst in the same bucket, in parts when
-// it is larger than CopyPartBytes.
-func (v *Verifier) copy(ctx context.Context, bucket string, src entryInfo, dst string) error {
-	source := url.PathEscape(bucket) + "/" + escapeKey(src.key)
-	if src.versionID != "" && src.versionID != "null" {
-		source += "?versionId=" + url.QueryEscape(src.versionID)
+// versionOrNull is the catalog's version id for an object: "null" when S3
+// gave none (an unversioned bucket), as the ingest handler records it.
+func versionOrNull(v string) string {
+	if v == "" {
+		return "null"
 	}
-	part := v.CopyPartBytes
-	if part <= 0 {
-		part = 5 << 30
-	}
-	if src.size <= part {
-		_, err := v.S3.CopyObject(ctx, &s3.CopyObjectInput{
-			Bucket: aws.String(bucket), Key: aws.String(dst), CopySource: aws.String(source),
-			MetadataDirective: types.MetadataDirectiveCopy,
-		})
-		if err != nil {
-			return &ErrS3{Op: "CopyObject", Key: src.key, Err: err}
-		}
-		return nil
-	}
-	up, err := v.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(dst)})
-	if err != nil {
-		return &ErrS3{Op: "CreateMultipartUpload", Key: dst, Err: err}
-	}
-	abort := func(err error) error {
-		_, _ = v.S3.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: aws.String(bucket), Key: aws.String(dst), UploadId: up.UploadId})
-		return err
-	}
-	var parts []types.CompletedPart
-	for n, off := int32(1), int64(0); off < src.size; n, off = n+1, off+part {
-		end := min(off+part, src.size) - 1
-		p, err := v.S3.UploadPartCopy(ctx, &s3.UploadPartCopyInput{
-			Bucket: aws.String(bucket), Key: aws.String(dst), UploadId: up.UploadId, PartNumber: aws.Int32(n),
-			CopySource: aws.String(source), CopySourceRange: aws.String(fmt.Sprintf("bytes=%d-%d", off, end)),
-		})
-		if err != nil {
-			return abort(&ErrS3{Op: "UploadPartCopy", Key: dst, Err: err})
-		}
-		cp := types.CompletedPart{PartNumber: aws.Int32(n)}
-		if p.CopyPartResult != nil {
-			cp.ETag = p.CopyPartResult.ETag
-		}
-		parts = append(parts, cp)
-	}
-	_, err = v.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
-		Bucket: aws.String(bucket), Key: aws.String(dst), UploadId: up.UploadId,
-		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
-	})
-	if err != nil {
-		return abort(&ErrS3{Op: "CompleteMultipartUpload", Key: dst, Err: err})
-	}
-	return nil
+	return v
 }
 
-// escapeKey URL-encodes each segment of a key for x-amz-copy-source.
-func escapeKey(key string) string {
-	parts := strings.Split(key, "/")
-	for i, p := range parts {
-		// '+' as %2B: it means '+' whether the server decodes '+' as a space
-		// or not.
-		parts[i] = strings.ReplaceAll(url.PathEscape(p), "+", "%2B")
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return strings.Join(parts, "/")
+	return s[:n] + "..."
 }
 
-func isNotFound(err error) bool {
-	var nf *types.NotFound
-	var nsk *types.NoSuchKey
-	if errors.As(err, &nf) || errors.As(err, &nsk) {
-		return true
+func (v *Verifier) newVerifyID() string {
+	if v.NewVerifyID != nil {
+		return v.NewVerifyID()
 	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NotFound", "NoSuchKey", "404":
-			return true
-		}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return v.now().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+func (v *Verifier) concurrency() int {
+	if v.Concurrency > 0 {
+		return v.Concurrency
 	}
-	return false
+	return DefaultConcurrency
 }
 
 func (v *Verifier) streams() int {
 	if v.StreamConcurrency > 0 {
 		return v.StreamConcurrency
 	}
-	return 2
+	return DefaultStreamConcurrency
+}
+
+func (v *Verifier) maxStream() int64 {
+	if v.MaxStreamBytes > 0 {
+		return v.MaxStreamBytes
+	}
+	return DefaultMaxStreamBytes
+}
+
+func (v *Verifier) streamBudget() int64 {
+	if v.StreamBudget > 0 {
+		return v.StreamBudget
+	}
+	return DefaultStreamBudget
+}
+
+func (v *Verifier) maxLarge() int {
+	if v.MaxLargeObjects > 0 {
+		return v.MaxLargeObjects
+	}
+	return DefaultMaxLargeObjects
+}
+
+func (v *Verifier) maxPayload() int {
+	if v.MaxPayloadBytes > 0 {
+		return v.MaxPayloadBytes
+	}
+	return DefaultMaxPayloadBytes
 }
 
 func (v *Verifier) maxFailures() int {
 	if v.MaxFailureEvents > 0 {
 		return v.MaxFailureEvents
 	}
-	return 100
+	return DefaultMaxFailureEvents
 }
 
 func (v *Verifier) quarantine() string {

@@ -1,6 +1,7 @@
 // Command ingest is the ingest Lambda: SQS batches of S3 "Object Created"
-// events in, catalog records and DatasetReceived/RunIngested events out. The
-// logic is in internal/ingest; this file only wires it.
+// events in; catalog records, data-class tags on data objects, and
+// DatasetReceived/RunCompleted events out. The logic is in internal/ingest;
+// this file only wires it.
 //
 // Environment:
 //
@@ -11,6 +12,17 @@
 //	LOG_LEVEL                debug, info, warn or error (default info)
 //	BATCH_CONCURRENCY        records of a batch handled at once (default 8)
 //	MANIFEST_MAX_LINE_BYTES  longest manifest line accepted (default 16384)
+//	DATA_CLASSES             JSON object of data class to key suffixes, e.g.
+//	                         {"fastq":[".fastq.gz",".fq.gz"],"alignment":[".bam",".cram"]}
+//	                         (default: the built-in classes, see internal/dataclass;
+//	                         {} tags nothing)
+//	BIOLAKE_INIT_ONLY        "1": build everything, then exit before lambda.Start
+//	                         (cold-start measurements)
+//
+// IAM: dynamodb:TransactWriteItems/UpdateItem/GetItem on the table (the
+// transaction's Put and Update need dynamodb:PutItem and dynamodb:UpdateItem),
+// s3:GetObject and s3:GetObjectVersion (manifests), s3:PutObjectTagging and
+// s3:PutObjectVersionTagging (data-class tags), events:PutEvents on the bus.
 //
 // The SQS event source mapping must enable ReportBatchItemFailures.
 package main
@@ -31,6 +43,7 @@ import (
 
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/catalog"
+	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/ingest"
 	"github.com/biolake/biolake/internal/runs"
 )
@@ -43,6 +56,7 @@ type settings struct {
 	Level        slog.Level
 	Concurrency  int
 	ManifestLine int
+	Classes      dataclass.Classes
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -61,6 +75,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	}
 	s.Resolver = r
 	s.BusName = strings.TrimSpace(getenv("EVENT_BUS_NAME"))
+	classes, err := dataclass.Parse([]byte(getenv("DATA_CLASSES")))
+	if err != nil {
+		return s, fmt.Errorf("DATA_CLASSES: %w", err)
+	}
+	s.Classes = classes
 	if lv := getenv("LOG_LEVEL"); lv != "" {
 		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
 			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
@@ -93,14 +112,20 @@ func main() {
 		logger.Error("AWS config", "error", err.Error())
 		os.Exit(1)
 	}
+	s3c := s3.NewFromConfig(cfg)
 	h := &ingest.Handler{
 		Store:                catalog.NewDynamo(dynamodb.NewFromConfig(cfg), s.Table),
 		Resolver:             s.Resolver,
 		Publisher:            &bus.EventBridge{Client: eventbridge.NewFromConfig(cfg), BusName: s.BusName},
-		S3:                   s3.NewFromConfig(cfg),
+		S3:                   s3c,
+		Tagger:               s3c,
+		Classes:              s.Classes,
 		Logger:               logger,
 		Concurrency:          s.Concurrency,
 		ManifestMaxLineBytes: s.ManifestLine,
+	}
+	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
+		return
 	}
 	lambda.Start(h.Handle)
 }

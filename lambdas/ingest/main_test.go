@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biolake/biolake/internal/dataclass"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -21,6 +23,11 @@ func TestLoadSettings(t *testing.T) {
 	loc, err := s.Resolver.Resolve("runs/r/CopyComplete.txt")
 	require.NoError(t, err)
 	assert.Equal(t, "r", loc.RunID)
+	assert.Equal(t, dataclass.Defaults(), s.Classes)
+
+	s, err = loadSettings(env(map[string]string{"CATALOG_TABLE": "cat", "RUN_RULES": rules, "DATA_CLASSES": `{"vcf":[".vcf.gz"]}`}))
+	require.NoError(t, err)
+	assert.Equal(t, dataclass.Classes{"vcf": {".vcf.gz"}}, s.Classes)
 
 	for name, m := range map[string]map[string]string{
 		"no table":        {"RUN_RULES": rules},
@@ -29,6 +36,8 @@ func TestLoadSettings(t *testing.T) {
 		"bad level":       {"CATALOG_TABLE": "cat", "RUN_RULES": rules, "LOG_LEVEL": "loud"},
 		"bad concurrency": {"CATALOG_TABLE": "cat", "RUN_RULES": rules, "BATCH_CONCURRENCY": "0"},
 		"bad line":        {"CATALOG_TABLE": "cat", "RUN_RULES": rules, "MANIFEST_MAX_LINE_BYTES": "x"},
+		"bad classes":     {"CATALOG_TABLE": "cat", "RUN_RULES": rules, "DATA_CLASSES": `{"vcf":[".VCF"]}`},
+		"classes array":   {"CATALOG_TABLE": "cat", "RUN_RULES": rules, "DATA_CLASSES": `[".vcf"]`},
 	} {
 		_, err := loadSettings(env(m))
 		assert.Error(t, err, name)

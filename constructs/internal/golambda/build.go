@@ -206,6 +206,23 @@ func lookGo() (string, error) {
 	return p, nil
 }
 
+// ModuleRoot returns the directory of the biolake module as the go command
+// sees it from the process's working directory: this repository's root, or
+// the module cache directory in an app that requires the module. Container
+// image assets (Dockerfiles under docker/) use it as their build context,
+// the way handlers are built from it.
+func ModuleRoot() (string, error) {
+	goBin, err := lookGo()
+	if err != nil {
+		return "", fmt.Errorf("golambda: %w", err)
+	}
+	root, err := moduleRoot(goBin)
+	if err != nil {
+		return "", fmt.Errorf("golambda: %w", err)
+	}
+	return root, nil
+}
+
 var (
 	rootMu sync.Mutex
 	roots  = map[string]string{} // working directory -> module root

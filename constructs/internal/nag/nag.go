@@ -34,27 +34,61 @@ type Rule struct {
 	ID        string
 	Reason    string
 	AppliesTo []string
+	// AppliesToRegex limits the suppression to findings that match these
+	// ECMA-262 regular expressions, written as literals with slashes, for
+	// example `/^Resource::<.+\.Arn>\/\*$/` (useful where a finding names
+	// a logical id that depends on the stack).
+	AppliesToRegex []string
 }
 
 // Suppress suppresses rules on c and its children. A reason shorter than 20
 // characters is a programming error: every exception must be explained.
 func Suppress(c constructs.IConstruct, rules ...Rule) {
+	list := suppressions(c, rules)
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))
+}
+
+// SuppressDeferred is Suppress for the resources under c at synth time,
+// not at the time of the call: grants made after it (which add a role's
+// DefaultPolicy) are covered too. An aspect of mutating priority, which runs
+// before the rule packs, adds the suppressions to each CloudFormation
+// resource under c.
+func SuppressDeferred(c constructs.IConstruct, rules ...Rule) {
+	list := suppressions(c, rules)
+	awscdk.Aspects_Of(c).Add(&deferred{rules: list}, &awscdk.AspectOptions{Priority: awscdk.AspectPriority_MUTATING()})
+}
+
+type deferred struct {
+	rules []*cdknag.NagPackSuppression
+}
+
+// Visit implements awscdk.IAspect.
+func (d *deferred) Visit(node constructs.IConstruct) {
+	if *awscdk.CfnResource_IsCfnResource(node) {
+		cdknag.NagSuppressions_AddResourceSuppressions(node, &d.rules, jsii.Bool(false))
+	}
+}
+
+func suppressions(c constructs.IConstruct, rules []Rule) []*cdknag.NagPackSuppression {
 	list := make([]*cdknag.NagPackSuppression, 0, len(rules))
 	for _, r := range rules {
 		if len(r.Reason) < 20 {
 			panic(fmt.Sprintf("nag: suppression of %s on %s needs a real reason, got %q", r.ID, *c.Node().Path(), r.Reason))
 		}
 		s := &cdknag.NagPackSuppression{Id: jsii.String(r.ID), Reason: jsii.String(r.Reason)}
-		if len(r.AppliesTo) > 0 {
-			at := make([]interface{}, len(r.AppliesTo))
-			for i, a := range r.AppliesTo {
-				at[i] = a
+		if len(r.AppliesTo)+len(r.AppliesToRegex) > 0 {
+			at := make([]interface{}, 0, len(r.AppliesTo)+len(r.AppliesToRegex))
+			for _, a := range r.AppliesTo {
+				at = append(at, a)
+			}
+			for _, re := range r.AppliesToRegex {
+				at = append(at, &cdknag.RegexAppliesTo{Regex: jsii.String(re)})
 			}
 			s.AppliesTo = &at
 		}
 		list = append(list, s)
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(c, &list, jsii.Bool(true))
+	return list
 }
 
 // InAllPacks returns the same reason for a rule that exists under one name in

@@ -1,0 +1,89 @@
+package config
+
+import (
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+)
+
+// EventGlue settings: how runs are recognised, and the handlers that
+// record, verify and restore them.
+type EventGlue struct {
+	// RunRules say which prefixes of which bucket hold runs, of which
+	// instrument profile. Default: raw "runs/" as NovaSeq X, and partner
+	// "quarantine/" as generic datasets with a manifest (eventglue.DefaultRunRules).
+	RunRules []RunRule `yaml:"runRules"`
+	// ReservedConcurrency of each handler. Default: ingest 20, verify 10, restore 5.
+	ReservedConcurrency Concurrency `yaml:"reservedConcurrency"`
+	// MapConcurrency is how many large objects are verified at once by
+	// AWS Batch. Default: 10.
+	MapConcurrency int `yaml:"mapConcurrency"`
+	// ArchiveRetentionDays of the event bus archive (for replay). Default: 365.
+	ArchiveRetentionDays int `yaml:"archiveRetentionDays"`
+	// RestoreTier for archived inputs: Bulk, Standard or Expedited. Default: Bulk.
+	RestoreTier string `yaml:"restoreTier"`
+	// RestoreDays a restored copy stays readable, 1 to 30. Default: 7.
+	RestoreDays int `yaml:"restoreDays"`
+	// AlarmEmail subscribes an address to the alarm topic. Default: none.
+	AlarmEmail string `yaml:"alarmEmail"`
+	// LogLevel of the handlers: debug, info, warn or error. Default: info.
+	LogLevel string `yaml:"logLevel"`
+}
+
+// Concurrency per handler; 0 keeps the default.
+type Concurrency struct {
+	Ingest  int `yaml:"ingest"`
+	Verify  int `yaml:"verify"`
+	Restore int `yaml:"restore"`
+}
+
+// RunRule is one prefix of runs.
+type RunRule struct {
+	// Bucket: raw, partner, shared, curated or results. Required.
+	Bucket string `yaml:"bucket"`
+	// Prefix whose first path segment is a run folder, ending in "/". Required.
+	Prefix string `yaml:"prefix"`
+	// Profile: novaseq-x, novaseq-6000, nextseq, miseq or generic. Required.
+	Profile string `yaml:"profile"`
+	// Markers that announce a complete run (generic profile). Default: the profile's.
+	Markers []string `yaml:"markers"`
+	// Manifest file name inside the run folder. Default: none.
+	Manifest string `yaml:"manifest"`
+	// Channel: datasync, transfer or filegateway. Required.
+	Channel string `yaml:"channel"`
+	// Partnered: keys are <prefix><partner>/<dataset>/... Default: false.
+	Partnered bool `yaml:"partnered"`
+}
+
+// Props returns the event glue's props for this environment (without the
+// constructs it is wired to: data lake, network, logs key).
+func (g *EventGlue) Props(e *Environment) *eventglue.Props {
+	p := &eventglue.Props{
+		LogRetentionDays:     e.Logs.RetentionDays,
+		LogLevel:             g.LogLevel,
+		DeletionProtection:   e.Tier == TierProduction,
+		ArchiveRetentionDays: g.ArchiveRetentionDays,
+		ReservedConcurrency: eventglue.ReservedConcurrency{
+			Ingest: g.ReservedConcurrency.Ingest, Verify: g.ReservedConcurrency.Verify, Restore: g.ReservedConcurrency.Restore,
+		},
+		MapConcurrency: g.MapConcurrency,
+		RestoreTier:    eventglue.RestoreTier(g.RestoreTier),
+		RestoreDays:    g.RestoreDays,
+		AlarmEmail:     g.AlarmEmail,
+	}
+	for _, r := range g.RunRules {
+		p.RunRules = append(p.RunRules, eventglue.RunRule{
+			Bucket: datalake.BucketName(r.Bucket), Prefix: r.Prefix, Profile: r.Profile, Markers: r.Markers,
+			Manifest: r.Manifest, Channel: eventglue.Channel(r.Channel), Partnered: r.Partnered,
+		})
+	}
+	return p
+}
+
+func (g *EventGlue) validate(e *Environment) error {
+	if err := g.Props(e).ValidateSettings(); err != nil {
+		// The construct names its Props fields; eventGlue's YAML fields are
+		// the same names in lowerCamelCase.
+		return &FieldError{File: e.File, Path: "eventGlue", Msg: err.Error()}
+	}
+	return nil
+}

@@ -1,0 +1,464 @@
+// Package batch provides biolake's AWS Batch queues. This first version is
+// the minimal one the event glue needs: a Fargate compute environment in the
+// network's private subnets, a job queue in front of it, and job definitions
+// for container images (ARM64 Fargate, KMS-encrypted logs, retries on host
+// and infrastructure failures only). The HPC workflows extend it with EC2,
+// Spot and GPU compute environments.
+//
+//	q := batch.New(stack, "Batch", &batch.Props{Network: net})
+//	image, _ := batch.RepoImage(batch.VerifierDockerfile)
+//	job := q.AddJob("Verify", &batch.JobProps{Image: image, VCPUs: 2, MemoryMiB: 4096})
+//	lake.GrantRead(datalake.BucketRaw, "", job.JobRole)
+//
+// Jobs run with a job role that has no permissions until granted, and an
+// execution role that may only pull the image and write the job's logs.
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/internal/golambda"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// Defaults and limits.
+const (
+	DefaultMaxVCPUs         = 64
+	MaxMaxVCPUs             = 4096
+	DefaultJobVCPUs         = 1.0
+	DefaultJobMemoryMiB     = 2048
+	DefaultJobTimeout       = 6 * time.Hour
+	MinJobTimeout           = time.Minute // AWS Batch's least attempt duration
+	DefaultJobAttempts      = 3
+	MaxJobAttempts          = 10
+	DefaultLogRetentionDays = 365
+	// StuckJobTimeout is how long a job may wait RUNNABLE for a reason that
+	// never resolves itself (it asks for more than the compute environment
+	// can ever give) before the queue cancels it, so that a caller waiting
+	// on the job (a Step Functions .sync task) sees a failure.
+	StuckJobTimeout = 10 * time.Minute
+)
+
+// VerifierDockerfile is the Dockerfile of the large-object verifier, relative
+// to the biolake module's root (its build context).
+const VerifierDockerfile = "docker/verify/Dockerfile"
+
+// Props configures a Fargate queue.
+type Props struct {
+	// Network places the compute environment in its private subnets.
+	// Required.
+	Network *network.Network
+	// MaxVCPUs the compute environment runs at once, 1 to 4096. Default: 64.
+	MaxVCPUs int
+	// Spot runs jobs on Fargate Spot: cheaper, but a job may be stopped,
+	// and is then retried (a host failure). Default: false (on-demand).
+	Spot bool
+	// SecurityGroup of the jobs' network interfaces. Default: a new group
+	// that allows HTTPS out (to AWS APIs through the VPC endpoints) and
+	// nothing else, nothing in.
+	SecurityGroup awsec2.ISecurityGroup
+}
+
+// Validate checks p and returns every problem found, joined. New panics
+// with the same errors.
+func (p *Props) Validate() error {
+	if p == nil {
+		return errors.New("batch: Props are nil; Props.Network is required")
+	}
+	var errs []error
+	if p.Network == nil {
+		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the *network.Network whose private subnets run the jobs"))
+	}
+	if p.MaxVCPUs < 0 || p.MaxVCPUs > MaxMaxVCPUs {
+		errs = append(errs, fmt.Errorf("batch: Props.MaxVCPUs is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxVCPUs, MaxMaxVCPUs, DefaultMaxVCPUs))
+	}
+	return errors.Join(errs...)
+}
+
+// Queue is a Fargate compute environment and the job queue in front of it.
+// Create it with New; add job definitions with AddJob.
+type Queue struct {
+	constructs.Construct
+
+	// ComputeEnvironment is the Fargate (or Fargate Spot) compute environment.
+	ComputeEnvironment awsbatch.IFargateComputeEnvironment
+	// JobQueue is the queue jobs are submitted to.
+	JobQueue awsbatch.IJobQueue
+	// SecurityGroup is the jobs' security group.
+	SecurityGroup awsec2.ISecurityGroup
+}
+
+// New creates the queue. It panics, naming the construct path, when props
+// are invalid.
+func New(scope constructs.Construct, id string, props *Props) *Queue {
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("batch.New %q: %w", path(scope, id), err))
+	}
+	p := *props
+	if p.MaxVCPUs == 0 {
+		p.MaxVCPUs = DefaultMaxVCPUs
+	}
+	q := &Queue{}
+	constructs.NewConstruct_Override(q, scope, jsii.String(id))
+	var c constructs.Construct = q
+
+	q.SecurityGroup = p.SecurityGroup
+	if q.SecurityGroup == nil {
+		sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+			Vpc:              p.Network.Vpc,
+			Description:      jsii.String("biolake Batch jobs: HTTPS out to AWS APIs only, nothing in"),
+			AllowAllOutbound: jsii.Bool(false),
+		})
+		sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+			jsii.String("HTTPS to AWS APIs (interface and gateway endpoints, or NAT)"), jsii.Bool(false))
+		q.SecurityGroup = sg
+	}
+	ce := awsbatch.NewFargateComputeEnvironment(c, jsii.String("Fargate"), &awsbatch.FargateComputeEnvironmentProps{
+		Vpc:            p.Network.Vpc,
+		VpcSubnets:     p.Network.PrivateSubnets(),
+		SecurityGroups: &[]awsec2.ISecurityGroup{q.SecurityGroup},
+		MaxvCpus:       jsii.Number(float64(p.MaxVCPUs)),
+		Spot:           jsii.Bool(p.Spot),
+	})
+	q.ComputeEnvironment = ce
+	stuck := func(r awsbatch.JobStateTimeLimitActionsReason) *awsbatch.JobStateTimeLimitAction {
+		return &awsbatch.JobStateTimeLimitAction{
+			MaxTime: awscdk.Duration_Seconds(jsii.Number(StuckJobTimeout.Seconds())),
+			Reason:  r,
+			Action:  awsbatch.JobStateTimeLimitActionsAction_CANCEL,
+			State:   awsbatch.JobStateTimeLimitActionsState_RUNNABLE,
+		}
+	}
+	q.JobQueue = awsbatch.NewJobQueue(c, jsii.String("JobQueue"), &awsbatch.JobQueueProps{
+		ComputeEnvironments: &[]*awsbatch.OrderedComputeEnvironment{{ComputeEnvironment: ce, Order: jsii.Number(1)}},
+		Priority:            jsii.Number(1),
+		JobStateTimeLimitActions: &[]*awsbatch.JobStateTimeLimitAction{
+			stuck(awsbatch.JobStateTimeLimitActionsReason_COMPUTE_ENVIRONMENT_MAX_RESOURCE),
+			stuck(awsbatch.JobStateTimeLimitActionsReason_JOB_RESOURCE_REQUIREMENT),
+		},
+	})
+	return q
+}
+
+// JobProps configures a job definition on the queue's Fargate compute
+// environment.
+type JobProps struct {
+	// Image of the container. Required; see RepoImage for an image built
+	// from a Dockerfile in this repository.
+	Image awsecs.ContainerImage
+	// Command of the container; a job submission may override it. Default:
+	// the image's CMD.
+	Command []string
+	// VCPUs of the job, a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16.
+	// Default: 1.
+	VCPUs float64
+	// MemoryMiB of the job, a value Fargate accepts for VCPUs (for 1 vCPU:
+	// 2048 to 8192 in steps of 1024). Default: 2048, or the least value for
+	// VCPUs.
+	MemoryMiB int
+	// Environment variables of the container. Default: none.
+	Environment map[string]string
+	// Timeout after which Batch stops an attempt, a whole number of seconds,
+	// at least one minute. Default: 6h.
+	Timeout time.Duration
+	// Attempts of a job, 1 to 10. Only host and infrastructure failures (the
+	// Fargate task's host went away, the image could not be pulled, the
+	// task's network could not be set up) are retried; a failure of the
+	// program itself (any exit code) is final. Default: 3.
+	Attempts int
+	// LogKey encrypts the job's log group; its policy must allow
+	// secure.ServiceLogs. Default: a new key that does.
+	LogKey awskms.IKey
+	// LogRetentionDays of the job's log group, a CloudWatch Logs value.
+	// Default: 365.
+	LogRetentionDays int
+	// ReadWriteRootFilesystem lets the container write to its root file
+	// system. Default: false (read-only; the container may use /tmp only if
+	// the image declares it a volume).
+	ReadWriteRootFilesystem bool
+}
+
+// Job is a job definition with its roles and log group.
+type Job struct {
+	constructs.Construct
+
+	// Definition is the job definition; submit jobs with its ARN.
+	Definition awsbatch.IJobDefinition
+	// JobRole is the role the container runs as. It has no permissions
+	// until granted some (for example with datalake's GrantRead).
+	JobRole awsiam.IRole
+	// ExecutionRole lets ECS pull the image and write the logs.
+	ExecutionRole awsiam.IRole
+	// LogGroup receives the container's output.
+	LogGroup awslogs.ILogGroup
+}
+
+// fargateMemory lists the memory sizes (MiB) Fargate accepts per vCPU count.
+var fargateMemory = map[float64][]int{
+	0.25: {512, 1024, 2048},
+	0.5:  steps(1024, 4096, 1024),
+	1:    steps(2048, 8192, 1024),
+	2:    steps(4096, 16384, 1024),
+	4:    steps(8192, 30720, 1024),
+	8:    steps(16384, 61440, 4096),
+	16:   steps(32768, 122880, 8192),
+}
+
+func steps(from, to, by int) []int {
+	var out []int
+	for m := from; m <= to; m += by {
+		out = append(out, m)
+	}
+	return out
+}
+
+var retentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// Validate checks p and returns every problem found, joined. AddJob panics
+// with the same errors.
+func (p *JobProps) Validate() error {
+	if p == nil {
+		return errors.New("batch: JobProps are nil; JobProps.Image is required")
+	}
+	var errs []error
+	bad := func(field string, value any, accepted string) {
+		errs = append(errs, fmt.Errorf("batch: JobProps.%s is %v; accepted: %s", field, value, accepted))
+	}
+	if p.Image == nil {
+		bad("Image", "nil", "a container image, e.g. from batch.RepoImage or awsecs.ContainerImage_FromRegistry")
+	}
+	vcpus := p.VCPUs
+	if vcpus == 0 {
+		vcpus = DefaultJobVCPUs
+	}
+	mems, ok := fargateMemory[vcpus]
+	if !ok {
+		bad("VCPUs", p.VCPUs, "a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16 (0 means 1)")
+	} else if p.MemoryMiB != 0 && !slices.Contains(mems, p.MemoryMiB) {
+		bad("MemoryMiB", p.MemoryMiB, fmt.Sprintf("for %v vCPU, one of %s (0 means %d)", vcpus, joinInts(mems), mems[0]))
+	}
+	if t := p.Timeout; t != 0 && (t < MinJobTimeout || t%time.Second != 0) {
+		bad("Timeout", t, fmt.Sprintf("a whole number of seconds, at least %s, or 0 for the default %s", MinJobTimeout, DefaultJobTimeout))
+	}
+	if p.Attempts < 0 || p.Attempts > MaxJobAttempts {
+		bad("Attempts", p.Attempts, fmt.Sprintf("1 to %d, or 0 for the default %d", MaxJobAttempts, DefaultJobAttempts))
+	}
+	if d := p.LogRetentionDays; d != 0 && !slices.Contains(retentions, d) {
+		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", joinInts(retentions), DefaultLogRetentionDays))
+	}
+	keys := make([]string, 0, len(p.Environment))
+	for k := range p.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k == "" || strings.HasPrefix(k, "AWS_BATCH") {
+			bad("Environment key", strconv.Quote(k), "a non-empty name that does not start with AWS_BATCH (reserved by AWS Batch)")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AddJob adds a job definition for the queue's compute environment, with
+// the construct id id under the queue. It panics on invalid props.
+func (q *Queue) AddJob(id string, props *JobProps) *Job {
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("batch: %s: AddJob(%q): %w", *q.Node().Path(), id, err))
+	}
+	p := *props
+	if p.VCPUs == 0 {
+		p.VCPUs = DefaultJobVCPUs
+	}
+	if p.MemoryMiB == 0 {
+		p.MemoryMiB = fargateMemory[p.VCPUs][0]
+	}
+	if p.Timeout == 0 {
+		p.Timeout = DefaultJobTimeout
+	}
+	if p.Attempts == 0 {
+		p.Attempts = DefaultJobAttempts
+	}
+	if p.LogRetentionDays == 0 {
+		p.LogRetentionDays = DefaultLogRetentionDays
+	}
+	j := &Job{}
+	constructs.NewConstruct_Override(j, q, jsii.String(id))
+	var c constructs.Construct = j
+
+	if p.LogKey == nil {
+		p.LogKey = secure.NewKey(c, "LogKey", &secure.KeyProps{
+			Description: "biolake Batch job " + *c.Node().Path() + ": log group",
+			Services:    []secure.Service{secure.ServiceLogs},
+		})
+	}
+	logGroup := awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		EncryptionKey: p.LogKey,
+		Retention:     secure.RetentionDays(p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	j.LogGroup = logGroup
+
+	stack := awscdk.Stack_Of(c)
+	// Confused-deputy guard: only ECS tasks of this account and region.
+	ecsTasks := func() awsiam.IPrincipal {
+		return awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+				"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:ecs:%s:%s:*",
+					*stack.Partition(), *stack.Region(), *stack.Account())},
+			},
+		})
+	}
+	jobRole := awsiam.NewRole(c, jsii.String("JobRole"), &awsiam.RoleProps{
+		AssumedBy:   ecsTasks(),
+		Description: jsii.String("biolake Batch job " + *c.Node().Path() + ": what the container may do"),
+	})
+	execRole := awsiam.NewRole(c, jsii.String("ExecutionRole"), &awsiam.RoleProps{
+		AssumedBy:   ecsTasks(),
+		Description: jsii.String("biolake Batch job " + *c.Node().Path() + ": pull the image, write the logs"),
+	})
+	j.JobRole, j.ExecutionRole = jobRole, execRole
+
+	cp := &awsbatch.EcsFargateContainerDefinitionProps{
+		Image:                        p.Image,
+		Cpu:                          jsii.Number(p.VCPUs),
+		Memory:                       awscdk.Size_Mebibytes(jsii.Number(float64(p.MemoryMiB))),
+		JobRole:                      jobRole,
+		ExecutionRole:                execRole,
+		Logging:                      awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: logGroup, StreamPrefix: jsii.String(id)}),
+		FargateCpuArchitecture:       awsecs.CpuArchitecture_ARM64(),
+		FargateOperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
+		FargatePlatformVersion:       awsecs.FargatePlatformVersion_LATEST,
+		AssignPublicIp:               jsii.Bool(false),
+		ReadonlyRootFilesystem:       jsii.Bool(!p.ReadWriteRootFilesystem),
+	}
+	if len(p.Command) > 0 {
+		cp.Command = jsii.Strings(p.Command...)
+	}
+	if len(p.Environment) > 0 {
+		env := make(map[string]*string, len(p.Environment))
+		for k, v := range p.Environment {
+			env[k] = jsii.String(v)
+		}
+		cp.Environment = &env
+	}
+	container := awsbatch.NewEcsFargateContainerDefinition(c, jsii.String("Container"), cp)
+	j.Definition = awsbatch.NewEcsJobDefinition(c, jsii.String("Definition"), &awsbatch.EcsJobDefinitionProps{
+		Container:       container,
+		Timeout:         awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		RetryAttempts:   jsii.Number(float64(p.Attempts)),
+		RetryStrategies: hostFailureRetries(),
+		PropagateTags:   jsii.Bool(true),
+	})
+	nag.SuppressDeferred(execRole, nag.InAllPacks("The execution role's policy is generated by CDK from the image and the log group "+
+		"(pull this image, write to this job's log group); inline, it lives and dies with the role and cannot be attached elsewhere.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	nag.SuppressDeferred(execRole, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "Generated by CDK for the execution role: ECS writes the job's log streams, whose names are generated per job, " +
+			"in the job's one log group (log-group:<name>:*); ecr:GetAuthorizationToken has no resource-level permissions (\"*\").",
+		AppliesToRegex: []string{`/^Resource::.*:log-group:.*:\*$/`, `/^Resource::<.+\.Arn>:\*$/`, `/^Resource::\*$/`},
+	})
+	nag.SuppressDeferred(jobRole, nag.InAllPacks("The job role's policy holds the grants made to this one job (for example read access to named buckets); "+
+		"inline, it lives and dies with the role and cannot be attached elsewhere.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	return j
+}
+
+// hostFailureRetries retries an attempt that failed for a host or
+// infrastructure reason and ends the job on anything else. AWS Batch retries
+// when no condition matches, hence the final catch-alls. At most five
+// conditions are allowed.
+func hostFailureRetries() *[]awsbatch.RetryStrategy {
+	on := func(a awsbatch.Action, r *awsbatch.CustomReason) awsbatch.RetryStrategy {
+		return awsbatch.RetryStrategy_Of(a, awsbatch.Reason_Custom(r))
+	}
+	return &[]awsbatch.RetryStrategy{
+		// The Fargate task's host was stopped (maintenance, Spot reclaim).
+		on(awsbatch.Action_RETRY, &awsbatch.CustomReason{OnStatusReason: jsii.String("Host EC2*")}),
+		// The image could not be pulled (a transient registry or endpoint error).
+		on(awsbatch.Action_RETRY, &awsbatch.CustomReason{OnReason: jsii.String("CannotPullContainerError*")}),
+		// The task's network interface, logs or secrets could not be set up.
+		on(awsbatch.Action_RETRY, &awsbatch.CustomReason{OnReason: jsii.String("ResourceInitializationError*")}),
+		// The program ran and exited: its verdict is final.
+		on(awsbatch.Action_EXIT, &awsbatch.CustomReason{OnExitCode: jsii.String("*")}),
+		on(awsbatch.Action_EXIT, &awsbatch.CustomReason{OnReason: jsii.String("*")}),
+	}
+}
+
+// RepoImage returns a container image built at deploy time from dockerfile,
+// a path relative to the biolake module's root, with that root as the build
+// context (so the image can build the module's Go packages with its go.sum).
+// Synth only stages the context into the cloud assembly (Docker is needed at
+// `cdk deploy`, not at synth). The image is built for linux/arm64, like the
+// Fargate jobs. Build output, the cloud assembly, node_modules and VCS data
+// are left out of the context, as is whatever the module's .dockerignore
+// names (but never the Dockerfile). It fails when the module root cannot be found
+// or the Dockerfile does not exist.
+func RepoImage(dockerfile string) (awsecs.ContainerImage, error) {
+	if dockerfile == "" || filepath.IsAbs(dockerfile) || strings.Contains(filepath.ToSlash(dockerfile), "..") {
+		return nil, fmt.Errorf("batch: RepoImage(%q): want a relative path inside the biolake module, such as %q", dockerfile, VerifierDockerfile)
+	}
+	root, err := golambda.ModuleRoot()
+	if err != nil {
+		return nil, fmt.Errorf("batch: RepoImage(%q): %w", dockerfile, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, dockerfile)); err != nil {
+		return nil, fmt.Errorf("batch: RepoImage(%q): no Dockerfile in the module root %s: %w", dockerfile, root, err)
+	}
+	return awsecs.ContainerImage_FromAsset(jsii.String(root), &awsecs.AssetImageProps{
+		File:       jsii.String(filepath.ToSlash(dockerfile)),
+		Platform:   awsecrassets.Platform_LINUX_ARM64(),
+		IgnoreMode: awscdk.IgnoreMode_DOCKER,
+		// The module's .dockerignore, if any, applies too; the Dockerfile
+		// itself is always staged (CDK keeps only a Dockerfile at the root).
+		Exclude: jsii.Strings(".git", "node_modules", "cdk.out", "build", "**/cdk.out", "**/node_modules", "!"+filepath.ToSlash(dockerfile)),
+	}), nil
+}
+
+func path(scope constructs.Construct, id string) string {
+	if sp := *scope.Node().Path(); sp != "" {
+		return sp + "/" + id
+	}
+	return id
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, d := range v {
+		s[i] = strconv.Itoa(d)
+	}
+	return strings.Join(s, ", ")
+}
+
+// GrantSubmit lets grantee submit jobs of this definition to queue (for
+// example a state machine role; Step Functions' BatchSubmitJob task grants
+// itself).
+func (j *Job) GrantSubmit(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) awsiam.Grant {
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("batch:SubmitJob"),
+		ResourceArns: jsii.Strings(*j.Definition.JobDefinitionArn(), *queue.JobQueueArn()),
+	})
+}

@@ -1,0 +1,661 @@
+package eventglue
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/golambda"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// The handlers, by Go import path.
+const (
+	IngestPackage  = "github.com/biolake/biolake/lambdas/ingest"
+	VerifyPackage  = "github.com/biolake/biolake/lambdas/verify"
+	RestorePackage = "github.com/biolake/biolake/lambdas/restore"
+)
+
+// Events on the custom bus that the glue reacts to.
+const (
+	// SourceIngest is the source of the ingest handler's events.
+	SourceIngest = "biolake.ingest"
+	// DetailTypeRunCompleted starts the verify state machine, with the
+	// event's detail as input.
+	DetailTypeRunCompleted = "RunCompleted"
+	// DetailTypeIntegrityFailed is published by the verify handler for each
+	// object that failed; the glue forwards it to the alarm topic.
+	DetailTypeIntegrityFailed = "IntegrityFailed"
+)
+
+// CatalogPrefix is where the verify handler writes catalog records in the
+// curated bucket.
+const CatalogPrefix = "catalog/"
+
+// IntegrityErrors are the verify handler's typed errors that no retry can
+// fix; the state machine catches them and fails the execution.
+var IntegrityErrors = []string{"ErrIntegrityFailed", "ErrManifest", "ErrInvalidRequest", "ErrTooManyLargeObjects"}
+
+// LambdaServiceErrors are the Lambda service errors every Lambda task
+// retries with backoff.
+var LambdaServiceErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+
+// Function timeouts and queue settings.
+const (
+	IngestTimeout  = 2 * time.Minute
+	RestoreTimeout = time.Minute
+	VerifyTimeout  = 15 * time.Minute
+	// VisibilityFactor: a queue's visibility timeout is this many times its
+	// consumer's timeout (AWS's advice for Lambda event sources).
+	VisibilityFactor = 6
+	// MaxReceiveCount before a message goes to the queue's dead-letter queue.
+	MaxReceiveCount = 5
+	// VerifyConcurrency is VERIFY_CONCURRENCY: objects one verify
+	// invocation checks at once.
+	VerifyConcurrency = 16
+	// StateMachineTimeout bounds one verify execution (large objects are
+	// verified by Batch jobs that may take hours each).
+	StateMachineTimeout = 48 * time.Hour
+	// VerifyJobVCPUs and VerifyJobMemoryMiB size the Batch verifier.
+	VerifyJobVCPUs     = 2
+	VerifyJobMemoryMiB = 4096
+)
+
+// EventGlue is the event flow of the platform: the bus, the catalog table,
+// the ingest, verify and restore handlers with their queues and rules, the
+// verify state machine with its Batch queue, and the alarms. Create it with
+// New.
+type EventGlue struct {
+	constructs.Construct
+
+	// Bus is the platform's custom event bus (KMS-encrypted, archived).
+	Bus awsevents.IEventBus
+	// Archive keeps every event of Bus for replay.
+	Archive awsevents.Archive
+	// Catalog is the DynamoDB catalog table (pk, sk).
+	Catalog awsdynamodb.ITable
+	// CatalogKey encrypts Catalog.
+	CatalogKey awskms.IKey
+	// Ingest records each new object in the catalog and publishes
+	// RunCompleted when a run is whole.
+	Ingest awslambda.IFunction
+	// Verify checks a run against its manifest and finalizes it.
+	Verify awslambda.IFunction
+	// Restore starts Glacier restores for workflows (waitForTaskToken) and
+	// reports their completion. Let workflows invoke it with GrantRestore.
+	Restore awslambda.IFunction
+	// IngestQueue feeds Ingest with S3 "Object Created" events.
+	IngestQueue awssqs.IQueue
+	// RestoreQueue feeds Restore with S3 "Object Restore Completed" events.
+	RestoreQueue awssqs.IQueue
+	// VerifyStateMachine verifies a completed run.
+	VerifyStateMachine awsstepfunctions.IStateMachine
+	// VerifyQueue is the Batch job queue of the large-object verifier.
+	VerifyQueue awsbatch.IJobQueue
+	// VerifyBatch is the Fargate queue behind VerifyQueue.
+	VerifyBatch *batch.Queue
+	// VerifyJob is the large-object verifier's job definition and roles.
+	VerifyJob *batch.Job
+	// AlarmTopic receives every alarm and each IntegrityFailed event.
+	AlarmTopic awssns.ITopic
+	// Alarms are the CloudWatch alarms of the glue.
+	Alarms []awscloudwatch.IAlarm
+	// SecurityGroup of the handlers: HTTPS out only.
+	SecurityGroup awsec2.ISecurityGroup
+
+	p        Props
+	queueKey awskms.IKey
+	logKey   awskms.IKey
+	eventDLQ awssqs.IQueue
+}
+
+// New creates the event glue. It panics, naming the construct path, when
+// props are invalid.
+func New(scope constructs.Construct, id string, props *Props) *EventGlue {
+	if err := props.Validate(); err != nil {
+		path := id
+		if sp := *scope.Node().Path(); sp != "" {
+			path = sp + "/" + id
+		}
+		panic(fmt.Errorf("eventglue.New %q: %w", path, err))
+	}
+	g := &EventGlue{p: props.withDefaults()}
+	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	var c constructs.Construct = g
+	p := &g.p
+	path := *g.Node().Path()
+
+	g.logKey = p.LogKey
+	if g.logKey == nil {
+		g.logKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake event glue " + path + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
+	}
+	g.queueKey = secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake event glue " + path + ": queues", Services: []secure.Service{secure.ServiceEvents}})
+	g.newAlarmTopic(path)
+
+	// One dead-letter queue for the bus and the targets of every rule:
+	// events EventBridge could not encrypt, decrypt or deliver.
+	g.eventDLQ = g.newDeadLetterQueue("EventsDeadLetterQueue", "events EventBridge could not encrypt, decrypt or deliver to a rule target")
+
+	// The bus: KMS-encrypted, every event archived for replay. Its name is
+	// generated by CDK from the construct path.
+	busKey := secure.NewKey(c, "BusKey", &secure.KeyProps{Description: "biolake event glue " + path + ": event bus"})
+	bus := awsevents.NewEventBus(c, jsii.String("Bus"), &awsevents.EventBusProps{
+		Description:     jsii.String("biolake platform events (" + path + ")"),
+		KmsKey:          busKey,
+		DeadLetterQueue: g.eventDLQ,
+	})
+	g.Bus = bus
+	g.eventDLQ.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEventBridgeBus"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  jsii.Strings(*g.eventDLQ.QueueArn()),
+		Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": *bus.EventBusArn()}},
+	}))
+	// NewArchive, not bus.Archive: the method drops KmsKey (CDK 2.276).
+	g.Archive = awsevents.NewArchive(bus, jsii.String("Archive"), &awsevents.ArchiveProps{
+		SourceEventBus: bus,
+		Description:    jsii.String("Every event of the biolake bus, for replay"),
+		EventPattern:   &awsevents.EventPattern{Account: jsii.Strings(*awscdk.Stack_Of(c).Account())},
+		Retention:      awscdk.Duration_Days(jsii.Number(float64(p.ArchiveRetentionDays))),
+		// A key of its own: the archive's key policy names the bus, whose
+		// own key the bus depends on.
+		KmsKey: secure.NewKey(c, "ArchiveKey", &secure.KeyProps{Description: "biolake event glue " + path + ": event archive"}),
+	})
+
+	g.newCatalog(path)
+	g.SecurityGroup = g.newSecurityGroup()
+
+	g.newIngest()
+	g.newVerify()
+	g.newRestore()
+	g.newIntegrityFailedRule()
+	return g
+}
+
+// newAlarmTopic creates the KMS-encrypted, TLS-only alarm topic.
+func (g *EventGlue) newAlarmTopic(path string) {
+	key := secure.NewKey(g, "AlarmKey", &secure.KeyProps{
+		Description: "biolake event glue " + path + ": alarm topic",
+		Services:    []secure.Service{secure.ServiceSNS, secure.ServiceEvents},
+	})
+	topic := awssns.NewTopic(g, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("biolake event glue alarms"),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if g.p.AlarmEmail != "" {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(g.p.AlarmEmail), nil))
+	}
+	g.AlarmTopic = topic
+}
+
+// newCatalog creates the catalog table and adds it to the data lake's
+// backup plan.
+func (g *EventGlue) newCatalog(path string) {
+	g.CatalogKey = secure.NewKey(g, "CatalogKey", &secure.KeyProps{Description: "biolake event glue " + path + ": catalog table"})
+	table := awsdynamodb.NewTable(g, jsii.String("Catalog"), &awsdynamodb.TableProps{
+		PartitionKey:  &awsdynamodb.Attribute{Name: jsii.String("pk"), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:       &awsdynamodb.Attribute{Name: jsii.String("sk"), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:   awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		Encryption:    awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey: g.CatalogKey,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{
+			PointInTimeRecoveryEnabled: jsii.Bool(true),
+		},
+		DeletionProtection: jsii.Bool(g.p.DeletionProtection),
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+	})
+	g.Catalog = table
+	lake := g.p.Lake
+	switch {
+	case lake.BackupPlan == nil:
+		nag.SuppressDeferred(table, nag.InAllPacks("The data lake's backup is disabled (datalake Props.DisableBackup, a dev sandbox), "+
+			"so there is no plan to join; point-in-time recovery keeps the last 35 days of the table.",
+			"HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan")...)
+	case *awscdk.Stack_Of(lake).Node().Path() == *awscdk.Stack_Of(g).Node().Path():
+		lake.AddToBackup("Catalog", awsbackup.BackupResource_FromDynamoDbTable(table))
+	default:
+		// AddToBackup would put the selection in the data lake's stack,
+		// which would then depend on this one while this one depends on
+		// it (the buckets): the selection lives here instead.
+		awsbackup.NewBackupSelection(g, jsii.String("CatalogBackup"), &awsbackup.BackupSelectionProps{
+			BackupPlan: lake.BackupPlan,
+			Resources:  &[]awsbackup.BackupResource{awsbackup.BackupResource_FromDynamoDbTable(table)},
+			Role:       lake.BackupRole,
+		})
+	}
+}
+
+func (g *EventGlue) newSecurityGroup() awsec2.ISecurityGroup {
+	sg := awsec2.NewSecurityGroup(g, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              g.p.Network.Vpc,
+		Description:      jsii.String("biolake event glue handlers: HTTPS out to AWS APIs only, nothing in"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to AWS APIs (interface and gateway endpoints, or NAT)"), jsii.Bool(false))
+	return sg
+}
+
+// newDeadLetterQueue creates a KMS-encrypted, TLS-only dead-letter queue
+// that keeps messages 14 days, with an alarm on its depth.
+func (g *EventGlue) newDeadLetterQueue(id, holds string) awssqs.Queue {
+	q := awssqs.NewQueue(g, jsii.String(id), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: g.queueKey,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+	})
+	nag.SuppressDeferred(q, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue (" + holds + "); its depth raises an alarm."})
+	g.alarm(id+"Alarm", q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+		Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+		Statistic: jsii.String("Maximum"),
+	}), "The dead-letter queue "+id+" holds "+holds+": look at the messages, fix the cause, redrive them.")
+	return q
+}
+
+// newQueue creates a KMS-encrypted, TLS-only queue with a dead-letter queue.
+func (g *EventGlue) newQueue(id string, consumerTimeout time.Duration, holds string) awssqs.Queue {
+	dlq := g.newDeadLetterQueue(id+"DeadLetterQueue", holds+" that failed "+strconv.Itoa(MaxReceiveCount)+" times")
+	return awssqs.NewQueue(g, jsii.String(id), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: g.queueKey,
+		EnforceSSL:          jsii.Bool(true),
+		VisibilityTimeout:   awscdk.Duration_Seconds(jsii.Number(float64(VisibilityFactor) * consumerTimeout.Seconds())),
+		DeadLetterQueue:     &awssqs.DeadLetterQueue{Queue: dlq, MaxReceiveCount: jsii.Number(MaxReceiveCount)},
+	})
+}
+
+// alarm creates an alarm on metric > 0 that notifies the alarm topic.
+func (g *EventGlue) alarm(id string, metric awscloudwatch.IMetric, description string) {
+	a := awscloudwatch.NewAlarm(g, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		AlarmDescription:   jsii.String(description),
+	})
+	action := awscloudwatchactions.NewSnsAction(g.AlarmTopic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	g.Alarms = append(g.Alarms, a)
+}
+
+// function creates a handler in the VPC with the glue's log settings.
+func (g *EventGlue) function(id string, p *golambda.Props) awslambda.Function {
+	p.Vpc = g.p.Network.Vpc
+	p.VpcSubnets = g.p.Network.PrivateSubnets()
+	p.SecurityGroups = []awsec2.ISecurityGroup{g.SecurityGroup}
+	p.LogKey = g.logKey
+	p.LogRetentionDays = g.p.LogRetentionDays
+	p.Environment["LOG_LEVEL"] = g.p.LogLevel
+	fn := golambda.New(g, id, p)
+	nag.SuppressDeferred(fn,
+		nag.Rule{
+			ID: "AwsSolutions-IAM4",
+			Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
+				"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
+			AppliesTo: []string{
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+			},
+		},
+	)
+	nag.SuppressDeferred(fn, nag.InAllPacks("The execution role's policy holds the grants CDK and this construct make to this one function; "+
+		"inline, it lives and dies with the role and cannot be attached elsewhere.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	return fn
+}
+
+// xrayReason ends the IAM5 reasons of the functions, whose roles get X-Ray's
+// calls from CDK (tracing is active).
+const xrayReason = "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so their resource is \"*\"."
+
+// allow adds a statement to fn's role.
+func allow(fn awslambda.Function, actions []string, resources []string, conditions map[string]interface{}) {
+	sp := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}
+	if conditions != nil {
+		sp.Conditions = &conditions
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(sp))
+}
+
+// dataObjects returns the object ARNs of every data bucket.
+func (g *EventGlue) dataObjects() []string {
+	var out []string
+	for _, b := range g.p.Lake.DataBuckets() {
+		out = append(out, *b.ArnForObjects(jsii.String("*")))
+	}
+	return out
+}
+
+func (g *EventGlue) dataBucketNames() []string {
+	var out []string
+	for _, b := range g.p.Lake.DataBuckets() {
+		out = append(out, *b.BucketName())
+	}
+	return out
+}
+
+func viaService(service string) map[string]interface{} {
+	return map[string]interface{}{"StringEquals": map[string]interface{}{
+		"kms:ViaService": service + "." + *awscdk.Aws_REGION() + ".amazonaws.com",
+	}}
+}
+
+// grantCatalog lets fn call actions on the catalog table, and use its key
+// through DynamoDB.
+func (g *EventGlue) grantCatalog(fn awslambda.Function, actions ...string) {
+	allow(fn, actions, []string{*g.Catalog.TableArn()}, nil)
+	allow(fn, []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, []string{*g.CatalogKey.KeyArn()}, viaService("dynamodb"))
+}
+
+func (g *EventGlue) grantPutEvents(fn awslambda.Function) {
+	allow(fn, []string{"events:PutEvents"}, []string{*g.Bus.EventBusArn()}, nil)
+}
+
+// s3Rule routes S3 events of detailType from the data buckets (default bus)
+// to queue.
+func (g *EventGlue) s3Rule(id, detailType string, queue awssqs.IQueue) awsevents.Rule {
+	rule := awsevents.NewRule(g, jsii.String(id), &awsevents.RuleProps{
+		Description: jsii.String("S3 \"" + detailType + "\" events of the biolake data buckets"),
+		EventPattern: &awsevents.EventPattern{
+			Source:     jsii.Strings("aws.s3"),
+			DetailType: jsii.Strings(detailType),
+			Detail:     &map[string]interface{}{"bucket": map[string]interface{}{"name": g.dataBucketNames()}},
+		},
+	})
+	g.target(rule, "Queue", queue.QueueArn())
+	queue.AddToResourcePolicy(g.allowRule(id, rule, "sqs:SendMessage", queue.QueueArn()))
+	return rule
+}
+
+// target sets the one target of rule, with the events dead-letter queue
+// and retries, on the CloudFormation rule. CDK's SqsQueue and SnsTopic
+// targets would grant EventBridge the target's key with no condition (or
+// the account's only) and send rights without naming the rule; here the
+// target's resource policy names the rule (aws:SourceArn, see allowRule)
+// and its key policy is the one secure.ServiceEvents gives.
+func (g *EventGlue) target(rule awsevents.Rule, id string, arn *string) {
+	cfn := rule.Node().DefaultChild().(awsevents.CfnRule)
+	cfn.AddPropertyOverride(jsii.String("Targets"), []interface{}{map[string]interface{}{
+		"Id":               id,
+		"Arn":              arn,
+		"DeadLetterConfig": map[string]interface{}{"Arn": g.eventDLQ.QueueArn()},
+		"RetryPolicy":      map[string]interface{}{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+	}})
+	g.eventDLQ.AddToResourcePolicy(g.allowRule(*rule.Node().Id(), rule, "sqs:SendMessage", g.eventDLQ.QueueArn()))
+}
+
+// allowRule is a resource-policy statement that lets EventBridge call
+// action on resource for rule, and for no other rule.
+func (g *EventGlue) allowRule(id string, rule awsevents.IRule, action string, resource *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEventBridge" + id),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings(action),
+		Resources:  jsii.Strings(*resource),
+		Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": *rule.RuleArn()}},
+	})
+}
+
+// runRuleJSON is one element of RUN_RULES, as the ingest handler decodes it.
+type runRuleJSON struct {
+	Bucket    string   `json:"bucket"`
+	Prefix    string   `json:"prefix"`
+	Profile   string   `json:"profile"`
+	Markers   []string `json:"markers,omitempty"`
+	Manifest  string   `json:"manifest,omitempty"`
+	Channel   Channel  `json:"channel"`
+	Partnered bool     `json:"partnered,omitempty"`
+}
+
+func (g *EventGlue) runRulesJSON() string {
+	out := make([]runRuleJSON, len(g.p.RunRules))
+	for i, r := range g.p.RunRules {
+		out[i] = runRuleJSON{
+			Bucket: *g.p.Lake.Bucket(r.Bucket).BucketName(), Prefix: r.Prefix, Profile: r.Profile,
+			Markers: r.Markers, Manifest: r.Manifest, Channel: r.Channel, Partnered: r.Partnered,
+		}
+	}
+	return mustJSON(out)
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Errorf("eventglue: %w", err))
+	}
+	return string(b)
+}
+
+// newIngest creates the ingest queue, its rule and the ingest handler.
+func (g *EventGlue) newIngest() {
+	p := &g.p
+	queue := g.newQueue("IngestQueue", IngestTimeout, "S3 \"Object Created\" events")
+	g.IngestQueue = queue
+	g.s3Rule("ObjectCreatedRule", "Object Created", queue)
+
+	fn := g.function("Ingest", &golambda.Props{
+		Package:     IngestPackage,
+		Description: "biolake ingest: records each new object in the catalog and publishes RunCompleted when a run is whole",
+		MemoryMB:    512,
+		Timeout:     IngestTimeout,
+		Environment: map[string]string{
+			"CATALOG_TABLE":  *g.Catalog.TableName(),
+			"RUN_RULES":      g.runRulesJSON(),
+			"DATA_CLASSES":   mustJSON(p.Lake.DataClasses()),
+			"EVENT_BUS_NAME": *g.Bus.EventBusName(),
+		},
+		ReservedConcurrency: p.ReservedConcurrency.Ingest,
+	})
+	g.Ingest = fn
+	esp := &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(10),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(5)),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}
+	if n := p.ReservedConcurrency.Ingest; n >= 2 {
+		// Keep the pollers within the reserved concurrency, so that
+		// messages are not throttled back to the queue.
+		esp.MaxConcurrency = jsii.Number(float64(min(n, 1000)))
+	}
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
+
+	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem")
+	objects := g.dataObjects()
+	// Manifests are read; every object is tagged with its data class.
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}, objects, nil)
+	allow(fn, []string{"kms:Decrypt"}, []string{*p.Lake.DataKey.KeyArn()}, viaService("s3"))
+	g.grantPutEvents(fn)
+	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by its SQS event source mapping, never asynchronously: "+
+		"messages that keep failing go to the queue's own dead-letter queue (IngestQueueDeadLetterQueue).",
+		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
+	nag.SuppressDeferred(fn, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The ingest handler reads the manifest and tags each new object of any run in any data bucket, " +
+			"so its object-level actions (read and tag only) apply to every object of those buckets; " + xrayReason,
+		AppliesTo:      []string{"Resource::*"},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+	})
+}
+
+// newVerify creates the verify handler, the Batch verifier, the state
+// machine and the rule that starts it.
+func (g *EventGlue) newVerify() {
+	p := &g.p
+	lake := p.Lake
+	fn := g.function("Verify", &golambda.Props{
+		Package:     VerifyPackage,
+		Description: "biolake verify: checks a completed run against its manifest, then finalizes it",
+		MemoryMB:    p.VerifyMemoryMB,
+		Timeout:     VerifyTimeout,
+		Environment: map[string]string{
+			"EVENT_BUS_NAME":     *g.Bus.EventBusName(),
+			"CATALOG_TABLE":      *g.Catalog.TableName(),
+			"CATALOG_BUCKET":     *lake.Curated.BucketName(),
+			"CATALOG_PREFIX":     CatalogPrefix,
+			"QUARANTINE_PREFIX":  datalake.PartnerQuarantinePrefix,
+			"ACCEPTED_PREFIX":    datalake.PartnerAcceptedPrefix,
+			"MAX_STREAM_BYTES":   strconv.FormatInt(p.MaxStreamBytes, 10),
+			"VERIFY_CONCURRENCY": strconv.Itoa(VerifyConcurrency),
+		},
+		ReservedConcurrency: p.ReservedConcurrency.Verify,
+	})
+	g.Verify = fn
+	objects := g.dataObjects()
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"}, objects, nil)
+	// Without ListBucket, S3 answers 403 instead of 404 for a missing
+	// object, and a missing object is an integrity finding.
+	var buckets []string
+	for _, b := range lake.DataBuckets() {
+		buckets = append(buckets, *b.BucketArn())
+	}
+	allow(fn, []string{"s3:ListBucket"}, buckets, nil)
+	// Accepted partner data is copied from quarantine with its tags.
+	allow(fn, []string{"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}, []string{*lake.Partner.ArnForObjects(jsii.String(datalake.PartnerQuarantinePrefix + "*"))}, nil)
+	allow(fn, []string{"s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{
+		*lake.Partner.ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*")),
+		*lake.Curated.ArnForObjects(jsii.String(CatalogPrefix + "*")),
+	}, nil)
+	allow(fn, []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaService("s3"))
+	g.grantCatalog(fn, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")
+	g.grantPutEvents(fn)
+	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by the verify state machine, never asynchronously: "+
+		"a failed invocation is retried or caught by the state machine, and a failed execution raises an alarm.",
+		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
+	nag.SuppressDeferred(fn, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The verify handler reads any object a run's manifest lists, in any data bucket, and writes only under the partner " +
+			"bucket's accepted/ and the curated bucket's catalog/ prefixes; object ARNs of a bucket or prefix end in /*; " + xrayReason,
+		AppliesTo:      []string{"Resource::*"},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
+	})
+
+	// The Batch verifier for objects too large for the function.
+	image := p.VerifierImage
+	if image == nil {
+		var err error
+		if image, err = batch.RepoImage(batch.VerifierDockerfile); err != nil {
+			panic(fmt.Errorf("eventglue %q: Props.VerifierImage is not set and the default image cannot be built: %w", *g.Node().Path(), err))
+		}
+	}
+	g.VerifyBatch = batch.New(g, "VerifyBatch", &batch.Props{
+		Network:  p.Network,
+		MaxVCPUs: min(max(p.MapConcurrency*VerifyJobVCPUs, VerifyJobVCPUs), batch.MaxMaxVCPUs),
+	})
+	g.VerifyQueue = g.VerifyBatch.JobQueue
+	g.VerifyJob = g.VerifyBatch.AddJob("VerifyJob", &batch.JobProps{
+		Image:            image,
+		VCPUs:            VerifyJobVCPUs,
+		MemoryMiB:        VerifyJobMemoryMiB,
+		LogKey:           g.logKey,
+		LogRetentionDays: p.LogRetentionDays,
+	})
+	for _, b := range datalake.DataBucketNames() {
+		lake.GrantRead(b, "", g.VerifyJob.JobRole)
+	}
+	nag.SuppressDeferred(g.VerifyJob.JobRole, nag.Rule{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "The Batch verifier reads whichever large object of a run it is given, in any data bucket (read-only actions, no wildcards in them).",
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+	})
+
+	g.newStateMachine(fn)
+}
+
+// newRestore creates the restore queue, its rule and the restore handler.
+func (g *EventGlue) newRestore() {
+	p := &g.p
+	queue := g.newQueue("RestoreQueue", RestoreTimeout, "S3 \"Object Restore Completed\" events")
+	g.RestoreQueue = queue
+	g.s3Rule("RestoreCompletedRule", "Object Restore Completed", queue)
+	dlq := g.newDeadLetterQueue("RestoreFunctionDeadLetterQueue", "asynchronous invocations of the restore function that failed every retry")
+	fn := g.function("Restore", &golambda.Props{
+		Package:     RestorePackage,
+		Description: "biolake restore: starts Glacier restores for workflows (task tokens) and reports their completion",
+		Timeout:     RestoreTimeout,
+		Environment: map[string]string{
+			"CATALOG_TABLE":  *g.Catalog.TableName(),
+			"EVENT_BUS_NAME": *g.Bus.EventBusName(),
+			"RESTORE_TIER":   string(p.RestoreTier),
+			"RESTORE_DAYS":   strconv.Itoa(p.RestoreDays),
+		},
+		ReservedConcurrency: p.ReservedConcurrency.Restore,
+		DeadLetterQueue:     dlq,
+	})
+	g.Restore = fn
+	// Lambda sends failed asynchronous invocations to the encrypted
+	// dead-letter queue with the function's role (CDK grants only
+	// sqs:SendMessage).
+	allow(fn, []string{"kms:GenerateDataKey", "kms:Decrypt"}, []string{*g.queueKey.KeyArn()}, nil)
+	esp := &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(10),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(5)),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}
+	if n := p.ReservedConcurrency.Restore; n >= 2 {
+		esp.MaxConcurrency = jsii.Number(float64(min(n, 1000)))
+	}
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
+
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject"}, g.dataObjects(), nil)
+	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query")
+	g.grantPutEvents(fn)
+	// Task tokens are opaque: SendTask* cannot be limited to a state machine.
+	allow(fn, []string{"states:SendTaskSuccess", "states:SendTaskFailure"}, []string{"*"}, nil)
+	nag.SuppressDeferred(fn, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The restore handler restores (head and restore only) any archived object a workflow names, in any data bucket, " +
+			"so its object ARNs end in /*; states:SendTaskSuccess and SendTaskFailure act on a task token, not on a resource, " +
+			"so their resource is \"*\", like X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource-level permissions.",
+		AppliesTo:      []string{"Resource::*"},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+	})
+}
+
+// newIntegrityFailedRule forwards IntegrityFailed events to the alarm topic.
+func (g *EventGlue) newIntegrityFailedRule() {
+	rule := awsevents.NewRule(g, jsii.String("IntegrityFailedRule"), &awsevents.RuleProps{
+		Description: jsii.String("IntegrityFailed events to the alarm topic"),
+		EventBus:    g.Bus,
+		EventPattern: &awsevents.EventPattern{
+			DetailType: jsii.Strings(DetailTypeIntegrityFailed),
+		},
+	})
+	g.target(rule, "AlarmTopic", g.AlarmTopic.TopicArn())
+	g.AlarmTopic.AddToResourcePolicy(g.allowRule("IntegrityFailedRule", rule, "sns:Publish", g.AlarmTopic.TopicArn()))
+}
+
+// GrantRestore lets grantee (a workflow's state machine role) invoke the
+// restore handler, for example from a LambdaInvoke task with the
+// WAIT_FOR_TASK_TOKEN integration pattern; the handler reports back with the
+// task token when the restore is done.
+func (g *EventGlue) GrantRestore(grantee awsiam.IGrantable) awsiam.Grant {
+	return g.Restore.GrantInvoke(grantee)
+}

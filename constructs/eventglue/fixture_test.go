@@ -1,0 +1,314 @@
+package eventglue_test
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
+)
+
+// One App, held to the cdk-nag packs: "Glue" sets every prop, "Defaults"
+// only the required ones (with a NAT network and a data lake without
+// backup), and "SplitGlue" takes its data lake and network from another
+// stack, "SplitLake". It is
+// synthesized once per test binary; tests read the templates from its
+// cloud assembly.
+type fixture struct {
+	dir      string
+	err      string
+	stacks   map[string]awscdk.Stack
+	glue     map[string]*eventglue.EventGlue
+	lake     map[string]*datalake.DataLake
+	tpl      map[string]template
+	logicals map[string]map[string]string // stack -> construct path -> logical id
+}
+
+type template struct {
+	Resources map[string]resource
+}
+
+type resource struct {
+	Type           string
+	Properties     map[string]any
+	DeletionPolicy string
+	Metadata       map[string]any
+}
+
+const testImage = "public.ecr.aws/docker/library/busybox:1.36"
+
+var (
+	fxOnce sync.Once
+	fx     fixture
+)
+
+func image() awsecs.ContainerImage {
+	return awsecs.ContainerImage_FromRegistry(jsii.String(testImage), nil)
+}
+
+// customProps are the props of the "Glue" stack.
+func customProps(lake *datalake.DataLake, net *network.Network) *eventglue.Props {
+	return &eventglue.Props{
+		Lake:             lake,
+		Network:          net,
+		LogRetentionDays: 731,
+		LogLevel:         "debug",
+		RunRules: []eventglue.RunRule{
+			{Bucket: datalake.BucketRaw, Prefix: "runs/", Profile: "novaseq-x", Manifest: "manifest.sha256", Channel: eventglue.ChannelDataSync},
+			{Bucket: datalake.BucketPartner, Prefix: "quarantine/", Profile: "generic", Markers: []string{"DONE"}, Manifest: "manifest.csv", Channel: eventglue.ChannelTransfer, Partnered: true},
+			{Bucket: datalake.BucketShared, Prefix: "share/nextseq/", Profile: "nextseq", Channel: eventglue.ChannelFileGateway},
+		},
+		DeletionProtection:   true,
+		ArchiveRetentionDays: 400,
+		ReservedConcurrency:  eventglue.ReservedConcurrency{Ingest: 30, Verify: 12, Restore: 3},
+		MapConcurrency:       25,
+		MaxStreamBytes:       5 << 30,
+		VerifyMemoryMB:       3008,
+		RestoreTier:          eventglue.RestoreStandard,
+		RestoreDays:          3,
+		AlarmEmail:           "ops@example.org",
+		VerifierImage:        image(),
+	}
+}
+
+func load(t *testing.T) *fixture {
+	t.Helper()
+	fxOnce.Do(func() {
+		fx = fixture{stacks: map[string]awscdk.Stack{}, glue: map[string]*eventglue.EventGlue{}, lake: map[string]*datalake.DataLake{},
+			tpl: map[string]template{}, logicals: map[string]map[string]string{}}
+		app := cdktest.NewApp(nil)
+		nag.Apply(app)
+		build := func(name string, netProps *network.Props, lakeProps *datalake.Props, props func(*datalake.DataLake, *network.Network) *eventglue.Props) {
+			stack := awscdk.NewStack(app, jsii.String(name), nil)
+			net := network.New(stack, "Network", netProps)
+			lake := datalake.New(stack, "DataLake", lakeProps)
+			fx.stacks[name], fx.lake[name] = stack, lake
+			fx.glue[name] = eventglue.New(stack, "EventGlue", props(lake, net))
+		}
+		msg, failed := cdktest.Catch(func() {
+			build("Glue", nil, nil, customProps)
+			// The defaults, in a NAT network, next to a data lake without
+			// backup (a dev sandbox).
+			build("Defaults", &network.Props{Profile: network.ProfileNAT}, &datalake.Props{DisableBackup: true}, func(l *datalake.DataLake, n *network.Network) *eventglue.Props {
+				return &eventglue.Props{Lake: l, Network: n, VerifierImage: image()}
+			})
+			// The data lake and network in one stack, the glue in another.
+			state := awscdk.NewStack(app, jsii.String("SplitLake"), nil)
+			lake := datalake.New(state, "DataLake", nil)
+			net := network.New(state, "Network", nil)
+			glue := awscdk.NewStack(app, jsii.String("SplitGlue"), nil)
+			fx.stacks["SplitLake"], fx.stacks["SplitGlue"] = state, glue
+			fx.glue["SplitGlue"] = eventglue.New(glue, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
+			for name, stack := range fx.stacks {
+				fx.logicals[name] = logicalIDs(stack)
+			}
+			app.Synth(nil)
+		})
+		fx.dir = *app.Outdir()
+		if failed {
+			fx.err = msg
+			return
+		}
+		// EVENTGLUE_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
+		if keep := os.Getenv("EVENTGLUE_KEEP_ASSEMBLY"); keep != "" {
+			_ = os.CopyFS(keep, os.DirFS(fx.dir))
+		}
+		for name := range fx.stacks {
+			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
+			if err == nil {
+				var tp template
+				err = json.Unmarshal(raw, &tp)
+				fx.tpl[name] = tp
+			}
+			if err != nil {
+				fx.err = err.Error()
+			}
+		}
+	})
+	if fx.err != "" {
+		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
+		t.Fatalf("synth failed: %s\n%s", fx.err, report)
+	}
+	return &fx
+}
+
+// logicalIDs maps the path (below the stack) of every CloudFormation
+// resource of stack to its logical id.
+func logicalIDs(stack awscdk.Stack) map[string]string {
+	out := map[string]string{}
+	prefix := *stack.Node().Path() + "/"
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnResource_IsCfnResource(c) {
+			continue
+		}
+		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
+		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
+	}
+	return out
+}
+
+// res returns the resource at path (below the stack; "/Resource" may be
+// left out) of stack, with its logical id.
+func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
+	t.Helper()
+	id, ok := f.logicals[stack][path]
+	if !ok {
+		id, ok = f.logicals[stack][path+"/Resource"]
+	}
+	if !ok {
+		var near []string
+		for p := range f.logicals[stack] {
+			if strings.HasPrefix(p, path) {
+				near = append(near, p)
+			}
+		}
+		t.Fatalf("%s: no resource at %s (under it: %v)", stack, path, near)
+	}
+	r, ok := f.tpl[stack].Resources[id]
+	if !ok {
+		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
+	}
+	return id, r
+}
+
+// ofType returns the resources of typ whose logical id starts with prefix.
+func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
+	out := map[string]resource{}
+	for id, r := range f.tpl[stack].Resources {
+		if r.Type == typ && strings.HasPrefix(id, prefix) {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// ref and getAtt are the JSON forms of CloudFormation references.
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+// render turns a value that may hold Fn::Join, Ref and Fn::GetAtt into a
+// string, each reference written <Ref:id> or <id.attr>.
+func render(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if j, ok := x["Fn::Join"].([]any); ok {
+			var b strings.Builder
+			for _, p := range j[1].([]any) {
+				b.WriteString(render(p))
+			}
+			return b.String()
+		}
+		if r, ok := x["Ref"].(string); ok {
+			return "<Ref:" + r + ">"
+		}
+		if g, ok := x["Fn::GetAtt"].([]any); ok {
+			return fmt.Sprintf("<%v.%v>", g[0], g[1])
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// get walks a path of map keys and slice indexes.
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			s, ok := v.([]any)
+			if !ok || k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestNagFindings: zero unsuppressed findings of any level in any pack, a
+// report from every pack for every stack, and the glue's suppressions
+// logged for review.
+func TestNagFindings(t *testing.T) {
+	f := load(t)
+	suppressed := map[string]bool{}
+	for name := range f.stacks {
+		for _, pack := range nag.Packs {
+			file := filepath.Join(f.dir, pack+"--"+name+"-NagReport.csv")
+			fh, err := os.Open(file)
+			if err != nil {
+				t.Errorf("%s: no %s report: %v", name, pack, err)
+				continue
+			}
+			rows, err := csv.NewReader(fh).ReadAll()
+			fh.Close()
+			if err != nil || len(rows) < 2 {
+				t.Fatalf("%s: %v (%d rows)", file, err, len(rows))
+			}
+			for _, r := range rows[1:] {
+				switch r[2] {
+				case "Non-Compliant":
+					t.Errorf("%s %s %s: %s", name, r[4], r[0], r[1])
+				case "Suppressed":
+					if strings.Contains(r[1], "/EventGlue/") {
+						path := regexp.MustCompile(`^[^/]+/`).ReplaceAllString(r[1], "")
+						suppressed[r[0]+"  "+path+"  "+r[3]] = true
+					}
+				}
+			}
+		}
+	}
+	if testing.Verbose() {
+		var lines []string
+		for l := range suppressed {
+			lines = append(lines, l)
+		}
+		t.Logf("suppressed findings of the event glue (%d):\n%s", len(lines), strings.Join(sorted(lines), "\n"))
+	}
+}
+
+// TestCfnLint runs cfn-lint with the repository's settings over both
+// templates.
+func TestCfnLint(t *testing.T) {
+	bin, err := lookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed (pip install cfn-lint)")
+	}
+	f := load(t)
+	var files []string
+	for name := range f.stacks {
+		files = append(files, filepath.Join(f.dir, name+".template.json"))
+	}
+	rc, _ := filepath.Abs("../../.cfnlintrc")
+	if out, err := runCmd(bin, append([]string{"--config-file", rc, "--format", "parseable", "--"}, sorted(files)...)...); err != nil {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
+	}
+}

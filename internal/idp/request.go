@@ -1,0 +1,161 @@
+package idp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// Protocols as the identity provider request names them.
+const (
+	ProtocolSFTP = "SFTP"
+	ProtocolFTPS = "FTPS"
+	ProtocolFTP  = "FTP"
+)
+
+// Limits of a request.
+const (
+	// MaxRequestBytes is the largest request accepted.
+	MaxRequestBytes = 16 << 10
+	// MaxPasswordBytes is the longest password accepted.
+	MaxPasswordBytes = 1024
+	// MinUsername and MaxUsername bound a username (a partner name).
+	MinUsername = 3
+	MaxUsername = 32
+	maxServerID = 64
+)
+
+// Request is the event AWS Transfer Family sends a Lambda identity provider:
+//
+//	{"username":"acme","password":"...","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7"}
+//
+// The password is empty (or absent) when the client authenticates with an
+// SSH key; Transfer Family then checks the key against the PublicKeys of the
+// response.
+type Request struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Protocol string `json:"protocol"`
+	ServerID string `json:"serverId"`
+	SourceIP string `json:"sourceIp"`
+
+	// Addr is SourceIP parsed (an IPv4-mapped IPv6 address unmapped).
+	Addr netip.Addr `json:"-"`
+}
+
+// String never shows the password.
+func (r Request) String() string {
+	return fmt.Sprintf("{username:%q protocol:%q serverId:%q sourceIp:%q password:%d bytes}", r.Username, r.Protocol, r.ServerID, r.SourceIP, len(r.Password))
+}
+
+// RequestError is a malformed request. Its message never contains the
+// password, nor a username that is not well formed (people type passwords
+// into username fields).
+type RequestError struct {
+	Field string
+	Msg   string
+}
+
+func (e *RequestError) Error() string { return "request: " + e.Field + ": " + e.Msg }
+
+func reqErr(field, format string, args ...any) error {
+	return &RequestError{Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ParseRequest decodes and checks a request: a JSON object whose known
+// fields are strings (unknown fields are ignored, as AWS may add some), a
+// well-formed username (see NormalizeUsername; it is returned in lower
+// case), a password of at most MaxPasswordBytes, a protocol of SFTP, FTPS or
+// FTP (FTP parses, so the handler can say why it refuses it), a server id
+// and a source IP address. Errors are *RequestError.
+func ParseRequest(raw []byte) (Request, error) {
+	if len(raw) > MaxRequestBytes {
+		return Request{}, reqErr("body", "%d bytes is more than %d", len(raw), MaxRequestBytes)
+	}
+	trimmed := bytes.TrimSpace(raw)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return Request{}, reqErr("body", "not a JSON object")
+	}
+	var r Request
+	if err := json.Unmarshal(trimmed, &r); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return Request{}, reqErr(te.Field, "is not a string")
+		}
+		return Request{}, reqErr("body", "not valid JSON")
+	}
+	name, ok := NormalizeUsername(r.Username)
+	if !ok {
+		return Request{}, reqErr("username", "%d bytes, not %d..%d of a-z, 0-9 and '-' starting with a letter and not ending with '-'", len(r.Username), MinUsername, MaxUsername)
+	}
+	r.Username = name
+	if len(r.Password) > MaxPasswordBytes {
+		return Request{}, reqErr("password", "%d bytes is more than %d", len(r.Password), MaxPasswordBytes)
+	}
+	switch r.Protocol {
+	case ProtocolSFTP, ProtocolFTPS, ProtocolFTP:
+	default:
+		return Request{}, reqErr("protocol", "%q is not SFTP, FTPS or FTP", truncate(r.Protocol, 16))
+	}
+	if !validServerID(r.ServerID) {
+		return Request{}, reqErr("serverId", "%q is not 1..%d of letters, digits and '-'", truncate(r.ServerID, maxServerID), maxServerID)
+	}
+	addr, err := netip.ParseAddr(r.SourceIP)
+	if err != nil || addr.Zone() != "" {
+		return Request{}, reqErr("sourceIp", "%q is not an IP address", truncate(r.SourceIP, 64))
+	}
+	r.Addr = addr.Unmap()
+	return r, nil
+}
+
+// NormalizeUsername returns s in lower case if it is a well-formed username:
+// MinUsername to MaxUsername ASCII letters, digits and '-', starting with a
+// letter and not ending with '-'. Nothing else (no '.', '/', '\', space or
+// control character) can appear, so a username can never name a path
+// outside its home. Usernames are case-insensitive: "ACME" is "acme".
+func NormalizeUsername(s string) (string, bool) {
+	if len(s) < MinUsername || len(s) > MaxUsername {
+		return "", false
+	}
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z':
+			b[i] = c + ('a' - 'A')
+		case c >= '0' && c <= '9', c == '-':
+			if i == 0 {
+				return "", false
+			}
+		default:
+			return "", false
+		}
+	}
+	if b[len(b)-1] == '-' {
+		return "", false
+	}
+	return string(b), true
+}
+
+func validServerID(s string) bool {
+	if len(s) == 0 || len(s) > maxServerID {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
