@@ -59,6 +59,8 @@ type Environment struct {
 	DataLake DataLake `yaml:"dataLake"`
 	// EventGlue holds the ingest, verify and restore handlers' settings.
 	EventGlue EventGlue `yaml:"eventGlue"`
+	// Transfer is the SFTP/FTPS server for partner CROs.
+	Transfer Transfer `yaml:"transfer"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -261,6 +263,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.EventGlue.validate(e); err != nil {
+		return err
+	}
+	if err := e.Transfer.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

@@ -212,3 +212,34 @@ func TestBadEventGlueConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestBadTransferConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\ntransfer:\n  partners:\n"
+	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEexn1qcfi5IkFugWbreBzdWwSYCCMC1y7axDXFKzzC4 x"
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"two partners with the same home", base + "    - {name: acme, cidrs: [198.51.100.0/24], publicKeys: [\"" + key + "\"]}\n    - {name: ACME, cidrs: [198.51.100.0/24], publicKeys: [\"" + key + "\"]}\n",
+			[]string{"bad.yaml: transfer", "Partners[1].Name"}},
+		{"invalid CIDR", base + "    - {name: acme, cidrs: [198.51.100.0/33], publicKeys: [\"" + key + "\"]}\n", []string{"Partners[0].CIDRs[0]", "198.51.100.0/33"}},
+		{"open to the world", base + "    - {name: acme, cidrs: [0.0.0.0/0], publicKeys: [\"" + key + "\"]}\n", []string{"Partners[0].CIDRs[0]", "0.0.0.0/0"}},
+		{"no credentials", base + "    - {name: acme, cidrs: [198.51.100.0/24]}\n", []string{"Partners[0]", "key"}},
+		{"bad key", base + "    - {name: acme, cidrs: [198.51.100.0/24], publicKeys: [\"ssh-rsa nonsense\"]}\n", []string{"Partners[0].PublicKeys[0]"}},
+		{"FTPS without certificate", "name: bad\ntags: {owner: lab}\ntransfer:\n  protocols: [FTPS]\n  partners:\n    - {name: acme, cidrs: [198.51.100.0/24], createPasswordSecret: true}\n", []string{"CertificateArn"}},
+		{"settings without partners", "name: bad\ntags: {owner: lab}\ntransfer: {endpoint: PublicVPC}\n", []string{"transfer.partners", "at least one partner"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -10,9 +10,10 @@
 //
 // Streaming, bounded memory: objects are read from the catalog page by page
 // (a DynamoDB Query, not an S3 List), encoded in row groups of RowsPerGroup
-// rows, and uploaded in PartSize parts while they are written; a new file
-// starts every RowsPerFile rows. Memory is about one row group plus one part,
-// whatever the size of the run.
+// rows (GZIP-compressed, PLAIN-encoded columns; see parquet.go for why the
+// writer is biolake's own and how it is checked), and uploaded in PartSize
+// parts while they are written; a new file starts every RowsPerFile rows.
+// Memory is about one row group plus one part, whatever the size of the run.
 //
 // Idempotency: an export writes the same keys each time (a run's objects only
 // grow, so a later export has at least as many files and overwrites them
@@ -25,8 +26,6 @@ import (
 	"net/url"
 	"strings"
 	"time"
-
-	"github.com/parquet-go/parquet-go"
 
 	"github.com/biolake/biolake/internal/catalog"
 )
@@ -182,10 +181,7 @@ func (e *Exporter) ExportRun(ctx context.Context, runID string) ([]string, error
 	var keys []string
 
 	runKey := fmt.Sprintf("%sruns/dt=%s/%s.parquet", e.prefix(), dt, name)
-	if err := e.writeFile(ctx, runKey, func(w *parquet.GenericWriter[RunRow]) error {
-		_, err := w.Write([]RunRow{RunRowOf(run, e.now())})
-		return err
-	}); err != nil {
+	if err := e.writeRun(ctx, runKey, RunRowOf(run, e.now())); err != nil {
 		return keys, err
 	}
 	keys = append(keys, runKey)
@@ -209,7 +205,11 @@ func (e *Exporter) ExportRun(ctx context.Context, runID string) ([]string, error
 	err = e.Store.Objects(ctx, runID, func(o catalog.Object) error {
 		if file == nil {
 			key := fmt.Sprintf("%sobjects/dt=%s/%s-%d.parquet", e.prefix(), dt, name, len(keys)-1)
-			file = e.openObjects(ctx, key)
+			f, err := e.openObjects(ctx, key)
+			if err != nil {
+				return err
+			}
+			file = f
 		}
 		batch = append(batch, ObjectRowOf(o))
 		n++
@@ -250,12 +250,17 @@ func (e *Exporter) ExportRun(ctx context.Context, runID string) ([]string, error
 type objectFile struct {
 	key string
 	up  *uploadWriter
-	w   *parquet.GenericWriter[ObjectRow]
+	w   *fileWriter[ObjectRow]
 }
 
-func (e *Exporter) openObjects(ctx context.Context, key string) *objectFile {
+func (e *Exporter) openObjects(ctx context.Context, key string) (*objectFile, error) {
 	up := newUploadWriter(ctx, e.S3, e.Bucket, key, e.partSize())
-	return &objectFile{key: key, up: up, w: parquet.NewGenericWriter[ObjectRow](up, e.writerOptions()...)}
+	w, err := newFileWriter[ObjectRow](up, int(e.rowsPerGroup()), createdBy)
+	if err != nil {
+		up.Abort()
+		return nil, &ErrWrite{Key: key, Err: err}
+	}
+	return &objectFile{key: key, up: up, w: w}, nil
 }
 
 func (f *objectFile) close() error {
@@ -271,10 +276,16 @@ func (f *objectFile) close() error {
 
 func (f *objectFile) abort() { f.up.Abort() }
 
-func (e *Exporter) writeFile(ctx context.Context, key string, write func(w *parquet.GenericWriter[RunRow]) error) error {
+// createdBy is the Parquet files' created_by.
+const createdBy = "biolake catalogexport"
+
+func (e *Exporter) writeRun(ctx context.Context, key string, row RunRow) error {
 	up := newUploadWriter(ctx, e.S3, e.Bucket, key, e.partSize())
-	w := parquet.NewGenericWriter[RunRow](up, e.writerOptions()...)
-	if err := write(w); err != nil {
+	w, err := newFileWriter[RunRow](up, 1, createdBy)
+	if err == nil {
+		_, err = w.Write([]RunRow{row})
+	}
+	if err != nil {
 		up.Abort()
 		return &ErrWrite{Key: key, Err: err}
 	}
@@ -286,14 +297,6 @@ func (e *Exporter) writeFile(ctx context.Context, key string, write func(w *parq
 		return &ErrWrite{Key: key, Err: err}
 	}
 	return nil
-}
-
-func (e *Exporter) writerOptions() []parquet.WriterOption {
-	return []parquet.WriterOption{
-		parquet.MaxRowsPerRowGroup(e.rowsPerGroup()),
-		parquet.Compression(&parquet.Snappy),
-		parquet.CreatedBy("biolake", "1", ""),
-	}
 }
 
 func (e *Exporter) prefix() string {

@@ -13,11 +13,13 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Parameters of the hashes HashPassword makes (and of DummyHash). With them
-// one check takes about 60 ms on one vCPU (Lambda at 1769 MB) and about
-// 100 ms at the identity provider's 1024 MB (0.58 vCPU); see
-// BenchmarkVerify. They are OWASP's first argon2id recommendation
-// (m=19 MiB, t=2, p=1) and bcrypt's cost 10 (about the same time).
+// Parameters of the hashes HashPassword makes (and of DummyHash), OWASP's
+// first argon2id recommendation (m=19 MiB, t=2, p=1) and bcrypt's minimum
+// cost of 10. BenchmarkVerify measured one argon2id check at 35-60 ms on one
+// x86 core (the same with -tags purego, the code arm64 runs), bcrypt at
+// 65-95 ms; Lambda's 1024 MB of the identity provider is 0.58 vCPU of
+// Graviton, so expect roughly 70-120 ms for argon2id and 120-200 ms for
+// bcrypt there (2-3 times that at 512 MB, about half at 1769 MB).
 const (
 	Argon2MemoryKiB uint32 = 19456
 	Argon2Time      uint32 = 2

@@ -1,0 +1,328 @@
+package transfer_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/transfer"
+)
+
+// edKey returns a deterministic Ed25519 public key in authorized_keys form.
+func edKey(seed byte, comment string) string {
+	s := make([]byte, ed25519.SeedSize)
+	for i := range s {
+		s[i] = seed
+	}
+	pub, err := ssh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
+	if err != nil {
+		panic(err)
+	}
+	line := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
+	if comment != "" {
+		line += " " + comment
+	}
+	return line
+}
+
+// rsaKey returns a fresh RSA public key of bits in authorized_keys form.
+func rsaKey(bits int) string {
+	k, err := rsa.GenerateKey(rand.Reader, bits)
+	if err != nil {
+		panic(err)
+	}
+	pub, _ := ssh.NewPublicKey(&k.PublicKey)
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))
+}
+
+const (
+	existingSecret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:biolake/transfer/beta-AbCdEf"
+	certificate    = "arn:aws:acm:eu-west-1:111122223333:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+)
+
+// isolatedPartners are the partners of the "Isolated" stack: keys and a
+// created secret, an existing secret (two CIDRs), keys only.
+func isolatedPartners() []transfer.Partner {
+	return []transfer.Partner{
+		{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, PublicKeys: []string{edKey(1, "sftp@acme.example")}, CreatePasswordSecret: true},
+		{Name: "beta-labs", CIDRs: []string{"198.51.100.0/25", "198.51.100.128/26"}, PasswordSecretArn: existingSecret},
+		{Name: "gamma", CIDRs: []string{"192.0.2.64/26"}, PublicKeys: []string{edKey(2, ""), edKey(3, "second key")}},
+	}
+}
+
+// One App, held to the cdk-nag packs: "Isolated" (isolated network,
+// VPC-internal endpoint, SFTP, three kinds of partners, every prop that
+// applies) and "Public" (NAT network, internet-facing endpoint with Elastic
+// IPs, SFTP and FTPS, the defaults otherwise). It is synthesized once per
+// test binary; tests read the templates from its cloud assembly.
+type fixture struct {
+	dir      string
+	err      string
+	stacks   map[string]awscdk.Stack
+	servers  map[string]*transfer.Server
+	tpl      map[string]template
+	logicals map[string]map[string]string // stack -> construct path -> logical id
+}
+
+type template struct {
+	Resources map[string]resource
+}
+
+type resource struct {
+	Type           string
+	Properties     map[string]any
+	DeletionPolicy string
+	DependsOn      any
+}
+
+var (
+	fxOnce sync.Once
+	fx     fixture
+)
+
+func load(t *testing.T) *fixture {
+	t.Helper()
+	fxOnce.Do(func() {
+		fx = fixture{stacks: map[string]awscdk.Stack{}, servers: map[string]*transfer.Server{}, tpl: map[string]template{}, logicals: map[string]map[string]string{}}
+		app := cdktest.NewApp(nil)
+		nag.Apply(app)
+		msg, failed := cdktest.Catch(func() {
+			iso := awscdk.NewStack(app, jsii.String("Isolated"), nil)
+			net := network.New(iso, "Network", nil)
+			lake := datalake.New(iso, "DataLake", nil)
+			fx.stacks["Isolated"] = iso
+			fx.servers["Isolated"] = transfer.New(iso, "PartnerTransfer", &transfer.Props{
+				Network:             net,
+				Lake:                lake,
+				Partners:            isolatedPartners(),
+				Protocols:           []transfer.Protocol{transfer.SFTP},
+				Endpoint:            transfer.EndpointVPC,
+				SecurityPolicy:      "TransferSecurityPolicy-2024-01",
+				LogRetentionDays:    731,
+				ReservedConcurrency: 7,
+			})
+
+			pub := awscdk.NewStack(app, jsii.String("Public"), nil)
+			pnet := network.New(pub, "Network", &network.Props{Profile: network.ProfileNAT})
+			plake := datalake.New(pub, "DataLake", &datalake.Props{DisableBackup: true})
+			fx.stacks["Public"] = pub
+			fx.servers["Public"] = transfer.New(pub, "PartnerTransfer", &transfer.Props{
+				Network:        pnet,
+				Lake:           plake,
+				Partners:       []transfer.Partner{{Name: "delta", CIDRs: []string{"203.0.113.128/25"}, CreatePasswordSecret: true}},
+				Protocols:      []transfer.Protocol{transfer.SFTP, transfer.FTPS},
+				CertificateArn: certificate,
+				Endpoint:       transfer.EndpointPublicVPC,
+			})
+			for name, stack := range fx.stacks {
+				fx.logicals[name] = logicalIDs(stack)
+			}
+			app.Synth(nil)
+		})
+		fx.dir = *app.Outdir()
+		if failed {
+			fx.err = msg
+			return
+		}
+		// TRANSFER_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
+		if keep := os.Getenv("TRANSFER_KEEP_ASSEMBLY"); keep != "" {
+			_ = os.CopyFS(keep, os.DirFS(fx.dir))
+		}
+		for name := range fx.stacks {
+			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
+			if err == nil {
+				var tp template
+				err = json.Unmarshal(raw, &tp)
+				fx.tpl[name] = tp
+			}
+			if err != nil {
+				fx.err = err.Error()
+			}
+		}
+	})
+	if fx.err != "" {
+		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
+		t.Fatalf("synth failed: %s\n%s", fx.err, report)
+	}
+	return &fx
+}
+
+// logicalIDs maps the path (below the stack) of every CloudFormation
+// resource of stack to its logical id.
+func logicalIDs(stack awscdk.Stack) map[string]string {
+	out := map[string]string{}
+	prefix := *stack.Node().Path() + "/"
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnResource_IsCfnResource(c) {
+			continue
+		}
+		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
+		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
+	}
+	return out
+}
+
+// res returns the resource at path (below the stack; "/Resource" may be
+// left out) of stack, with its logical id.
+func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
+	t.Helper()
+	id, ok := f.logicals[stack][path]
+	if !ok {
+		id, ok = f.logicals[stack][path+"/Resource"]
+	}
+	if !ok {
+		var near []string
+		for p := range f.logicals[stack] {
+			if strings.HasPrefix(p, path) {
+				near = append(near, p)
+			}
+		}
+		t.Fatalf("%s: no resource at %s (under it: %v)", stack, path, near)
+	}
+	r, ok := f.tpl[stack].Resources[id]
+	if !ok {
+		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
+	}
+	return id, r
+}
+
+// ofType returns the resources of typ whose construct path starts with
+// prefix, by path.
+func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
+	out := map[string]resource{}
+	for path, id := range f.logicals[stack] {
+		if r, ok := f.tpl[stack].Resources[id]; ok && r.Type == typ && strings.HasPrefix(path, prefix) {
+			out[path] = r
+		}
+	}
+	return out
+}
+
+func ref(id string) map[string]any { return map[string]any{"Ref": id} }
+func getAtt(id, attr string) map[string]any {
+	return map[string]any{"Fn::GetAtt": []any{id, attr}}
+}
+
+// render turns a value that may hold Fn::Join, Ref and Fn::GetAtt into a
+// string, each reference written <Ref:id> or <id.attr>; maps and arrays
+// become JSON with their references rendered.
+func render(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if s, ok := reference(x); ok {
+			return s
+		}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(resolve(v))
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// reference renders one Fn::Join, Ref or Fn::GetAtt.
+func reference(x map[string]any) (string, bool) {
+	if j, ok := x["Fn::Join"].([]any); ok {
+		var b strings.Builder
+		for _, p := range j[1].([]any) {
+			b.WriteString(render(p))
+		}
+		return b.String(), true
+	}
+	if r, ok := x["Ref"].(string); ok {
+		return "<Ref:" + r + ">", true
+	}
+	if g, ok := x["Fn::GetAtt"].([]any); ok {
+		return fmt.Sprintf("<%v.%v>", g[0], g[1]), true
+	}
+	return "", false
+}
+
+// resolve replaces every reference inside v by its rendering.
+func resolve(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if s, ok := reference(x); ok {
+			return s
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = resolve(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = resolve(e)
+		}
+		return out
+	}
+	return v
+}
+
+// get walks a path of map keys and slice indexes.
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			s, ok := v.([]any)
+			if !ok || k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func sorted(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+// strs turns a JSON array (or a single string) into strings.
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = render(e)
+		}
+		return out
+	case map[string]any:
+		return []string{render(x)}
+	}
+	return nil
+}

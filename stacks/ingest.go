@@ -1,0 +1,31 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/constructs/transfer"
+)
+
+// IngestStack holds the channels data arrives by. So far: the Transfer
+// Family server for partner CROs.
+type IngestStack struct {
+	awscdk.Stack
+	Transfer *transfer.Server
+}
+
+// NewIngestStack creates the stack, or returns nil when the environment has
+// no ingest channel configured (no empty stacks).
+func NewIngestStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack) *IngestStack {
+	if !env.Transfer.Enabled() {
+		return nil
+	}
+	s := &IngestStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "ingest channels: Transfer Family for partner CROs", false))}
+	props := env.Transfer.Props(env)
+	props.Network = net.Network
+	props.Lake = lake.Lake
+	props.LogKey = sec.LogsKey
+	s.Transfer = transfer.New(s.Stack, "Transfer", props)
+	return s
+}
