@@ -65,8 +65,10 @@ var LambdaServiceErrors = []string{"Lambda.ServiceException", "Lambda.AWSLambdaE
 
 // Function timeouts and queue settings.
 const (
-	IngestTimeout  = 2 * time.Minute
-	RestoreTimeout = time.Minute
+	IngestTimeout = 2 * time.Minute
+	// RestoreTimeout allows a task for a whole run: one HeadObject and
+	// RestoreObject, and a conditional write, per archived object.
+	RestoreTimeout = 15 * time.Minute
 	VerifyTimeout  = 15 * time.Minute
 	// VisibilityFactor: a queue's visibility timeout is this many times its
 	// consumer's timeout (AWS's advice for Lambda event sources).

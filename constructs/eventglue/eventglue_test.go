@@ -135,7 +135,7 @@ func TestQueues(t *testing.T) {
 		queue, fn string
 		timeout   float64
 		rule      string
-	}{{"IngestQueue", "Ingest", 120, "ObjectCreatedRule"}, {"RestoreQueue", "Restore", 60, "RestoreCompletedRule"}} {
+	}{{"IngestQueue", "Ingest", 120, "ObjectCreatedRule"}, {"RestoreQueue", "Restore", 900, "RestoreCompletedRule"}} {
 		_, q := f.res(t, stack, "EventGlue/"+c.queue)
 		dlqID, dlq := f.res(t, stack, "EventGlue/"+c.queue+"DeadLetterQueue")
 		_, fn := f.res(t, stack, "EventGlue/"+c.fn)

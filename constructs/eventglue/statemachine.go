@@ -36,8 +36,9 @@ const (
 var BatchServiceErrors = []string{"Batch.ServerException", "Batch.TooManyRequestsException", "Batch.AWSBatchException"}
 
 // RetryableHandlerErrors are the verify handler's typed errors worth a
-// retry (a transient S3 failure).
-var RetryableHandlerErrors = []string{"ErrS3"}
+// retry: transient S3, DynamoDB (store, conflicting concurrent writes),
+// EventBridge (publish) and export failures.
+var RetryableHandlerErrors = []string{"ErrS3", "ErrStore", "ErrConflict", "ErrPublish", "ErrExport"}
 
 // newStateMachine builds the verify state machine:
 //
