@@ -17,6 +17,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // Tier says how strictly an environment is protected.
@@ -126,7 +128,7 @@ var (
 )
 
 // LogRetentionValues are the retention periods CloudWatch Logs accepts, in days.
-var LogRetentionValues = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+var LogRetentionValues = secure.LogRetentionValues
 
 // Names lists the environments defined in dir, sorted.
 func Names(dir string) ([]string, error) {

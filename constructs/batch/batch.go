@@ -233,8 +233,6 @@ func steps(from, to, by int) []int {
 	return out
 }
 
-var retentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 // Validate checks p and returns every problem found, joined. AddJob panics
 // with the same errors.
 func (p *JobProps) Validate() error {
@@ -264,8 +262,8 @@ func (p *JobProps) Validate() error {
 	if p.Attempts < 0 || p.Attempts > MaxJobAttempts {
 		bad("Attempts", p.Attempts, fmt.Sprintf("1 to %d, or 0 for the default %d", MaxJobAttempts, DefaultJobAttempts))
 	}
-	if d := p.LogRetentionDays; d != 0 && !slices.Contains(retentions, d) {
-		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", joinInts(retentions), DefaultLogRetentionDays))
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
 	keys := make([]string, 0, len(p.Environment))
 	for k := range p.Environment {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // Defaults of Props.
@@ -170,8 +171,6 @@ type Props struct {
 // raw is a value that an error message shows unquoted.
 type raw string
 
-var retentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 var logLevels = []string{"debug", "info", "warn", "error"}
 
 // Validate checks p without building anything and returns every problem
@@ -212,8 +211,8 @@ func (p *Props) ValidateSettings() error {
 		}
 		errs = append(errs, fmt.Errorf("eventglue: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
 	}
-	if d := p.LogRetentionDays; d != 0 && !slices.Contains(retentions, d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(retentions), DefaultLogRetentionDays)
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	if l := p.LogLevel; l != "" && !slices.Contains(logLevels, l) {
 		bad("LogLevel", l, "%s, or empty for %s", strings.Join(logLevels, ", "), DefaultLogLevel)

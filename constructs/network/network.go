@@ -164,20 +164,6 @@ type Props struct {
 	LogKey awskms.IKey
 }
 
-var retentions = map[int]awslogs.RetentionDays{
-	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
-	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
-	14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
-	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
-	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS,
-	180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
-	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
-	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS,
-	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
-	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
-	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
-}
-
 // withDefaults returns a copy of p (nil allowed) with defaults filled in.
 func (p *Props) withDefaults() Props {
 	var r Props
@@ -256,13 +242,8 @@ func (p *Props) Validate() error {
 	}
 
 	if p.FlowLogRetentionDays != 0 {
-		if _, ok := retentions[p.FlowLogRetentionDays]; !ok {
-			days := make([]int, 0, len(retentions))
-			for d := range retentions {
-				days = append(days, d)
-			}
-			slices.Sort(days)
-			bad("FlowLogRetentionDays %d is not a CloudWatch Logs retention; accepted: %s", p.FlowLogRetentionDays, joinInts(days))
+		if !secure.IsLogRetention(p.FlowLogRetentionDays) {
+			bad("FlowLogRetentionDays %d is not a CloudWatch Logs retention; accepted: %s", p.FlowLogRetentionDays, joinInts(secure.LogRetentionValues))
 		}
 	}
 
@@ -383,7 +364,7 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 	}
 	logGroup := awslogs.NewLogGroup(c, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
 		EncryptionKey: key,
-		Retention:     retentions[p.FlowLogRetentionDays],
+		Retention:     secure.RetentionDays(p.FlowLogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
 	n.FlowLogGroup = logGroup

@@ -14,6 +14,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // Protocol is a file transfer protocol the server speaks. Plain FTP is not
@@ -142,8 +143,6 @@ type Props struct {
 	ReservedConcurrency int
 }
 
-var retentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 // weakPolicies are security policies that still allow SHA-1, CBC ciphers or
 // small DH groups.
 var weakPolicies = []string{
@@ -248,8 +247,8 @@ func (p *Props) ValidateSettings() error {
 			bad("SecurityPolicy", sp, "a Transfer Family security policy name such as %q, or empty for it", DefaultSecurityPolicy)
 		}
 	}
-	if d := p.LogRetentionDays; d != 0 && !slices.Contains(retentions, d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(retentions), DefaultLogRetentionDays)
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	if n := p.ReservedConcurrency; n < 0 || n > 1000 {
 		bad("ReservedConcurrency", n, "1 to 1000 executions, or 0 for the default %d", DefaultReservedConcurrency)

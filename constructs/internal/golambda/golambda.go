@@ -77,6 +77,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // ModulePath is the module whose handlers this package builds. Props.Package
@@ -201,7 +202,7 @@ func New(scope constructs.Construct, id string, props *Props) awslambda.Function
 	}
 
 	logGroup := awslogs.NewLogGroup(scope, jsii.String(id+"LogGroup"), &awslogs.LogGroupProps{
-		Retention:     retentionDays[p.LogRetentionDays],
+		Retention:     secure.RetentionDays(p.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 		EncryptionKey: p.LogKey,
 	})
@@ -283,20 +284,6 @@ func constructPath(scope constructs.Construct, id string) string {
 	return p + "/" + id
 }
 
-var retentionDays = map[int]awslogs.RetentionDays{
-	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
-	5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK,
-	14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
-	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
-	120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS,
-	180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
-	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
-	731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS,
-	1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
-	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
-	3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
-}
-
 var tracingModes = map[Tracing]awslambda.Tracing{
 	TracingActive:      awslambda.Tracing_ACTIVE,
 	TracingPassThrough: awslambda.Tracing_PASS_THROUGH,
@@ -361,13 +348,8 @@ func (p *Props) validate(path string) error {
 		bad("ReservedConcurrency", p.ReservedConcurrency, "0 (unreserved) or a positive number of executions")
 	}
 	if d := p.LogRetentionDays; d != 0 {
-		if _, ok := retentionDays[d]; !ok {
-			days := make([]int, 0, len(retentionDays))
-			for k := range retentionDays {
-				days = append(days, k)
-			}
-			sort.Ints(days)
-			bad("LogRetentionDays", d, fmt.Sprintf("one of %v, or 0 for the default %d", days, DefaultLogRetentionDays))
+		if !secure.IsLogRetention(d) {
+			bad("LogRetentionDays", d, fmt.Sprintf("one of %v, or 0 for the default %d", secure.LogRetentionValues, DefaultLogRetentionDays))
 		}
 	}
 	if _, ok := tracingModes[p.Tracing]; !ok && p.Tracing != "" {
