@@ -63,6 +63,8 @@ type Environment struct {
 	EventGlue EventGlue `yaml:"eventGlue"`
 	// Transfer is the SFTP/FTPS server for partner CROs.
 	Transfer Transfer `yaml:"transfer"`
+	// DataSync syncs the lab's instrument shares into the raw bucket.
+	DataSync DataSync `yaml:"dataSync"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -264,10 +266,14 @@ func (e *Environment) Validate() error {
 	if err := e.DataLake.validate(e); err != nil {
 		return err
 	}
-	if err := e.EventGlue.validate(e); err != nil {
+	if err := e.Transfer.validate(e); err != nil {
 		return err
 	}
-	if err := e.Transfer.validate(e); err != nil {
+	// DataSync before the event glue, whose run rules derive from its sources.
+	if err := e.DataSync.validate(e); err != nil {
+		return err
+	}
+	if err := e.EventGlue.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

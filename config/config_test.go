@@ -243,3 +243,34 @@ func TestBadTransferConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestBadDataSyncConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\ndataSync:\n"
+	const nfs = "    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x}\n"
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"agent with neither ARN nor key", base + "  sources:\n" + nfs, []string{"bad.yaml: dataSync", "AgentArn"}},
+		{"SMB without a secret", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n    - {name: mi, protocol: SMB, server: s.lab.example, subdirectory: /x, user: u, profile: miseq}\n",
+			[]string{"PasswordSecretArn"}},
+		{"invalid schedule", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x, schedule: every hour}\n",
+			[]string{"Schedule", "every hour"}},
+		{"invalid CIDR", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/40\n  sources:\n" + nfs, []string{"AgentCIDR", "192.0.2.0/40"}},
+		{"duplicate source names", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n" + nfs + nfs, []string{"Sources[1].Name", "nova"}},
+		{"agent without sources", base + "  agentCIDR: 192.0.2.0/24\n", []string{"dataSync.sources", "at least one source"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

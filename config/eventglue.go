@@ -9,8 +9,9 @@ import (
 // record, verify and restore them.
 type EventGlue struct {
 	// RunRules say which prefixes of which bucket hold runs, of which
-	// instrument profile. Default: raw "runs/" as NovaSeq X, and partner
-	// "quarantine/" as generic datasets with a manifest (eventglue.DefaultRunRules).
+	// instrument profile. Default: one rule per dataSync source (or raw
+	// "runs/" as NovaSeq X without DataSync), and partner "quarantine/" as
+	// generic datasets with a manifest (eventglue.DefaultRunRules).
 	RunRules []RunRule `yaml:"runRules"`
 	// ReservedConcurrency of each handler. Default: ingest 20, verify 10, restore 5.
 	ReservedConcurrency Concurrency `yaml:"reservedConcurrency"`
@@ -69,6 +70,16 @@ func (g *EventGlue) Props(e *Environment) *eventglue.Props {
 		RestoreTier:    eventglue.RestoreTier(g.RestoreTier),
 		RestoreDays:    g.RestoreDays,
 		AlarmEmail:     g.AlarmEmail,
+	}
+	if len(g.RunRules) == 0 && e.DataSync.Enabled() {
+		// The DataSync sources say where instrument runs land; partner
+		// uploads keep the default rule.
+		p.RunRules = e.DataSync.Props(e).RunRules()
+		for _, r := range eventglue.DefaultRunRules() {
+			if r.Bucket != datalake.BucketRaw {
+				p.RunRules = append(p.RunRules, r)
+			}
+		}
 	}
 	for _, r := range g.RunRules {
 		p.RunRules = append(p.RunRules, eventglue.RunRule{

@@ -5,27 +5,39 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/constructs/datasync"
 	"github.com/biolake/biolake/constructs/transfer"
 )
 
-// IngestStack holds the channels data arrives by. So far: the Transfer
-// Family server for partner CROs.
+// IngestStack holds the channels data arrives by: DataSync from the lab's
+// instrument shares and the Transfer Family server for partner CROs.
 type IngestStack struct {
 	awscdk.Stack
 	Transfer *transfer.Server
+	DataSync *datasync.DataSync
 }
 
 // NewIngestStack creates the stack, or returns nil when the environment has
 // no ingest channel configured (no empty stacks).
-func NewIngestStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack) *IngestStack {
-	if !env.Transfer.Enabled() {
+func NewIngestStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack, glue *EventGlueStack) *IngestStack {
+	if !env.Transfer.Enabled() && !env.DataSync.Enabled() {
 		return nil
 	}
-	s := &IngestStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "ingest channels: Transfer Family for partner CROs", false))}
-	props := env.Transfer.Props(env)
-	props.Network = net.Network
-	props.Lake = lake.Lake
-	props.LogKey = sec.LogsKey
-	s.Transfer = transfer.New(s.Stack, "Transfer", props)
+	s := &IngestStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "ingest channels: DataSync from the lab, Transfer Family for partner CROs", false))}
+	if env.Transfer.Enabled() {
+		props := env.Transfer.Props(env)
+		props.Network = net.Network
+		props.Lake = lake.Lake
+		props.LogKey = sec.LogsKey
+		s.Transfer = transfer.New(s.Stack, "Transfer", props)
+	}
+	if env.DataSync.Enabled() {
+		props := env.DataSync.Props(env)
+		props.Network = net.Network
+		props.Lake = lake.Lake
+		props.LogKey = sec.LogsKey
+		props.Bus = glue.Glue.Bus
+		s.DataSync = datasync.New(s.Stack, "DataSync", props)
+	}
 	return s
 }

@@ -49,7 +49,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.Network = NewNetworkStack(stage, "Network", env, p.Security)
 	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
 	p.EventGlue = NewEventGlueStack(stage, "EventGlue", env, p.Security, p.Network, p.DataLake)
-	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Network, p.DataLake)
+	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	return p
 }

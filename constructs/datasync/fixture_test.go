@@ -1,0 +1,280 @@
+package datasync_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/datasync"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
+)
+
+const (
+	smbSecret     = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:biolake/datasync/core-AbCdEf"
+	existingAgent = "arn:aws:datasync:eu-west-1:111122223333:agent/agent-0123456789abcdef0"
+)
+
+// isolatedSources: an NFS NovaSeq X with filters, bandwidth and a cron
+// schedule, and an SMB MiSeq share.
+func isolatedSources() []datasync.Source {
+	return []datasync.Source{
+		{
+			Name: "novaseq1", Protocol: datasync.NFS, Server: "nas01.lab.example.com", Subdirectory: "/novaseq1/output",
+			NFSVersion: "NFS4_1", Profile: "novaseq-x", Subfolder: "novaseq1", Schedule: "cron(0 */2 * * ? *)",
+			Include: "/2*", Exclude: "*.tmp|*/Thumbnail_Images", BytesPerSecond: 100 << 20, Overwrite: datasync.OverwriteNever,
+		},
+		{
+			Name: "miseq-core", Protocol: datasync.SMB, Server: "10.1.2.3", Subdirectory: "/MiSeqOutput",
+			User: "svc-datasync", Domain: "CORP", PasswordSecretArn: smbSecret, Profile: "miseq", Subfolder: "core/miseq",
+		},
+	}
+}
+
+// One App held to the cdk-nag packs: "Isolated" (isolated network, agent
+// activated from a stack parameter over private link, NFS and SMB sources,
+// a platform bus) and "Existing" (NAT network, an existing agent, one NFS
+// source with every default, no bus). Synthesized once per test binary.
+type fixture struct {
+	dir      string
+	err      string
+	stacks   map[string]awscdk.Stack
+	ds       map[string]*datasync.DataSync
+	tpl      map[string]template
+	logicals map[string]map[string]string
+}
+
+type template struct {
+	Parameters map[string]map[string]any
+	Resources  map[string]resource
+}
+
+type resource struct {
+	Type       string
+	Properties map[string]any
+	DependsOn  any
+}
+
+var (
+	fxOnce sync.Once
+	fx     fixture
+)
+
+func load(t *testing.T) *fixture {
+	t.Helper()
+	fxOnce.Do(func() {
+		fx = fixture{stacks: map[string]awscdk.Stack{}, ds: map[string]*datasync.DataSync{}, tpl: map[string]template{}, logicals: map[string]map[string]string{}}
+		app := cdktest.NewApp(nil)
+		nag.Apply(app)
+		msg, failed := cdktest.Catch(func() {
+			iso := awscdk.NewStack(app, jsii.String("Isolated"), nil)
+			net := network.New(iso, "Network", nil)
+			lake := datalake.New(iso, "DataLake", nil)
+			bus := awsevents.NewEventBus(iso, jsii.String("PlatformBus"), nil)
+			fx.stacks["Isolated"] = iso
+			fx.ds["Isolated"] = datasync.New(iso, "DataSync", &datasync.Props{
+				Network:          net,
+				Lake:             lake,
+				ActivationKey:    datasync.ActivationKeyParameter,
+				AgentCIDR:        "192.168.10.0/24",
+				SupportChannel:   true,
+				Sources:          isolatedSources(),
+				Bus:              bus,
+				LogRetentionDays: 731,
+				ReportLevel:      datasync.ReportSuccessesAndErrors,
+			})
+
+			ex := awscdk.NewStack(app, jsii.String("Existing"), nil)
+			enet := network.New(ex, "Network", &network.Props{Profile: network.ProfileNAT})
+			elake := datalake.New(ex, "DataLake", &datalake.Props{DisableBackup: true})
+			fx.stacks["Existing"] = ex
+			fx.ds["Existing"] = datasync.New(ex, "DataSync", &datasync.Props{
+				Network:  enet,
+				Lake:     elake,
+				AgentArn: existingAgent,
+				Sources: []datasync.Source{{
+					Name: "nextseq", Protocol: datasync.NFS, Server: "nas02", Subdirectory: "/nextseq", Profile: "nextseq",
+				}},
+			})
+			for name, stack := range fx.stacks {
+				fx.logicals[name] = logicalIDs(stack)
+			}
+			app.Synth(nil)
+		})
+		fx.dir = *app.Outdir()
+		if failed {
+			fx.err = msg
+			return
+		}
+		if keep := os.Getenv("DATASYNC_KEEP_ASSEMBLY"); keep != "" {
+			_ = os.CopyFS(keep, os.DirFS(fx.dir))
+		}
+		for name := range fx.stacks {
+			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
+			if err == nil {
+				var tp template
+				err = json.Unmarshal(raw, &tp)
+				fx.tpl[name] = tp
+			}
+			if err != nil {
+				fx.err = err.Error()
+			}
+		}
+	})
+	if fx.err != "" {
+		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
+		t.Fatalf("synth failed: %s\n%s", fx.err, report)
+	}
+	return &fx
+}
+
+func logicalIDs(stack awscdk.Stack) map[string]string {
+	out := map[string]string{}
+	prefix := *stack.Node().Path() + "/"
+	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnElement_IsCfnElement(c) {
+			continue
+		}
+		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
+		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
+	}
+	return out
+}
+
+// res returns the resource at path (below the stack; "/Resource" may be
+// left out) with its logical id.
+func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
+	t.Helper()
+	id, ok := f.logicals[stack][path]
+	if !ok {
+		id, ok = f.logicals[stack][path+"/Resource"]
+	}
+	if !ok {
+		t.Fatalf("%s: no resource at %s", stack, path)
+	}
+	r, ok := f.tpl[stack].Resources[id]
+	if !ok {
+		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
+	}
+	return id, r
+}
+
+// ofType returns the resources of typ whose path starts with prefix.
+func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
+	out := map[string]resource{}
+	for path, id := range f.logicals[stack] {
+		if r, ok := f.tpl[stack].Resources[id]; ok && r.Type == typ && strings.HasPrefix(path, prefix) {
+			out[path] = r
+		}
+	}
+	return out
+}
+
+// render turns a value with Fn::Join, Ref and Fn::GetAtt into a string,
+// references written <Ref:id> or <id.attr>; other values become JSON.
+func render(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if s, ok := reference(x); ok {
+			return s
+		}
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(resolve(v))
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func reference(x map[string]any) (string, bool) {
+	if j, ok := x["Fn::Join"].([]any); ok {
+		var b strings.Builder
+		for _, p := range j[1].([]any) {
+			b.WriteString(render(p))
+		}
+		return b.String(), true
+	}
+	if r, ok := x["Ref"].(string); ok {
+		return "<Ref:" + r + ">", true
+	}
+	if g, ok := x["Fn::GetAtt"].([]any); ok {
+		return fmt.Sprintf("<%v.%v>", g[0], g[1]), true
+	}
+	return "", false
+}
+
+func resolve(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if s, ok := reference(x); ok {
+			return s
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = resolve(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = resolve(e)
+		}
+		return out
+	}
+	return v
+}
+
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil
+			}
+			v = m[k]
+		case int:
+			s, ok := v.([]any)
+			if !ok || k >= len(s) {
+				return nil
+			}
+			v = s[k]
+		}
+	}
+	return v
+}
+
+func sorted(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = render(e)
+		}
+		return out
+	case map[string]any:
+		return []string{render(x)}
+	}
+	return nil
+}
