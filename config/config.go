@@ -65,6 +65,8 @@ type Environment struct {
 	Transfer Transfer `yaml:"transfer"`
 	// DataSync syncs the lab's instrument shares into the raw bucket.
 	DataSync DataSync `yaml:"dataSync"`
+	// FileGateway shares the data lake with on-premises researchers.
+	FileGateway FileGateway `yaml:"fileGateway"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -267,6 +269,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.Transfer.validate(e); err != nil {
+		return err
+	}
+	if err := e.FileGateway.validate(e); err != nil {
 		return err
 	}
 	// DataSync before the event glue, whose run rules derive from its sources.

@@ -274,3 +274,31 @@ func TestBadDataSyncConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestBadFileGatewayConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\nfileGateway:\n"
+	const arn = "  gatewayArn: arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B\n"
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"shares without gateway", base + "  shares:\n    - {name: x, bucket: curated, readOnly: true}\n", []string{"fileGateway.gatewayArn", "is required"}},
+		{"bad gateway ARN", base + "  gatewayArn: sgw-1\n", []string{"bad.yaml: fileGateway", "GatewayARN", "sgw-1"}},
+		{"read-write curated share", base + arn + "  shares:\n    - {name: x, bucket: curated}\n", []string{"Shares[0]", "curated"}},
+		{"open to the world", base + arn + "  clientCIDRs: [0.0.0.0/0]\n", []string{"ClientCIDRs", "0.0.0.0/0"}},
+		{"SMB without users", base + arn + "  shares:\n    - {name: x, protocol: SMB, bucket: shared, prefix: share/}\n", []string{"Shares[0].SMBUsers"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("accepted:\n%s", tc.yaml)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -12,6 +12,9 @@ import (
 var platformHandlers = []string{
 	ModulePath + "/lambdas/ingest",
 	ModulePath + "/lambdas/verify",
+	ModulePath + "/lambdas/restore",
+	ModulePath + "/lambdas/transferidp",
+	ModulePath + "/lambdas/cacherefresh",
 }
 
 const maxHandlerBytes = 15 << 20

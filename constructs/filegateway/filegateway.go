@@ -1,0 +1,524 @@
+package filegateway
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstoragegateway"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/golambda"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// CacheRefreshPackage is the cache-refresh handler, by Go import path.
+const CacheRefreshPackage = "github.com/biolake/biolake/lambdas/cacherefresh"
+
+// Handler and queue settings.
+const (
+	CacheRefreshTimeout = time.Minute
+	// VisibilityFactor: the queue's visibility timeout is this many times
+	// the handler's timeout, which is also the backoff of a record the
+	// refresh limit deferred.
+	VisibilityFactor = 6
+	// MaxReceiveCount before a message goes to the dead-letter queue: a
+	// share busy for about an hour (10 x 6 minutes) lets its records go
+	// there, and the alarm says so.
+	MaxReceiveCount = 10
+	// BatchSize and BatchWindow of the SQS event source: a burst of
+	// uploads within the window is one invocation, and AWS advises 60
+	// seconds between refreshes of a share.
+	BatchSize   = 100
+	BatchWindow = 60 * time.Second
+)
+
+// Storage settings of the shares.
+const (
+	// ObjectACL of every object the gateway writes.
+	ObjectACL = "bucket-owner-full-control"
+	// UploadSettlingSeconds: the gateway reports an upload (a
+	// "Storage Gateway Object Upload Event") this long after the last write
+	// to a file of a read-write share.
+	UploadSettlingSeconds = 60
+)
+
+// FileGateway is the file shares of an S3 File Gateway, their roles and
+// audit logs, and the cache-refresh handler with its queue, rules and
+// alarms. Create it with New.
+type FileGateway struct {
+	constructs.Construct
+
+	// GatewayARN is the gateway the shares are on.
+	GatewayARN string
+	// Shares are the shares by name.
+	Shares map[string]*FileShare
+	// AuditLogs receives the audit logs of every share (KMS-encrypted).
+	AuditLogs awslogs.ILogGroup
+	// CacheRefresh is the cache-refresh handler.
+	CacheRefresh awslambda.IFunction
+	// Queue feeds CacheRefresh with S3 "Object Created" events.
+	Queue awssqs.IQueue
+	// DeadLetterQueue holds events the handler failed MaxReceiveCount times.
+	DeadLetterQueue awssqs.IQueue
+	// EventsDeadLetterQueue holds events EventBridge could not deliver.
+	EventsDeadLetterQueue awssqs.IQueue
+	// Rules route the S3 events of each bucket with shares to Queue.
+	Rules []awsevents.Rule
+	// AlarmTopic receives the alarms.
+	AlarmTopic awssns.ITopic
+	// Alarms are the alarms on the dead-letter queues.
+	Alarms []awscloudwatch.IAlarm
+	// SecurityGroup of the handler: HTTPS out only.
+	SecurityGroup awsec2.ISecurityGroup
+
+	p        Props
+	logKey   awskms.IKey
+	queueKey awskms.IKey
+}
+
+// FileShare is one share with its role.
+type FileShare struct {
+	// Settings are the share's settings, defaults applied.
+	Settings Share
+	// Resource is the AWS::StorageGateway::NFSFileShare or SMBFileShare.
+	Resource awscdk.CfnResource
+	// FileShareARN is the share's ARN.
+	FileShareARN *string
+	// LocationARN is the bucket and prefix the share exports.
+	LocationARN *string
+	// Role is what the gateway assumes to reach the bucket: the prefix
+	// only, read-only for a read-only share.
+	Role awsiam.Role
+}
+
+// New creates the shares and the cache refresh. It panics, naming the
+// construct path, when props are invalid.
+func New(scope constructs.Construct, id string, props *Props) *FileGateway {
+	if err := props.Validate(); err != nil {
+		path := id
+		if sp := *scope.Node().Path(); sp != "" {
+			path = sp + "/" + id
+		}
+		panic(fmt.Errorf("filegateway.New %q: %w", path, err))
+	}
+	g := &FileGateway{p: props.withDefaults(), Shares: map[string]*FileShare{}}
+	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	var c constructs.Construct = g
+	p := &g.p
+	path := *g.Node().Path()
+	g.GatewayARN = p.GatewayARN
+
+	g.logKey = p.LogKey
+	if g.logKey == nil {
+		g.logKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
+	}
+	g.queueKey = secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": queues", Services: []secure.Service{secure.ServiceEvents}})
+	g.AlarmTopic = p.AlarmTopic
+	if g.AlarmTopic == nil {
+		key := secure.NewKey(c, "AlarmKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": alarm topic", Services: []secure.Service{secure.ServiceSNS}})
+		g.AlarmTopic = awssns.NewTopic(c, jsii.String("AlarmTopic"), &awssns.TopicProps{
+			DisplayName: jsii.String("biolake file gateway alarms"),
+			MasterKey:   key,
+			EnforceSSL:  jsii.Bool(true),
+		})
+	}
+
+	g.AuditLogs = awslogs.NewLogGroup(c, jsii.String("AuditLogs"), &awslogs.LogGroupProps{
+		EncryptionKey: g.logKey,
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	// RetentionDays is an enum of names; the template wants the days.
+	g.AuditLogs.Node().DefaultChild().(awslogs.CfnLogGroup).AddPropertyOverride(jsii.String("RetentionInDays"), p.LogRetentionDays)
+	for _, s := range p.Shares {
+		g.Shares[s.Name] = g.newShare(s)
+	}
+	g.newCacheRefresh()
+	return g
+}
+
+// auditDestination is the audit log group's ARN without the ":*" that
+// LogGroupArn ends with.
+func (g *FileGateway) auditDestination() *string {
+	return awscdk.Stack_Of(g).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("logs"),
+		Resource:     jsii.String("log-group"),
+		ResourceName: g.AuditLogs.LogGroupName(),
+		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+	})
+}
+
+// newShare creates a share's role and file share.
+func (g *FileGateway) newShare(s Share) *FileShare {
+	lake := g.p.Lake
+	bucket := lake.Bucket(s.Bucket)
+	c := constructs.NewConstruct(g, jsii.String(s.Name))
+	stack := awscdk.Stack_Of(g)
+	fs := &FileShare{Settings: s}
+
+	// The gateway assumes the role for this account's gateway only.
+	principal := awsiam.NewServicePrincipal(jsii.String("storagegateway.amazonaws.com"), nil).WithConditions(&map[string]interface{}{
+		"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+		"ArnLike":      map[string]interface{}{"aws:SourceArn": g.p.GatewayARN},
+	})
+	access := "read-write"
+	if s.ReadOnly {
+		access = "read-only"
+	}
+	fs.Role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   principal,
+		Description: jsii.String(fmt.Sprintf("S3 File Gateway share %q: %s access to %s/%s", s.Name, access, s.Bucket, s.Prefix)),
+	})
+	objects := *bucket.ArnForObjects(jsii.String(s.Prefix + "*"))
+	bucketArn := *bucket.BucketArn()
+	viaS3 := map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"}}
+	stmt := func(sid string, actions []string, resources []string, conditions map[string]interface{}) awsiam.PolicyStatement {
+		sp := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}
+		if conditions != nil {
+			sp.Conditions = &conditions
+		}
+		return awsiam.NewPolicyStatement(sp)
+	}
+	var list map[string]interface{}
+	if s.Prefix != "" {
+		list = map[string]interface{}{"StringLike": map[string]interface{}{"s3:prefix": []string{s.Prefix, s.Prefix + "*"}}}
+	}
+	statements := []awsiam.PolicyStatement{
+		stmt("Bucket", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration"}, []string{bucketArn}, nil),
+		stmt("List", []string{"s3:ListBucket"}, []string{bucketArn}, list),
+	}
+	if s.ReadOnly {
+		statements = append(statements,
+			stmt("ReadObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl"}, []string{objects}, nil),
+			stmt("Decrypt", []string{"kms:Decrypt"}, []string{*lake.DataKey.KeyArn()}, viaS3))
+	} else {
+		// No s3:DeleteObjectVersion: a delete through the share leaves a
+		// delete marker, and the versions stay.
+		statements = append(statements,
+			stmt("Uploads", []string{"s3:ListBucketMultipartUploads"}, []string{bucketArn}, nil),
+			stmt("ReadWriteObjects", []string{
+				"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl",
+				"s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject",
+				"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
+			}, []string{objects}, nil),
+			stmt("Encrypt", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3))
+	}
+	// A managed policy of its own, not an inline one: it shows in IAM as
+	// the share's policy.
+	awsiam.NewManagedPolicy(c, jsii.String("Policy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String(fmt.Sprintf("S3 File Gateway share %q: %s access to %s/%s", s.Name, access, s.Bucket, s.Prefix)),
+		Statements:  &statements,
+		Roles:       &[]awsiam.IRole{fs.Role},
+	})
+	nag.Suppress(c, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The gateway reads (and, for a read-write share, writes) any object under the share's prefix, which is what the share exports; " +
+			"the object ARN ends in <prefix>* and no action is a wildcard.",
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
+	})
+
+	fs.LocationARN = jsii.String(bucketArn + "/" + s.Prefix)
+	if s.Prefix == "" {
+		fs.LocationARN = jsii.String(bucketArn)
+	}
+	storageClass := "S3_STANDARD"
+	if s.Bucket == datalake.BucketShared {
+		// The shared bucket's lifecycle keeps objects in Intelligent-Tiering.
+		storageClass = "S3_INTELLIGENT_TIERING"
+	}
+	notification := "{}"
+	if !s.ReadOnly {
+		notification = fmt.Sprintf(`{"Upload":{"SettlingTimeInSeconds":%d}}`, UploadSettlingSeconds)
+	}
+	name := jsii.String(s.Name)
+	switch s.Protocol {
+	case SMB:
+		users := append([]string(nil), s.SMBUsers...)
+		r := awsstoragegateway.NewCfnSMBFileShare(c, jsii.String("FileShare"), &awsstoragegateway.CfnSMBFileShareProps{
+			GatewayArn:             jsii.String(g.p.GatewayARN),
+			LocationArn:            fs.LocationARN,
+			Role:                   fs.Role.RoleArn(),
+			FileShareName:          name,
+			Authentication:         jsii.String("ActiveDirectory"),
+			ValidUserList:          jsii.Strings(users...),
+			AccessBasedEnumeration: jsii.Bool(true),
+			ReadOnly:               jsii.Bool(s.ReadOnly),
+			KmsEncrypted:           jsii.Bool(true),
+			KmsKey:                 lake.DataKey.KeyArn(),
+			ObjectAcl:              jsii.String(ObjectACL),
+			DefaultStorageClass:    jsii.String(storageClass),
+			RequesterPays:          jsii.Bool(false),
+			GuessMimeTypeEnabled:   jsii.Bool(true),
+			NotificationPolicy:     jsii.String(notification),
+			AuditDestinationArn:    g.auditDestination(),
+			CaseSensitivity:        jsii.String("ClientSpecified"),
+		})
+		fs.Resource, fs.FileShareARN = r, r.AttrFileShareArn()
+	default:
+		r := awsstoragegateway.NewCfnNFSFileShare(c, jsii.String("FileShare"), &awsstoragegateway.CfnNFSFileShareProps{
+			GatewayArn:           jsii.String(g.p.GatewayARN),
+			LocationArn:          fs.LocationARN,
+			Role:                 fs.Role.RoleArn(),
+			FileShareName:        name,
+			ClientList:           jsii.Strings(g.clients(s)...),
+			Squash:               jsii.String(string(s.Squash)),
+			ReadOnly:             jsii.Bool(s.ReadOnly),
+			KmsEncrypted:         jsii.Bool(true),
+			KmsKey:               lake.DataKey.KeyArn(),
+			ObjectAcl:            jsii.String(ObjectACL),
+			DefaultStorageClass:  jsii.String(storageClass),
+			RequesterPays:        jsii.Bool(false),
+			GuessMimeTypeEnabled: jsii.Bool(true),
+			NotificationPolicy:   jsii.String(notification),
+			AuditDestinationArn:  g.auditDestination(),
+		})
+		fs.Resource, fs.FileShareARN = r, r.AttrFileShareArn()
+	}
+	// cfn-lint 1.51.0's bundled CloudFormation schemas lack the two Storage
+	// Gateway file share types (E3006 "resource type does not exist");
+	// CloudFormation and CDK's L1 classes have them. Only that rule is off,
+	// and only on these resources.
+	fs.Resource.AddMetadata(jsii.String("cfn-lint"), map[string]interface{}{
+		"config": map[string]interface{}{"ignore_checks": []string{"E3006"}},
+	})
+	// The share is created after its role can be assumed and used.
+	fs.Resource.Node().AddDependency(fs.Role)
+	for _, ch := range *c.Node().Children() {
+		if mp, ok := ch.(awsiam.ManagedPolicy); ok {
+			fs.Resource.Node().AddDependency(mp)
+		}
+	}
+	return fs
+}
+
+func (g *FileGateway) clients(s Share) []string {
+	switch {
+	case len(s.ClientCIDRs) > 0:
+		return s.ClientCIDRs
+	case len(g.p.ClientCIDRs) > 0:
+		return g.p.ClientCIDRs
+	}
+	return []string{*g.p.Network.Vpc.VpcCidrBlock()}
+}
+
+// shareJSON is one element of SHARES, as the handler decodes it.
+type shareJSON struct {
+	Bucket       string `json:"bucket"`
+	Prefix       string `json:"prefix"`
+	FileShareARN string `json:"fileShareArn"`
+}
+
+func (g *FileGateway) sharesJSON() string {
+	out := []shareJSON{}
+	for _, name := range g.shareNames() {
+		fs := g.Shares[name]
+		out = append(out, shareJSON{
+			Bucket:       *g.p.Lake.Bucket(fs.Settings.Bucket).BucketName(),
+			Prefix:       fs.Settings.Prefix,
+			FileShareARN: *fs.FileShareARN,
+		})
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		panic(fmt.Errorf("filegateway: %w", err))
+	}
+	return string(b)
+}
+
+func (g *FileGateway) shareNames() []string {
+	names := make([]string, 0, len(g.Shares))
+	for n := range g.Shares {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// newCacheRefresh creates the queue, the rules, the handler and the alarms.
+func (g *FileGateway) newCacheRefresh() {
+	p := &g.p
+	g.EventsDeadLetterQueue = g.newDeadLetterQueue("EventsDeadLetterQueue", "S3 events EventBridge could not deliver to the cache-refresh queue")
+	g.DeadLetterQueue = g.newDeadLetterQueue("CacheRefreshDeadLetterQueue",
+		"S3 events whose cache refresh failed "+strconv.Itoa(MaxReceiveCount)+" times")
+	queue := awssqs.NewQueue(g, jsii.String("CacheRefreshQueue"), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: g.queueKey,
+		EnforceSSL:          jsii.Bool(true),
+		VisibilityTimeout:   awscdk.Duration_Seconds(jsii.Number(float64(VisibilityFactor) * CacheRefreshTimeout.Seconds())),
+		DeadLetterQueue:     &awssqs.DeadLetterQueue{Queue: g.DeadLetterQueue, MaxReceiveCount: jsii.Number(MaxReceiveCount)},
+	})
+	g.Queue = queue
+
+	// One rule per bucket with shares, matching the shares' prefixes.
+	prefixes := map[datalake.BucketName][]string{}
+	whole := map[datalake.BucketName]bool{}
+	for _, name := range g.shareNames() {
+		s := g.Shares[name].Settings
+		prefixes[s.Bucket] = append(prefixes[s.Bucket], s.Prefix)
+		if s.Prefix == "" {
+			whole[s.Bucket] = true
+		}
+	}
+	for _, b := range datalake.DataBucketNames() {
+		if len(prefixes[b]) == 0 {
+			continue
+		}
+		detail := map[string]interface{}{"bucket": map[string]interface{}{"name": []string{*p.Lake.Bucket(b).BucketName()}}}
+		if !whole[b] {
+			var keys []interface{}
+			for _, pf := range prefixes[b] {
+				keys = append(keys, map[string]interface{}{"prefix": pf})
+			}
+			detail["object"] = map[string]interface{}{"key": keys}
+		}
+		id := "ObjectCreated" + strings.ToUpper(string(b[:1])) + string(b[1:]) + "Rule"
+		rule := awsevents.NewRule(g, jsii.String(id), &awsevents.RuleProps{
+			Description: jsii.String(fmt.Sprintf("S3 \"Object Created\" events under the file shares of the %s bucket, to the cache refresh", b)),
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.s3"),
+				DetailType: jsii.Strings("Object Created"),
+				Detail:     &detail,
+			},
+		})
+		g.target(rule, "CacheRefreshQueue", queue.QueueArn())
+		queue.AddToResourcePolicy(g.allowRule(id, rule, queue.QueueArn()))
+		g.Rules = append(g.Rules, rule)
+	}
+
+	g.SecurityGroup = awsec2.NewSecurityGroup(g, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              p.Network.Vpc,
+		Description:      jsii.String("biolake file gateway cache refresh: HTTPS out to AWS APIs only, nothing in"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	g.SecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to AWS APIs (interface endpoints, or NAT)"), jsii.Bool(false))
+
+	fn := golambda.New(g, "CacheRefresh", &golambda.Props{
+		Package:             CacheRefreshPackage,
+		Description:         "biolake file gateway: refreshes the gateway's cache of a share's folder when objects land in it",
+		Timeout:             CacheRefreshTimeout,
+		Environment:         map[string]string{"SHARES": g.sharesJSON(), "LOG_LEVEL": "info"},
+		ReservedConcurrency: p.ReservedConcurrency,
+		Vpc:                 p.Network.Vpc,
+		VpcSubnets:          p.Network.PrivateSubnets(),
+		SecurityGroups:      []awsec2.ISecurityGroup{g.SecurityGroup},
+		LogKey:              g.logKey,
+		LogRetentionDays:    p.LogRetentionDays,
+	})
+	g.CacheRefresh = fn
+	esp := &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize:               jsii.Number(BatchSize),
+		MaxBatchingWindow:       awscdk.Duration_Seconds(jsii.Number(BatchWindow.Seconds())),
+		ReportBatchItemFailures: jsii.Bool(true),
+	}
+	if p.ReservedConcurrency >= 2 {
+		// Pollers within the reserved concurrency: no throttled batches.
+		esp.MaxConcurrency = jsii.Number(float64(p.ReservedConcurrency))
+	}
+	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
+	var arns []string
+	for _, name := range g.shareNames() {
+		arns = append(arns, *g.Shares[name].FileShareARN)
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("storagegateway:RefreshCache"),
+		Resources: jsii.Strings(arns...),
+	}))
+
+	nag.SuppressDeferred(fn,
+		nag.Rule{
+			ID: "AwsSolutions-IAM4",
+			Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
+				"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
+			AppliesTo: []string{
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+			},
+		},
+		nag.Rule{
+			ID:        "AwsSolutions-IAM5",
+			Reason:    "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so their resource is \"*\"; RefreshCache is limited to the shares' ARNs.",
+			AppliesTo: []string{"Resource::*"},
+		},
+	)
+	nag.SuppressDeferred(fn, nag.InAllPacks("The execution role's policy holds the grants CDK and this construct make to this one function; "+
+		"inline, it lives and dies with the role and cannot be attached elsewhere.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by its SQS event source mapping, never asynchronously: "+
+		"messages that keep failing go to the queue's own dead-letter queue (CacheRefreshDeadLetterQueue), which raises an alarm.",
+		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
+}
+
+// newDeadLetterQueue creates a KMS-encrypted, TLS-only dead-letter queue
+// that keeps messages 14 days, with an alarm on its depth.
+func (g *FileGateway) newDeadLetterQueue(id, holds string) awssqs.Queue {
+	q := awssqs.NewQueue(g, jsii.String(id), &awssqs.QueueProps{
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: g.queueKey,
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+	})
+	nag.SuppressDeferred(q, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue (" + holds + "); its depth raises an alarm."})
+	a := awscloudwatch.NewAlarm(g, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
+		Metric: q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
+			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
+			Statistic: jsii.String("Maximum"),
+		}),
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		AlarmDescription:   jsii.String("The dead-letter queue " + id + " holds " + holds + ": look at the messages, fix the cause, redrive them (a refresh is harmless to repeat)."),
+	})
+	action := awscloudwatchactions.NewSnsAction(g.AlarmTopic)
+	a.AddAlarmAction(action)
+	a.AddOkAction(action)
+	g.Alarms = append(g.Alarms, a)
+	return q
+}
+
+// target sets the one target of rule, with the events dead-letter queue
+// and retries (see eventglue: CDK's SqsQueue target would grant
+// EventBridge the queue's key without naming the rule).
+func (g *FileGateway) target(rule awsevents.Rule, id string, arn *string) {
+	cfn := rule.Node().DefaultChild().(awsevents.CfnRule)
+	cfn.AddPropertyOverride(jsii.String("Targets"), []interface{}{map[string]interface{}{
+		"Id":               id,
+		"Arn":              arn,
+		"DeadLetterConfig": map[string]interface{}{"Arn": g.EventsDeadLetterQueue.QueueArn()},
+		"RetryPolicy":      map[string]interface{}{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
+	}})
+	g.EventsDeadLetterQueue.AddToResourcePolicy(g.allowRule(*rule.Node().Id(), rule, g.EventsDeadLetterQueue.QueueArn()))
+}
+
+// allowRule lets EventBridge send messages to resource for rule only.
+func (g *FileGateway) allowRule(id string, rule awsevents.IRule, resource *string) awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEventBridge" + id),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  jsii.Strings(*resource),
+		Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": *rule.RuleArn()}},
+	})
+}
+
+// Share returns the share called name, or nil.
+func (g *FileGateway) Share(name string) *FileShare { return g.Shares[name] }

@@ -1,0 +1,78 @@
+// Command cacherefresh is the cache-refresh Lambda of biolake's S3 File
+// Gateway shares: SQS batches of S3 "Object Created" events in,
+// RefreshCache calls on the affected shares out (see internal/cacherefresh
+// for the coalescing, the service's limit of two concurrent refreshes per
+// share, and why repeating a refresh is harmless). This file only wires it.
+//
+// Environment:
+//
+//	SHARES     JSON array mapping bucket prefixes to file shares (required), e.g.
+//	           [{"bucket":"biolake-shared-x","prefix":"share/","fileShareArn":"arn:aws:storagegateway:eu-west-1:111122223333:share/share-1A2B3C4D"}]
+//	LOG_LEVEL  debug, info, warn or error (default info)
+//	BIOLAKE_INIT_ONLY  "1": build everything, then exit before lambda.Start
+//
+// IAM: storagegateway:RefreshCache on the file shares of SHARES.
+//
+// The SQS event source mapping must enable ReportBatchItemFailures.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/storagegateway"
+
+	"github.com/biolake/biolake/internal/cacherefresh"
+)
+
+type settings struct {
+	Shares *cacherefresh.Mapping
+	Level  slog.Level
+}
+
+func loadSettings(getenv func(string) string) (settings, error) {
+	var s settings
+	raw := getenv("SHARES")
+	if strings.TrimSpace(raw) == "" {
+		return s, fmt.Errorf("SHARES is not set")
+	}
+	m, err := cacherefresh.ParseShares([]byte(raw))
+	if err != nil {
+		return s, fmt.Errorf("SHARES: %w", err)
+	}
+	s.Shares = m
+	if lv := getenv("LOG_LEVEL"); lv != "" {
+		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
+			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
+		}
+	}
+	return s, nil
+}
+
+func main() {
+	s, err := loadSettings(os.Getenv)
+	if err != nil {
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
+		os.Exit(1)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		logger.Error("AWS config", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &cacherefresh.Handler{
+		Client: storagegateway.NewFromConfig(cfg),
+		Shares: s.Shares,
+		Logger: logger,
+	}
+	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
+		return
+	}
+	lambda.Start(h.Handle)
+}
