@@ -1,0 +1,304 @@
+package lustre
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/nag"
+)
+
+// RunProps describes the scratch file system of one run. Values are
+// literal strings (resolved ARNs, ids and names, or CDK tokens that resolve
+// to them); build them with Lustre.RunProps.
+type RunProps struct {
+	// RunID identifies the run: 1 to 63 letters, digits, '.', '_' and '-'.
+	// It is the runId tag and the client request token (a retried create
+	// returns the same file system). Required; no default.
+	RunID string
+	// InputPrefix is the run's prefix in the raw bucket, such as
+	// "runs/novaseq1/20260101_A0001/", linked at RawPath. Required; no
+	// default.
+	InputPrefix string
+	// Project and Partner are the project and partner tags. Project is
+	// required; Partner default: "" (no tag).
+	Project string
+	Partner string
+	// RawBucket and ResultsBucket are the bucket names. Required; no default.
+	RawBucket     string
+	ResultsBucket string
+	// ResultsPrefix is where the run's results go in the results bucket:
+	// ResultsPrefix + RunID + "/", linked at ResultsPath. Default: "" (the
+	// bucket's top level, s3://results/<runId>/).
+	ResultsPrefix string
+	// SubnetID and SecurityGroupID place the file system (Lustre.SubnetID,
+	// Lustre.SecurityGroup). Required; no default.
+	SubnetID        string
+	SecurityGroupID string
+	// LogGroupArn receives the file system's logs (Lustre.LogGroupArn).
+	// Required; no default.
+	LogGroupArn string
+	// StorageCapacityGiB: 1200 or a multiple of 2400. Default: 1200.
+	StorageCapacityGiB int
+	// DataCompression is LZ4 or NONE. Default: "LZ4".
+	DataCompression string
+}
+
+var runIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,63}$`)
+
+// Validate checks r; each problem names the field, the value and what is
+// accepted.
+func (r RunProps) Validate() error {
+	var errs []error
+	bad := func(field string, value any, accepted string) {
+		v := fmt.Sprint(value)
+		if s, ok := value.(string); ok {
+			v = strconv.Quote(s)
+		}
+		errs = append(errs, fmt.Errorf("lustre: RunProps.%s is %s; accepted: %s", field, v, accepted))
+	}
+	if !runIDRE.MatchString(r.RunID) {
+		bad("RunID", r.RunID, "1 to 63 letters, digits, '.', '_' and '-'")
+	}
+	if r.InputPrefix == "" {
+		bad("InputPrefix", r.InputPrefix, "the run's prefix in the raw bucket, such as \"runs/novaseq1/20260101_A0001/\"")
+	} else if _, err := datalake.NormalizePrefix(r.InputPrefix); err != nil {
+		bad("InputPrefix", r.InputPrefix, "a key prefix ("+err.Error()+")")
+	}
+	if r.ResultsPrefix != "" {
+		if _, err := datalake.NormalizePrefix(r.ResultsPrefix); err != nil {
+			bad("ResultsPrefix", r.ResultsPrefix, "a key prefix or \"\" ("+err.Error()+")")
+		}
+	}
+	for _, f := range []struct{ name, v string }{
+		{"Project", r.Project}, {"RawBucket", r.RawBucket}, {"ResultsBucket", r.ResultsBucket},
+		{"SubnetID", r.SubnetID}, {"SecurityGroupID", r.SecurityGroupID}, {"LogGroupArn", r.LogGroupArn},
+	} {
+		if f.v == "" {
+			bad(f.name, f.v, "a non-empty value")
+		}
+	}
+	if c := r.StorageCapacityGiB; c != 0 && !ValidCapacity(c) {
+		bad("StorageCapacityGiB", c, "1200 or a multiple of 2400, or 0 for 1200")
+	}
+	switch r.DataCompression {
+	case "", CompressionLZ4, CompressionNone:
+	default:
+		bad("DataCompression", r.DataCompression, "LZ4 or NONE, or \"\" for LZ4")
+	}
+	return errors.Join(errs...)
+}
+
+func (r RunProps) tags() []interface{} {
+	t := []interface{}{
+		map[string]interface{}{"Key": ManagedByTag, "Value": WorkflowTagValue},
+		map[string]interface{}{"Key": "runId", "Value": r.RunID},
+		map[string]interface{}{"Key": "project", "Value": r.Project},
+	}
+	if r.Partner != "" {
+		t = append(t, map[string]interface{}{"Key": "partner", "Value": r.Partner})
+	}
+	return t
+}
+
+func (r RunProps) mustValid(fn string) {
+	if err := r.Validate(); err != nil {
+		panic(fmt.Errorf("lustre.%s: %w", fn, err))
+	}
+}
+
+// RunFileSystemRequest returns the parameters of fsx:createFileSystem (a
+// Step Functions CallAwsService task) for the run's SCRATCH_2 file system:
+// Lustre 2.15, in the subnet and security group given, logging WARN_ERROR,
+// tagged biolake:managed-by=workflow, runId, project (and partner). It is
+// encrypted with an FSx-managed key (FSx takes no KmsKeyId for scratch file
+// systems). Link it to S3 with RunAssociationRequests once it is AVAILABLE.
+// It panics when r is invalid.
+func RunFileSystemRequest(r RunProps) map[string]interface{} {
+	r.mustValid("RunFileSystemRequest")
+	capacity := r.StorageCapacityGiB
+	if capacity == 0 {
+		capacity = DefaultStorageCapacityGiB
+	}
+	comp := r.DataCompression
+	if comp == "" {
+		comp = DefaultDataCompression
+	}
+	return map[string]interface{}{
+		"ClientRequestToken":    r.RunID,
+		"FileSystemType":        "LUSTRE",
+		"FileSystemTypeVersion": FileSystemTypeVersion,
+		"StorageType":           "SSD",
+		"StorageCapacity":       capacity,
+		"SubnetIds":             []interface{}{r.SubnetID},
+		"SecurityGroupIds":      []interface{}{r.SecurityGroupID},
+		"LustreConfiguration": map[string]interface{}{
+			"DeploymentType":      string(Scratch2),
+			"DataCompressionType": comp,
+			"LogConfiguration":    map[string]interface{}{"Level": "WARN_ERROR", "Destination": r.LogGroupArn},
+		},
+		"Tags": r.tags(),
+	}
+}
+
+// RunResultsPath is the S3 URL the run's results are exported to.
+func (r RunProps) RunResultsPath() string {
+	p, _ := datalake.NormalizePrefix(r.ResultsPrefix)
+	return "s3://" + r.ResultsBucket + "/" + p + r.RunID + "/"
+}
+
+// RunAssociationRequests returns the parameters of two
+// fsx:createDataRepositoryAssociation calls for the run's file system:
+// RawPath linked to the run's input prefix of the raw bucket (import of NEW
+// and CHANGED, no export: raw is immutable) and ResultsPath linked to
+// RunResultsPath (export of NEW and CHANGED, never DELETED, so deleting the
+// file system loses no result). fileSystemID is the created file system's
+// id. It panics when r is invalid.
+func RunAssociationRequests(r RunProps, fileSystemID string) []map[string]interface{} {
+	r.mustValid("RunAssociationRequests")
+	in, _ := datalake.NormalizePrefix(r.InputPrefix)
+	return []map[string]interface{}{
+		{
+			"ClientRequestToken":          r.RunID + "-raw",
+			"FileSystemId":                fileSystemID,
+			"FileSystemPath":              RawPath,
+			"DataRepositoryPath":          "s3://" + r.RawBucket + "/" + in,
+			"BatchImportMetaDataOnCreate": true,
+			"S3":                          map[string]interface{}{"AutoImportPolicy": map[string]interface{}{"Events": strs(RawImportEvents)}},
+			"Tags":                        r.tags(),
+		},
+		{
+			"ClientRequestToken":          r.RunID + "-results",
+			"FileSystemId":                fileSystemID,
+			"FileSystemPath":              ResultsPath,
+			"DataRepositoryPath":          r.RunResultsPath(),
+			"BatchImportMetaDataOnCreate": false,
+			"S3":                          map[string]interface{}{"AutoExportPolicy": map[string]interface{}{"Events": strs(ResultsExportEvents)}},
+			"Tags":                        r.tags(),
+		},
+	}
+}
+
+// RunExportRequest returns the parameters of fsx:createDataRepositoryTask
+// that exports ResultsPath once more before the file system is deleted (so
+// that nothing still queued for auto-export is lost).
+func RunExportRequest(r RunProps, fileSystemID string) map[string]interface{} {
+	r.mustValid("RunExportRequest")
+	return map[string]interface{}{
+		"ClientRequestToken": r.RunID + "-export",
+		"FileSystemId":       fileSystemID,
+		"Type":               "EXPORT_TO_REPOSITORY",
+		"Paths":              []interface{}{ResultsPath[1:]},
+		"Report":             map[string]interface{}{"Enabled": false},
+		"Tags":               r.tags(),
+	}
+}
+
+func strs(s []string) []interface{} {
+	out := make([]interface{}, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// RunProps returns the RunProps of a run with this construct's subnet,
+// security group, log group, buckets and results prefix filled in.
+func (l *Lustre) RunProps(runID, inputPrefix, project, partner string) RunProps {
+	return RunProps{
+		RunID: runID, InputPrefix: inputPrefix, Project: project, Partner: partner,
+		RawBucket: *l.p.Lake.Raw.BucketName(), ResultsBucket: *l.p.Lake.Results.BucketName(),
+		ResultsPrefix: l.p.ResultsPrefix, SubnetID: l.SubnetID,
+		SecurityGroupID: *l.SecurityGroup.SecurityGroupId(), LogGroupArn: l.LogGroupArn,
+		DataCompression: l.p.DataCompression,
+	}
+}
+
+// GrantRunWorkflow attaches RunPolicy to role (the workflow's state
+// machine role). It panics with ModePersistent.
+func (l *Lustre) GrantRunWorkflow(role awsiam.IRole) {
+	if l.RunPolicy == nil {
+		panic(fmt.Errorf("lustre %q: GrantRunWorkflow needs ModePerRun", *l.Node().Path()))
+	}
+	role.AddManagedPolicy(l.RunPolicy)
+}
+
+// newRunPolicy creates the managed policy a workflow needs for per-run
+// file systems.
+func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
+	c := constructs.Construct(l)
+	p := &l.p
+	lake := p.Lake
+	arn := func(resource string) string {
+		return fmt.Sprintf("arn:%s:fsx:%s:%s:%s", *stack.Partition(), *stack.Region(), *stack.Account(), resource)
+	}
+	st := func(sid string, actions, resources []string, cond map[string]interface{}) awsiam.PolicyStatement {
+		sp := &awsiam.PolicyStatementProps{Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}
+		if cond != nil {
+			sp.Conditions = &cond
+		}
+		return awsiam.NewPolicyStatement(sp)
+	}
+	requestTag := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:RequestTag/" + ManagedByTag: WorkflowTagValue}}
+	resourceTag := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:ResourceTag/" + ManagedByTag: WorkflowTagValue}}
+	slr := func(path string) string {
+		return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/*", *stack.Partition(), *stack.Account(), path)
+	}
+	const s3Link = "s3.data-source.lustre.fsx.amazonaws.com"
+	rawObjects := *lake.Raw.ArnForObjects(jsii.String(p.RawPrefix + "*"))
+	resultObjects := *lake.Results.ArnForObjects(jsii.String(p.ResultsPrefix + "*"))
+	viaS3 := map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"}}
+	statements := []awsiam.PolicyStatement{
+		st("CreateTaggedFileSystems", []string{"fsx:CreateFileSystem", "fsx:TagResource"}, []string{arn("file-system/*")}, requestTag),
+		st("CreateTaggedAssociationsAndTasks", []string{"fsx:CreateDataRepositoryAssociation", "fsx:CreateDataRepositoryTask", "fsx:TagResource"},
+			[]string{arn("association/*"), arn("task/*")}, requestTag),
+		st("ManageWorkflowFileSystems", []string{"fsx:CreateDataRepositoryAssociation", "fsx:CreateDataRepositoryTask", "fsx:DeleteFileSystem"},
+			[]string{arn("file-system/*")}, resourceTag),
+		st("Describe", []string{"fsx:DescribeFileSystems", "fsx:DescribeDataRepositoryAssociations", "fsx:DescribeDataRepositoryTasks"}, []string{"*"}, nil),
+		st("FSxServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr("fsx.amazonaws.com")},
+			map[string]interface{}{"StringEquals": map[string]interface{}{"iam:AWSServiceName": "fsx.amazonaws.com"}}),
+		st("FSxS3ServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr(s3Link)},
+			map[string]interface{}{"StringEquals": map[string]interface{}{"iam:AWSServiceName": s3Link}}),
+		st("FSxS3ServiceLinkedRolePolicy", []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"}, []string{slr(s3Link)}, nil),
+		st("LinkedBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket"}, []string{*lake.Raw.BucketArn(), *lake.Results.BucketArn()}, nil),
+		st("ReadRawInputs", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging"}, []string{rawObjects}, nil),
+		st("WriteResults", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{resultObjects}, nil),
+		st("DataKeyThroughS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3),
+	}
+	l.RunPolicy = awsiam.NewManagedPolicy(c, jsii.String("RunPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("biolake lustre: create, link to S3, export and delete per-run FSx for Lustre file systems tagged " + ManagedByTag + "=" + WorkflowTagValue),
+		Statements:  &statements,
+	})
+	nag.Suppress(l.RunPolicy, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "Per-run file systems, their associations and tasks get ids only when created: the fsx wildcards are limited to this account and region and by the " +
+			ManagedByTag + "=" + WorkflowTagValue + " request or resource tag; Describe calls take no resource; the service-linked role ARNs are FSx's own paths; " +
+			"S3 object wildcards are the raw input and results prefixes the file systems are linked to.",
+		AppliesToRegex: []string{
+			`/^Resource::arn:<AWS::Partition>:fsx:<AWS::Region>:<AWS::AccountId>:(file-system|association|task)\/\*$/`,
+			`/^Resource::\*$/`,
+			`/^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role\/aws-service-role\/[a-z0-9.-]+\/\*$/`,
+			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.RawPrefix) + `\*$/`,
+			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.ResultsPrefix) + `\*$/`,
+		},
+	})
+}
+
+func regexpQuote(s string) string {
+	q := regexp.QuoteMeta(s)
+	out := make([]byte, 0, len(q))
+	for i := 0; i < len(q); i++ {
+		if q[i] == '/' {
+			out = append(out, '\\')
+		}
+		out = append(out, q[i])
+	}
+	return string(out)
+}
