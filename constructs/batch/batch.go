@@ -1,9 +1,16 @@
-// Package batch provides biolake's AWS Batch queues. This first version is
-// the minimal one the event glue needs: a Fargate compute environment in the
+// Package batch provides biolake's AWS Batch compute. By default it is the
+// minimal one the event glue needs: a Fargate compute environment in the
 // network's private subnets, a job queue in front of it, and job definitions
 // for container images (ARM64 Fargate, KMS-encrypted logs, retries on host
-// and infrastructure failures only). The HPC workflows extend it with EC2,
-// Spot and GPU compute environments.
+// and infrastructure failures only).
+//
+// With Props.Environments and Props.Queues it is HPC compute for the
+// workflows: CPU Spot (SPOT_PRICE_CAPACITY_OPTIMIZED), CPU on-demand (Intel
+// or Graviton), GPU (g5/g6 on the ECS_AL2023_NVIDIA AMI) and Fargate
+// environments, each EC2 one with a launch template that requires IMDSv2
+// (hop limit 2) and gives encrypted gp3 root and /scratch volumes, behind
+// job queues by priority (DefaultEnvironments, DefaultQueues). Jobs name
+// their queue (JobProps.Queue); Props.ValidateJob checks that they fit it.
 //
 //	q := batch.New(stack, "Batch", &batch.Props{Network: net})
 //	image, _ := batch.RepoImage(batch.VerifierDockerfile)
@@ -20,7 +27,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +42,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
@@ -74,10 +81,25 @@ type Props struct {
 	// Spot runs jobs on Fargate Spot: cheaper, but a job may be stopped,
 	// and is then retried (a host failure). Default: false (on-demand).
 	Spot bool
-	// SecurityGroup of the jobs' network interfaces. Default: a new group
-	// that allows HTTPS out (to AWS APIs through the VPC endpoints) and
-	// nothing else, nothing in.
+	// SecurityGroup of the jobs' network interfaces and instances.
+	// Default: a new group that allows HTTPS out (to AWS APIs through the
+	// VPC endpoints) and nothing else, nothing in.
 	SecurityGroup awsec2.ISecurityGroup
+	// Environments are the compute environments (CPU Spot, CPU on-demand,
+	// GPU, Fargate); set them with Queues, and MaxVCPUs and Spot unset.
+	// Default: none, one Fargate environment sized by MaxVCPUs and Spot.
+	Environments []EnvironmentSpec
+	// Queues are the job queues in front of Environments. Default: none
+	// (the single Fargate queue).
+	Queues []QueueSpec
+	// DefaultQueue is the queue of jobs whose JobProps.Queue is empty.
+	// Default: the first of Queues.
+	DefaultQueue string
+	// VolumeKey encrypts the EC2 instances' root and scratch volumes; its
+	// policy must let the account's AWSServiceRoleForAutoScaling use it
+	// (encrypt, decrypt, generate data keys, create grants for AWS
+	// resources). Default: a new key whose policy does.
+	VolumeKey awskms.IKey
 }
 
 // Validate checks p and returns every problem found, joined. New panics
@@ -93,21 +115,41 @@ func (p *Props) Validate() error {
 	if p.MaxVCPUs < 0 || p.MaxVCPUs > MaxMaxVCPUs {
 		errs = append(errs, fmt.Errorf("batch: Props.MaxVCPUs is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxVCPUs, MaxMaxVCPUs, DefaultMaxVCPUs))
 	}
+	errs = append(errs, p.validateCompute()...)
 	return errors.Join(errs...)
 }
 
-// Queue is a Fargate compute environment and the job queue in front of it.
-// Create it with New; add job definitions with AddJob.
+// Queue is AWS Batch compute: by default a Fargate compute environment and
+// the job queue in front of it; with Props.Environments, those compute
+// environments and Props.Queues. Create it with New; add job definitions
+// with AddJob.
 type Queue struct {
 	constructs.Construct
 
-	// ComputeEnvironment is the Fargate (or Fargate Spot) compute environment.
+	// ComputeEnvironment is the Fargate (or Fargate Spot) compute
+	// environment of the single Fargate queue; nil with Props.Environments.
 	ComputeEnvironment awsbatch.IFargateComputeEnvironment
-	// JobQueue is the queue jobs are submitted to.
+	// JobQueue is the queue jobs are submitted to: the single Fargate
+	// queue, or with Props.Queues the default queue.
 	JobQueue awsbatch.IJobQueue
-	// SecurityGroup is the jobs' security group.
+	// SecurityGroup is the jobs' (and instances') security group.
 	SecurityGroup awsec2.ISecurityGroup
+	// Environments are the compute environments of Props.Environments, by
+	// name.
+	Environments map[string]awsbatch.IComputeEnvironment
+	// JobQueues are the queues of Props.Queues, by name.
+	JobQueues map[string]awsbatch.IJobQueue
+	// LaunchTemplates are the EC2 environments' launch templates, by name.
+	LaunchTemplates map[string]awsec2.ILaunchTemplate
+	// VolumeKey encrypts the EC2 instances' volumes (nil without EC2
+	// environments).
+	VolumeKey awskms.IKey
+
+	props Props
 }
+
+// Props returns a copy of the props the queue was made with.
+func (q *Queue) Props() Props { return q.props }
 
 // New creates the queue. It panics, naming the construct path, when props
 // are invalid.
@@ -116,10 +158,10 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 		panic(fmt.Errorf("batch.New %q: %w", path(scope, id), err))
 	}
 	p := *props
-	if p.MaxVCPUs == 0 {
+	if p.MaxVCPUs == 0 && len(p.Environments) == 0 {
 		p.MaxVCPUs = DefaultMaxVCPUs
 	}
-	q := &Queue{}
+	q := &Queue{props: p}
 	constructs.NewConstruct_Override(q, scope, jsii.String(id))
 	var c constructs.Construct = q
 
@@ -134,6 +176,10 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 			jsii.String("HTTPS to AWS APIs (interface and gateway endpoints, or NAT)"), jsii.Bool(false))
 		q.SecurityGroup = sg
 	}
+	if len(p.Environments) > 0 {
+		q.newCompute(p)
+		return q
+	}
 	ce := awsbatch.NewFargateComputeEnvironment(c, jsii.String("Fargate"), &awsbatch.FargateComputeEnvironmentProps{
 		Vpc:            p.Network.Vpc,
 		VpcSubnets:     p.Network.PrivateSubnets(),
@@ -142,6 +188,17 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 		Spot:           jsii.Bool(p.Spot),
 	})
 	q.ComputeEnvironment = ce
+	q.JobQueue = awsbatch.NewJobQueue(c, jsii.String("JobQueue"), &awsbatch.JobQueueProps{
+		ComputeEnvironments:      &[]*awsbatch.OrderedComputeEnvironment{{ComputeEnvironment: ce, Order: jsii.Number(1)}},
+		Priority:                 jsii.Number(1),
+		JobStateTimeLimitActions: stuckActions(),
+	})
+	return q
+}
+
+// stuckActions cancel jobs that wait RUNNABLE for a reason that never
+// resolves itself.
+func stuckActions() *[]*awsbatch.JobStateTimeLimitAction {
 	stuck := func(r awsbatch.JobStateTimeLimitActionsReason) *awsbatch.JobStateTimeLimitAction {
 		return &awsbatch.JobStateTimeLimitAction{
 			MaxTime: awscdk.Duration_Seconds(jsii.Number(StuckJobTimeout.Seconds())),
@@ -150,32 +207,35 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 			State:   awsbatch.JobStateTimeLimitActionsState_RUNNABLE,
 		}
 	}
-	q.JobQueue = awsbatch.NewJobQueue(c, jsii.String("JobQueue"), &awsbatch.JobQueueProps{
-		ComputeEnvironments: &[]*awsbatch.OrderedComputeEnvironment{{ComputeEnvironment: ce, Order: jsii.Number(1)}},
-		Priority:            jsii.Number(1),
-		JobStateTimeLimitActions: &[]*awsbatch.JobStateTimeLimitAction{
-			stuck(awsbatch.JobStateTimeLimitActionsReason_COMPUTE_ENVIRONMENT_MAX_RESOURCE),
-			stuck(awsbatch.JobStateTimeLimitActionsReason_JOB_RESOURCE_REQUIREMENT),
-		},
-	})
-	return q
+	return &[]*awsbatch.JobStateTimeLimitAction{
+		stuck(awsbatch.JobStateTimeLimitActionsReason_COMPUTE_ENVIRONMENT_MAX_RESOURCE),
+		stuck(awsbatch.JobStateTimeLimitActionsReason_JOB_RESOURCE_REQUIREMENT),
+	}
 }
 
-// JobProps configures a job definition on the queue's Fargate compute
-// environment.
+// JobProps configures a job definition for one of the queues: a Fargate
+// job, or an EC2 job (Spot, on-demand or GPU).
 type JobProps struct {
+	// Queue the job is for, by name (Props.Queues); its environments
+	// decide whether the job definition is for Fargate or EC2. Default:
+	// the default queue.
+	Queue string
+	// GPUs of an EC2 job on a queue of GPU environments. Default: 0.
+	GPUs int
 	// Image of the container. Required; see RepoImage for an image built
 	// from a Dockerfile in this repository.
 	Image awsecs.ContainerImage
 	// Command of the container; a job submission may override it. Default:
 	// the image's CMD.
 	Command []string
-	// VCPUs of the job, a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16.
+	// VCPUs of the job: on Fargate a Fargate size (0.25, 0.5, 1, 2, 4, 8
+	// or 16), on EC2 a whole number up to the queue's largest instance.
 	// Default: 1.
 	VCPUs float64
-	// MemoryMiB of the job, a value Fargate accepts for VCPUs (for 1 vCPU:
-	// 2048 to 8192 in steps of 1024). Default: 2048, or the least value for
-	// VCPUs.
+	// MemoryMiB of the job: on Fargate a value Fargate accepts for VCPUs
+	// (for 1 vCPU: 2048 to 8192 in steps of 1024), on EC2 up to the
+	// queue's largest instance less 6%. Default: on Fargate the least value
+	// for VCPUs, on EC2 2048.
 	MemoryMiB int
 	// Environment variables of the container. Default: none.
 	Environment map[string]string
@@ -233,28 +293,45 @@ func steps(from, to, by int) []int {
 	return out
 }
 
-// Validate checks p and returns every problem found, joined. AddJob panics
-// with the same errors.
+// Validate checks p as a job for the single Fargate queue when p.Queue is
+// empty, and only what does not depend on the queue otherwise; Props.ValidateJob
+// (which AddJob runs) checks a job against its queue.
 func (p *JobProps) Validate() error {
 	if p == nil {
 		return errors.New("batch: JobProps are nil; JobProps.Image is required")
 	}
-	var errs []error
-	bad := func(field string, value any, accepted string) {
-		errs = append(errs, fmt.Errorf("batch: JobProps.%s is %v; accepted: %s", field, value, accepted))
+	errs := p.common()
+	if p.Queue == "" {
+		errs = append(errs, p.fargate()...)
 	}
-	if p.Image == nil {
-		bad("Image", "nil", "a container image, e.g. from batch.RepoImage or awsecs.ContainerImage_FromRegistry")
-	}
+	return errors.Join(errs...)
+}
+
+func jobErr(field string, value any, accepted string) error {
+	return fmt.Errorf("batch: JobProps.%s is %v; accepted: %s", field, value, accepted)
+}
+
+// fargate checks the Fargate sizes.
+func (p *JobProps) fargate() []error {
 	vcpus := p.VCPUs
 	if vcpus == 0 {
 		vcpus = DefaultJobVCPUs
 	}
 	mems, ok := fargateMemory[vcpus]
 	if !ok {
-		bad("VCPUs", p.VCPUs, "a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16 (0 means 1)")
+		return []error{jobErr("VCPUs", p.VCPUs, "a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16 (0 means 1)")}
 	} else if p.MemoryMiB != 0 && !slices.Contains(mems, p.MemoryMiB) {
-		bad("MemoryMiB", p.MemoryMiB, fmt.Sprintf("for %v vCPU, one of %s (0 means %d)", vcpus, joinInts(mems), mems[0]))
+		return []error{jobErr("MemoryMiB", p.MemoryMiB, fmt.Sprintf("for %v vCPU, one of %s (0 means %d)", vcpus, joinInts(mems), mems[0]))}
+	}
+	return nil
+}
+
+// common checks what does not depend on the queue.
+func (p *JobProps) common() []error {
+	var errs []error
+	bad := func(field string, value any, accepted string) { errs = append(errs, jobErr(field, value, accepted)) }
+	if p.Image == nil {
+		bad("Image", "nil", "a container image, e.g. from batch.RepoImage or awsecs.ContainerImage_FromRegistry")
 	}
 	if t := p.Timeout; t != 0 && (t < MinJobTimeout || t%time.Second != 0) {
 		bad("Timeout", t, fmt.Sprintf("a whole number of seconds, at least %s, or 0 for the default %s", MinJobTimeout, DefaultJobTimeout))
@@ -265,31 +342,30 @@ func (p *JobProps) Validate() error {
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
 		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
-	keys := make([]string, 0, len(p.Environment))
-	for k := range p.Environment {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(p.Environment) {
 		if k == "" || strings.HasPrefix(k, "AWS_BATCH") {
 			bad("Environment key", strconv.Quote(k), "a non-empty name that does not start with AWS_BATCH (reserved by AWS Batch)")
 		}
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // AddJob adds a job definition for the queue's compute environment, with
 // the construct id id under the queue. It panics on invalid props.
 func (q *Queue) AddJob(id string, props *JobProps) *Job {
-	if err := props.Validate(); err != nil {
+	if err := q.props.ValidateJob(props); err != nil {
 		panic(fmt.Errorf("batch: %s: AddJob(%q): %w", *q.Node().Path(), id, err))
 	}
 	p := *props
+	capacity, _ := q.props.Capacity(p.Queue)
 	if p.VCPUs == 0 {
 		p.VCPUs = DefaultJobVCPUs
 	}
 	if p.MemoryMiB == 0 {
-		p.MemoryMiB = fargateMemory[p.VCPUs][0]
+		p.MemoryMiB = DefaultJobMemoryMiB
+		if capacity.Fargate {
+			p.MemoryMiB = fargateMemory[p.VCPUs][0]
+		}
 	}
 	if p.Timeout == 0 {
 		p.Timeout = DefaultJobTimeout
@@ -338,30 +414,43 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 	})
 	j.JobRole, j.ExecutionRole = jobRole, execRole
 
-	cp := &awsbatch.EcsFargateContainerDefinitionProps{
-		Image:                        p.Image,
-		Cpu:                          jsii.Number(p.VCPUs),
-		Memory:                       awscdk.Size_Mebibytes(jsii.Number(float64(p.MemoryMiB))),
-		JobRole:                      jobRole,
-		ExecutionRole:                execRole,
-		Logging:                      awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: logGroup, StreamPrefix: jsii.String(id)}),
-		FargateCpuArchitecture:       awsecs.CpuArchitecture_ARM64(),
-		FargateOperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
-		FargatePlatformVersion:       awsecs.FargatePlatformVersion_LATEST,
-		AssignPublicIp:               jsii.Bool(false),
-		ReadonlyRootFilesystem:       jsii.Bool(!p.ReadWriteRootFilesystem),
-	}
+	logging := awsecs.LogDriver_AwsLogs(&awsecs.AwsLogDriverProps{LogGroup: logGroup, StreamPrefix: jsii.String(id)})
+	var command *[]*string
 	if len(p.Command) > 0 {
-		cp.Command = jsii.Strings(p.Command...)
+		command = jsii.Strings(p.Command...)
 	}
+	var env *map[string]*string
 	if len(p.Environment) > 0 {
-		env := make(map[string]*string, len(p.Environment))
+		m := make(map[string]*string, len(p.Environment))
 		for k, v := range p.Environment {
-			env[k] = jsii.String(v)
+			m[k] = jsii.String(v)
 		}
-		cp.Environment = &env
+		env = &m
 	}
-	container := awsbatch.NewEcsFargateContainerDefinition(c, jsii.String("Container"), cp)
+	var container awsbatch.IEcsContainerDefinition
+	if capacity.Fargate {
+		container = fargateContainer(c, p, jobRole, execRole, logging, command, env)
+	} else {
+		cp := &awsbatch.EcsEc2ContainerDefinitionProps{
+			Image:                  p.Image,
+			Cpu:                    jsii.Number(p.VCPUs),
+			Memory:                 awscdk.Size_Mebibytes(jsii.Number(float64(p.MemoryMiB))),
+			JobRole:                jobRole,
+			ExecutionRole:          execRole,
+			Logging:                logging,
+			ReadonlyRootFilesystem: jsii.Bool(!p.ReadWriteRootFilesystem),
+			Command:                command,
+			Environment:            env,
+			// The instance's encrypted scratch volume.
+			Volumes: &[]awsbatch.EcsVolume{awsbatch.EcsVolume_Host(&awsbatch.HostVolumeOptions{
+				Name: jsii.String("scratch"), ContainerPath: jsii.String(ScratchPath), HostPath: jsii.String(ScratchPath),
+			})},
+		}
+		if p.GPUs > 0 {
+			cp.Gpu = jsii.Number(float64(p.GPUs))
+		}
+		container = awsbatch.NewEcsEc2ContainerDefinition(c, jsii.String("Container"), cp)
+	}
 	j.Definition = awsbatch.NewEcsJobDefinition(c, jsii.String("Definition"), &awsbatch.EcsJobDefinitionProps{
 		Container:       container,
 		Timeout:         awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
@@ -369,6 +458,30 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 		RetryStrategies: hostFailureRetries(),
 		PropagateTags:   jsii.Bool(true),
 	})
+	j.suppress(execRole, jobRole)
+	return j
+}
+
+func fargateContainer(c constructs.Construct, p JobProps, jobRole, execRole awsiam.IRole, logging awsecs.LogDriver, command *[]*string, env *map[string]*string) awsbatch.IEcsContainerDefinition {
+	cp := &awsbatch.EcsFargateContainerDefinitionProps{
+		Image:                        p.Image,
+		Cpu:                          jsii.Number(p.VCPUs),
+		Memory:                       awscdk.Size_Mebibytes(jsii.Number(float64(p.MemoryMiB))),
+		JobRole:                      jobRole,
+		ExecutionRole:                execRole,
+		Logging:                      logging,
+		FargateCpuArchitecture:       awsecs.CpuArchitecture_ARM64(),
+		FargateOperatingSystemFamily: awsecs.OperatingSystemFamily_LINUX(),
+		FargatePlatformVersion:       awsecs.FargatePlatformVersion_LATEST,
+		AssignPublicIp:               jsii.Bool(false),
+		ReadonlyRootFilesystem:       jsii.Bool(!p.ReadWriteRootFilesystem),
+		Command:                      command,
+		Environment:                  env,
+	}
+	return awsbatch.NewEcsFargateContainerDefinition(c, jsii.String("Container"), cp)
+}
+
+func (j *Job) suppress(execRole, jobRole awsiam.IRole) {
 	nag.SuppressDeferred(execRole, nag.InAllPacks("The execution role's policy is generated by CDK from the image and the log group "+
 		"(pull this image, write to this job's log group); inline, it lives and dies with the role and cannot be attached elsewhere.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
@@ -381,7 +494,6 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 	nag.SuppressDeferred(jobRole, nag.InAllPacks("The job role's policy holds the grants made to this one job (for example read access to named buckets); "+
 		"inline, it lives and dies with the role and cannot be attached elsewhere.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
-	return j
 }
 
 // hostFailureRetries retries an attempt that failed for a host or
@@ -458,5 +570,25 @@ func (j *Job) GrantSubmit(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) a
 		Grantee:      grantee,
 		Actions:      jsii.Strings("batch:SubmitJob"),
 		ResourceArns: jsii.Strings(*j.Definition.JobDefinitionArn(), *queue.JobQueueArn()),
+	})
+}
+
+// GrantLake scopes the job's role to the data lake: read (get, list) on
+// the read buckets under readPrefix ("" for all of them), and write (put,
+// tag, delete marker) on the results bucket under writePrefix, which must
+// not be empty. The grants include the data key, through S3 only.
+func (j *Job) GrantLake(lake *datalake.DataLake, read []datalake.BucketName, readPrefix, writePrefix string) {
+	if writePrefix == "" {
+		panic(fmt.Errorf("batch: %s: GrantLake: writePrefix is empty; accepted: a prefix of the results bucket, such as \"workflows/<name>/\"", *j.Node().Path()))
+	}
+	for _, b := range read {
+		lake.GrantRead(b, readPrefix, j.JobRole)
+	}
+	lake.GrantWrite(datalake.BucketResults, writePrefix, j.JobRole)
+	nag.SuppressDeferred(j.JobRole, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The job reads whichever input objects of a run it is given in the named data buckets (read-only actions) and writes " +
+			"only under its own prefix of the results bucket; object ARNs of a bucket or prefix end in /*.",
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
 	})
 }

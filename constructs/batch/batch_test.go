@@ -30,6 +30,7 @@ var (
 	outdir   string
 	synthErr string
 	tpl      map[string]any
+	hpc      map[string]any
 )
 
 func load(t *testing.T) map[string]any {
@@ -54,16 +55,23 @@ func load(t *testing.T) map[string]any {
 				panic(err)
 			}
 			q.AddJob("Asset", &batch.JobProps{Image: img, VCPUs: 2, MemoryMiB: 8192})
+			buildHPC(app)
 			app.Synth(nil)
 		})
 		outdir = *app.Outdir()
+		// BATCH_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
+		if keep := os.Getenv("BATCH_KEEP_ASSEMBLY"); keep != "" && synthErr == "" {
+			_ = os.CopyFS(keep, os.DirFS(outdir))
+		}
 		if synthErr == "" {
-			raw, err := os.ReadFile(filepath.Join(outdir, "Batch.template.json"))
-			if err == nil {
-				err = json.Unmarshal(raw, &tpl)
-			}
-			if err != nil {
-				synthErr = err.Error()
+			for name, into := range map[string]*map[string]any{"Batch": &tpl, "Hpc": &hpc} {
+				raw, err := os.ReadFile(filepath.Join(outdir, name+".template.json"))
+				if err == nil {
+					err = json.Unmarshal(raw, into)
+				}
+				if err != nil {
+					synthErr = err.Error()
+				}
 			}
 		}
 	})
@@ -258,10 +266,19 @@ func TestValidate(t *testing.T) {
 func TestNagFindings(t *testing.T) {
 	load(t)
 	for _, pack := range nag.Packs {
-		f, err := os.Open(filepath.Join(outdir, pack+"--Batch-NagReport.csv"))
+		for _, stack := range []string{"Batch", "Hpc"} {
+			nagReport(t, pack, stack)
+		}
+	}
+}
+
+func nagReport(t *testing.T, pack, stack string) {
+	t.Helper()
+	{
+		f, err := os.Open(filepath.Join(outdir, pack+"--"+stack+"-NagReport.csv"))
 		if err != nil {
 			t.Errorf("no %s report: %v", pack, err)
-			continue
+			return
 		}
 		rows, _ := csv.NewReader(f).ReadAll()
 		f.Close()
@@ -280,7 +297,7 @@ func TestCfnLint(t *testing.T) {
 	}
 	load(t)
 	rc, _ := filepath.Abs("../../.cfnlintrc")
-	if out, err := exec.Command(bin, "--config-file", rc, "--format", "parseable", "--", filepath.Join(outdir, "Batch.template.json")).CombinedOutput(); err != nil {
+	if out, err := exec.Command(bin, "--config-file", rc, "--format", "parseable", "--", filepath.Join(outdir, "Batch.template.json"), filepath.Join(outdir, "Hpc.template.json")).CombinedOutput(); err != nil {
 		t.Errorf("cfn-lint: %v\n%s", err, out)
 	}
 }

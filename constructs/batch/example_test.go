@@ -29,3 +29,20 @@ func Example() {
 	fmt.Println(*q.JobQueue.Node().Id(), *job.Definition.Node().Id(), *job.JobRole.Node().Id())
 	// Output: JobQueue Definition JobRole
 }
+
+// HPC compute: Spot and on-demand Graviton CPU, GPU (g5/g6) and Fargate
+// environments behind prioritized queues; jobs name their queue.
+func Example_hpc() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Compute"), nil)
+	net := network.New(stack, "Network", nil)
+
+	envs := batch.DefaultEnvironments(true)
+	envs[0].ScratchVolumeGiB = 1000 // Spot hosts get a 1 TiB encrypted /scratch
+	hpc := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: envs, Queues: batch.DefaultQueues()})
+	img := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
+	hpc.AddJob("Align", &batch.JobProps{Queue: "Default", Image: img, VCPUs: 16, MemoryMiB: 60000})
+	hpc.AddJob("Basecall", &batch.JobProps{Queue: "Gpu", Image: img, VCPUs: 8, MemoryMiB: 30000, GPUs: 1})
+	fmt.Println(len(hpc.Environments), len(hpc.JobQueues), *hpc.JobQueue.Node().Id())
+	// Output: 4 4 QueueHigh
+}

@@ -1,0 +1,43 @@
+package workflow_test
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/workflow"
+)
+
+// A two-step workflow on Spot CPU and GPU queues, started by RunIngested
+// on the event glue's bus.
+func Example() {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
+		secure.LogBucketPolicyFlag: true,
+		// Only for this example: skip compiling the Go handlers. A real app
+		// leaves this out and gets them built at synth.
+		"biolake:stubLambdaAssets": true,
+	}})
+	stack := awscdk.NewStack(app, jsii.String("Analysis"), nil)
+	net := network.New(stack, "Network", nil)
+	lake := datalake.New(stack, "DataLake", nil)
+	img := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
+	glue := eventglue.New(stack, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: img})
+	hpc := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(true), Queues: batch.DefaultQueues()})
+
+	wf := workflow.New(stack, "RnaSeq", &workflow.Props{
+		Name: "rnaseq", Batch: hpc, Glue: glue, Lake: lake, Project: "oncology",
+		Steps: []workflow.Step{
+			{Name: "Basecall", Image: img, VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},
+			{Name: "Align", Image: img, Command: []string{"align"}, VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
+		},
+	})
+	fmt.Println(len(wf.Jobs), *wf.StateMachine.Node().Id(), workflow.DetailTypeWorkflowSucceeded)
+	// Output: 2 StateMachine WorkflowSucceeded
+}

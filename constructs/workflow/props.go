@@ -1,0 +1,240 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// Defaults and limits.
+const (
+	DefaultTimeout          = 7 * 24 * time.Hour
+	MaxTimeout              = 365 * 24 * time.Hour // a Standard execution's limit
+	DefaultMapConcurrency   = 10
+	DefaultRestoreDays      = 7
+	DefaultLogRetentionDays = 365
+	// RestoreTimeout bounds the wait for archived inputs (Bulk retrievals
+	// from Deep Archive take up to 48 hours).
+	RestoreTimeout = 60 * time.Hour
+)
+
+// Step is one Batch job of a workflow, run for every item of the Map.
+// The job gets RUN_ID, SAMPLE, INPUT_URI (s3://bucket/prefix/ of the run)
+// and OUTPUT_URI (s3://results/workflows/<workflow>/<runId>/) in its
+// environment, and /scratch on EC2 queues.
+type Step struct {
+	// Name of the step: a letter, then letters or digits, unique in the
+	// workflow. It names the state ("Run<Name>") and the job definition
+	// (construct id "<Workflow><Name>" under the Batch construct), which
+	// are API. Required.
+	Name string
+	// Image of the container. Required.
+	Image awsecs.ContainerImage
+	// Command of the container. Default: the image's CMD.
+	Command []string
+	// VCPUs of the job. Default: 1.
+	VCPUs float64
+	// MemoryMiB of the job. Default: batch's default for the queue.
+	MemoryMiB int
+	// GPUs of the job, on a queue of GPU environments. Default: 0.
+	GPUs int
+	// Queue of the job, by name (batch.Props.Queues). Default: the Batch
+	// construct's default queue.
+	Queue string
+	// Timeout of one attempt. Default: batch.DefaultJobTimeout (6h).
+	Timeout time.Duration
+	// Environment of the container, besides the variables above. Default:
+	// none.
+	Environment map[string]string
+}
+
+// RestoreTier is a Glacier retrieval tier.
+type RestoreTier string
+
+// Retrieval tiers.
+const (
+	RestoreBulk     RestoreTier = "Bulk"
+	RestoreStandard RestoreTier = "Standard"
+)
+
+// Props configures a workflow.
+type Props struct {
+	// Name of the workflow (for example "rnaseq"): a letter, then letters
+	// or digits, at most 32. It is the results prefix
+	// (workflows/<Name>/), the events' "workflow" field and the cost tag
+	// "workflow". Required.
+	Name string
+	// Steps run in order for every item of the Map. Required, at least one.
+	Steps []Step
+	// Batch runs the steps; the job definitions are added to it. Required.
+	Batch *batch.Queue
+	// Glue provides the platform bus (RunIngested in, WorkflowSucceeded
+	// out) and the restore function. Required.
+	Glue *eventglue.EventGlue
+	// Lake holds the inputs (read on every data bucket) and the results
+	// (write under workflows/<Name>/ of the results bucket). Required.
+	Lake *datalake.DataLake
+	// Profiles limits the workflow to RunIngested events of these
+	// instrument profiles. Default: every run.
+	Profiles []string
+	// SkipRestore leaves out the restore of archived inputs, for runs that
+	// are never archived before processing. Default: false (restore).
+	SkipRestore bool
+	// RestoreTier of the restore. Default: Bulk.
+	RestoreTier RestoreTier
+	// RestoreDays a restored copy stays, 1 to 365. Default: 7.
+	RestoreDays int
+	// PerRunFSx asks for an FSx for Lustre file system per run. Not
+	// available yet (constructs/lustre): it must be false.
+	PerRunFSx bool
+	// MapConcurrency is how many items (samples) run at once, 1 to 1000.
+	// Default: 10.
+	MapConcurrency int
+	// Project is the "project" cost-allocation tag of every job. Default:
+	// Name.
+	Project string
+	// Topic receives the success and failure notifications. Default: a new
+	// KMS-encrypted, TLS-only topic.
+	Topic awssns.ITopic
+	// LogKey encrypts the state machine's and the jobs' log groups; its
+	// policy must allow secure.ServiceLogs. Default: a new key.
+	LogKey awskms.IKey
+	// LogRetentionDays of the log groups. Default: 365.
+	LogRetentionDays int
+	// Timeout of one execution, at most a year. Default: 7 days.
+	Timeout time.Duration
+}
+
+var (
+	namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,31}$`)
+	tagPattern  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
+)
+
+// Validate checks p and returns every problem found, joined. New panics
+// with the same errors.
+func (p *Props) Validate() error {
+	if p == nil {
+		return errors.New("workflow: Props are nil; Name, Steps, Batch, Glue and Lake are required")
+	}
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
+	if !namePattern.MatchString(p.Name) {
+		bad("Props.Name is %q; accepted: a letter, then letters or digits, at most 32", p.Name)
+	}
+	for _, r := range []struct {
+		field string
+		nil   bool
+	}{{"Batch", p.Batch == nil}, {"Glue", p.Glue == nil}, {"Lake", p.Lake == nil}} {
+		if r.nil {
+			bad("Props.%s is nil; accepted: the construct the workflow builds on", r.field)
+		}
+	}
+	var bp *batch.Props
+	if p.Batch != nil {
+		b := p.Batch.Props()
+		bp = &b
+	}
+	if err := ValidateSteps(p.Steps, bp); err != nil {
+		errs = append(errs, err)
+	}
+	if p.PerRunFSx {
+		bad("Props.PerRunFSx is true; accepted: false (a per-run FSx for Lustre file system is not available yet; jobs use the instances' /scratch)")
+	}
+	if p.RestoreTier != "" && p.RestoreTier != RestoreBulk && p.RestoreTier != RestoreStandard {
+		bad("Props.RestoreTier is %q; accepted: %q or %q", p.RestoreTier, RestoreBulk, RestoreStandard)
+	}
+	if p.RestoreDays < 0 || p.RestoreDays > 365 {
+		bad("Props.RestoreDays is %d; accepted: 1 to 365, or 0 for the default %d", p.RestoreDays, DefaultRestoreDays)
+	}
+	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
+		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
+	}
+	if p.Project != "" && !tagPattern.MatchString(p.Project) {
+		bad("Props.Project is %q; accepted: a tag value (letters, digits, spaces, _.:/=+-@), at most 256", p.Project)
+	}
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		bad("Props.LogRetentionDays is %d; accepted: a CloudWatch Logs retention, or 0 for the default %d", d, DefaultLogRetentionDays)
+	}
+	if t := p.Timeout; t < 0 || t > MaxTimeout || t%time.Second != 0 {
+		bad("Props.Timeout is %s; accepted: whole seconds up to %s, or 0 for the default %s", t, MaxTimeout, DefaultTimeout)
+	}
+	for i, pr := range p.Profiles {
+		if pr == "" {
+			bad("Props.Profiles[%d] is empty; accepted: an instrument profile name", i)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateSteps checks a workflow's steps against the Batch compute they
+// run on (bp; nil checks only what does not depend on it): at least one
+// step, unique names, a known queue for each, no GPU step on a CPU-only
+// queue, vCPUs, memory and GPUs that the queue's instance types allow.
+func ValidateSteps(steps []Step, bp *batch.Props) error {
+	if len(steps) == 0 {
+		return errors.New("workflow: Props.Steps is empty; accepted: at least one step (name, image, queue, size)")
+	}
+	var errs []error
+	var seen []string
+	for i, s := range steps {
+		at := fmt.Sprintf("workflow: Props.Steps[%d] (%q)", i, s.Name)
+		if !namePattern.MatchString(s.Name) {
+			errs = append(errs, fmt.Errorf("%s: Name is %q; accepted: a letter, then letters or digits, at most 32", at, s.Name))
+		} else if slices.Contains(seen, s.Name) {
+			errs = append(errs, fmt.Errorf("%s: Name %q is used by an earlier step; accepted: unique step names", at, s.Name))
+		}
+		seen = append(seen, s.Name)
+		jp := s.jobProps()
+		var err error
+		if bp != nil {
+			err = bp.ValidateJob(jp)
+		} else if s.Image == nil {
+			err = errors.New("batch: JobProps.Image is nil; accepted: a container image")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s Step) jobProps() *batch.JobProps {
+	return &batch.JobProps{
+		Queue: s.Queue, Image: s.Image, Command: s.Command, VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB,
+		GPUs: s.GPUs, Timeout: s.Timeout, Environment: s.Environment,
+	}
+}
+
+func (p *Props) withDefaults() Props {
+	q := *p
+	if q.RestoreTier == "" {
+		q.RestoreTier = RestoreBulk
+	}
+	if q.RestoreDays == 0 {
+		q.RestoreDays = DefaultRestoreDays
+	}
+	if q.MapConcurrency == 0 {
+		q.MapConcurrency = DefaultMapConcurrency
+	}
+	if q.Project == "" {
+		q.Project = q.Name
+	}
+	if q.LogRetentionDays == 0 {
+		q.LogRetentionDays = DefaultLogRetentionDays
+	}
+	if q.Timeout == 0 {
+		q.Timeout = DefaultTimeout
+	}
+	return q
+}

@@ -1,0 +1,82 @@
+package workflow_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/workflow"
+)
+
+func TestValidateSteps(t *testing.T) {
+	hpc := &batch.Props{Network: &network.Network{}, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()}
+	fargateOnly := &batch.Props{Network: &network.Network{}}
+	step := func(mod func(*workflow.Step)) []workflow.Step {
+		s := workflow.Step{Name: "Align", Image: image(), VCPUs: 4, MemoryMiB: 8192, Queue: "Default"}
+		mod(&s)
+		return []workflow.Step{s}
+	}
+	for _, c := range []struct {
+		name  string
+		steps []workflow.Step
+		bp    *batch.Props
+		want  string
+	}{
+		{"ok", rnaseqSteps(), hpc, ""},
+		{"no batch props", rnaseqSteps(), nil, ""},
+		{"no steps", nil, hpc, "Props.Steps is empty; accepted: at least one step"},
+		{"duplicate", append(step(func(*workflow.Step) {}), step(func(*workflow.Step) {})...), hpc, `Steps[1] ("Align"): Name "Align" is used by an earlier step`},
+		{"bad name", step(func(s *workflow.Step) { s.Name = "align-1" }), hpc, `Name is "align-1"; accepted: a letter, then letters or digits`},
+		{"unknown queue", step(func(s *workflow.Step) { s.Queue = "Huge" }), hpc, `queue "Huge" does not exist; accepted: High, Default, Gpu, Fargate`},
+		{"gpu on cpu queue", step(func(s *workflow.Step) { s.GPUs = 1 }), hpc, `GPUs is 1 on queue "Default"; accepted: 0 on a CPU-only queue`},
+		{"gpu on fargate", step(func(s *workflow.Step) { s.GPUs, s.Queue, s.VCPUs = 1, "Fargate", 1; s.MemoryMiB = 2048 }), hpc, "Fargate has no GPUs"},
+		{"memory", step(func(s *workflow.Step) { s.MemoryMiB = 4 << 20 }), hpc, `MemoryMiB is 4194304 on queue "Default"; accepted: at most`},
+		{"gpu memory", step(func(s *workflow.Step) { s.Queue, s.GPUs, s.MemoryMiB = "Gpu", 1, 800000 }), hpc, "accepted: at most 739246"},
+		{"fargate size", step(func(s *workflow.Step) { s.Queue = "Fargate"; s.VCPUs = 3 }), hpc, "a Fargate size"},
+		{"no image", step(func(s *workflow.Step) { s.Image = nil }), hpc, "JobProps.Image is nil"},
+		{"no image, no batch", step(func(s *workflow.Step) { s.Image = nil }), nil, "JobProps.Image is nil"},
+		{"timeout", step(func(s *workflow.Step) { s.Timeout = time.Second }), hpc, "JobProps.Timeout is 1s"},
+		{"queue on single fargate", step(func(*workflow.Step) {}), fargateOnly, "the batch has one Fargate queue"},
+	} {
+		err := workflow.ValidateSteps(c.steps, c.bp)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}
+
+func TestValidateProps(t *testing.T) {
+	ok := func(mod func(*workflow.Props)) error {
+		p := &workflow.Props{Name: "rnaseq", Steps: rnaseqSteps()}
+		mod(p)
+		return p.Validate()
+	}
+	for _, c := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"nil", (*workflow.Props)(nil).Validate(), "Props are nil"},
+		{"missing constructs", ok(func(*workflow.Props) {}), "Props.Batch is nil"},
+		{"glue", ok(func(*workflow.Props) {}), "Props.Glue is nil"},
+		{"name", ok(func(p *workflow.Props) { p.Name = "rna seq" }), `Props.Name is "rna seq"`},
+		{"fsx", ok(func(p *workflow.Props) { p.PerRunFSx = true }), "Props.PerRunFSx is true; accepted: false"},
+		{"tier", ok(func(p *workflow.Props) { p.RestoreTier = "Expedited" }), `Props.RestoreTier is "Expedited"`},
+		{"days", ok(func(p *workflow.Props) { p.RestoreDays = 400 }), "Props.RestoreDays is 400"},
+		{"map", ok(func(p *workflow.Props) { p.MapConcurrency = -1 }), "Props.MapConcurrency is -1"},
+		{"retention", ok(func(p *workflow.Props) { p.LogRetentionDays = 2 }), "Props.LogRetentionDays is 2"},
+		{"timeout", ok(func(p *workflow.Props) { p.Timeout = 400 * 24 * time.Hour }), "Props.Timeout is 9600h0m0s"},
+		{"project", ok(func(p *workflow.Props) { p.Project = "a*b" }), `Props.Project is "a*b"`},
+		{"profile", ok(func(p *workflow.Props) { p.Profiles = []string{""} }), "Props.Profiles[0] is empty"},
+		{"steps", ok(func(p *workflow.Props) { p.Steps = nil }), "Props.Steps is empty"},
+	} {
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
+		}
+	}
+}

@@ -1,0 +1,434 @@
+package workflow
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/internal/events"
+)
+
+// Events.
+const (
+	// Source of the workflow's events on the platform bus.
+	Source = "biolake.workflow"
+	// DetailTypeWorkflowSucceeded is published when a run's results are
+	// written: detail {schemaVersion, workflow, runId, project, partner,
+	// outputUri, executionId}.
+	DetailTypeWorkflowSucceeded = "WorkflowSucceeded"
+	// ResultsPrefix is where workflows write in the results bucket:
+	// ResultsPrefix + <workflow> + "/" + <runId> + "/".
+	ResultsPrefix = "workflows/"
+)
+
+// State names. They are API: runbooks and queries refer to them.
+const (
+	StatePartner        = "HasPartner"
+	StateNoPartner      = "NoPartner"
+	StatePrepare        = "PrepareRun"
+	StateRestore        = "RestoreInputs"
+	StateMap            = "ProcessSamples"
+	StateStepFailed     = "StepFailed"
+	StateCatalog        = "CatalogResults"
+	StateNotify         = "NotifySucceeded"
+	StateNotifyFailed   = "NotifyFailed"
+	StateFailed         = "WorkflowFailed"
+	StateNotifyError    = "NotificationFailed"
+	StateSucceeded      = "WorkflowSucceeded"
+	stepStatePrefix     = "Run"
+	stateMachineComment = "biolake secondary analysis: restore archived inputs, Batch steps per sample, catalog and notify"
+)
+
+// Errors the tasks retry.
+var (
+	// EventBridgeErrors are retried by CatalogResults.
+	EventBridgeErrors = []string{"EventBridge.InternalException", "EventBridge.ThrottlingException", "EventBridge.FailedEntry"}
+	// SNSErrors are retried by the notification tasks.
+	SNSErrors = []string{"SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KMSThrottlingException"}
+)
+
+// Workflow is a secondary-analysis state machine started by RunIngested
+// on the platform bus, with its Batch job definitions. Create it with New.
+type Workflow struct {
+	constructs.Construct
+
+	// StateMachine runs the workflow for one run.
+	StateMachine awsstepfunctions.StateMachine
+	// Rule starts StateMachine with the detail of each RunIngested event.
+	Rule awsevents.Rule
+	// Jobs are the steps' job definitions and roles, by step name.
+	Jobs map[string]*batch.Job
+	// Topic receives the notifications.
+	Topic awssns.ITopic
+	// DeadLetterQueue holds RunIngested events the rule could not deliver.
+	DeadLetterQueue awssqs.IQueue
+	// LogGroup receives the state machine's execution history.
+	LogGroup awslogs.ILogGroup
+
+	p Props
+}
+
+// New creates the workflow. It panics, naming the construct path, when
+// props are invalid.
+//
+// Idempotency: an EventBridge target cannot name the executions it starts,
+// so a RunIngested event delivered twice starts two executions. The verify
+// flow publishes RunIngested once per run (a conditional catalog write);
+// a duplicate execution writes the same results under the same
+// OUTPUT_URI, and WorkflowSucceeded consumers key on runId and workflow.
+func New(scope constructs.Construct, id string, props *Props) *Workflow {
+	if err := props.Validate(); err != nil {
+		path := id
+		if sp := *scope.Node().Path(); sp != "" {
+			path = sp + "/" + id
+		}
+		panic(fmt.Errorf("workflow.New %q: %w", path, err))
+	}
+	w := &Workflow{p: props.withDefaults(), Jobs: map[string]*batch.Job{}}
+	constructs.NewConstruct_Override(w, scope, jsii.String(id))
+	var c constructs.Construct = w
+	p := &w.p
+	path := *w.Node().Path()
+
+	logKey := p.LogKey
+	if logKey == nil {
+		logKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake workflow " + path + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
+	}
+	w.Topic = p.Topic
+	if w.Topic == nil {
+		w.Topic = awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
+			DisplayName: jsii.String("biolake workflow " + p.Name),
+			MasterKey:   secure.NewKey(c, "TopicKey", &secure.KeyProps{Description: "biolake workflow " + path + ": notifications", Services: []secure.Service{secure.ServiceSNS}}),
+			EnforceSSL:  jsii.Bool(true),
+		})
+	}
+
+	// The steps' job definitions, scoped to the data lake.
+	for _, s := range p.Steps {
+		jp := s.jobProps()
+		jp.LogKey = logKey
+		jp.LogRetentionDays = p.LogRetentionDays
+		job := p.Batch.AddJob(p.Name+s.Name, jp)
+		job.GrantLake(p.Lake, datalake.DataBucketNames(), "", ResultsPrefix+p.Name+"/")
+		w.Jobs[s.Name] = job
+	}
+
+	definition := w.definition()
+	logGroup := awslogs.NewLogGroup(c, jsii.String("LogGroup"), &awslogs.LogGroupProps{
+		EncryptionKey: logKey,
+		Retention:     secure.RetentionDays(p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	w.LogGroup = logGroup
+	sm := awsstepfunctions.NewStateMachine(c, jsii.String("StateMachine"), &awsstepfunctions.StateMachineProps{
+		Comment:          jsii.String(stateMachineComment + " (" + p.Name + ")"),
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromChainable(definition),
+		StateMachineType: awsstepfunctions.StateMachineType_STANDARD,
+		Timeout:          awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		TracingEnabled:   jsii.Bool(true),
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          logGroup,
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(true),
+		},
+	})
+	w.StateMachine = sm
+	// BatchSubmitJob .sync: Step Functions also describes the jobs, and
+	// terminates them when the execution stops.
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("batch:DescribeJobs"),
+		Resources: jsii.Strings("*"),
+	}))
+	stack := awscdk.Stack_Of(c)
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("batch:TerminateJob", "batch:TagResource"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job"), ResourceName: jsii.String("*")})),
+	}))
+	if !p.SkipRestore {
+		p.Glue.GrantRestore(sm)
+	}
+	nag.SuppressDeferred(sm.Role(), nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The workflow's state machine role: CloudWatch Logs delivery, X-Ray and batch:DescribeJobs have no resource-level permissions (\"*\"); " +
+			"CDK's Lambda grant covers the restore function's versions (<arn>:*); CDK's BatchSubmitJob grants SubmitJob on job-definition/* " +
+			"(an ARN with a revision) with the named queues; TerminateJob and TagResource act on jobs, whose ids are generated (job/*).",
+		AppliesToRegex: []string{`/^Resource::\*$/`, `/^Resource::<.+\.Arn>:\*$/`, `/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):batch:.*:(job-definition|job)\/\*$/`},
+	})
+	nag.SuppressDeferred(sm.Role(), nag.InAllPacks("The state machine role's policy is generated by CDK from the tasks of this one state machine; "+
+		"inline, it lives and dies with the role and cannot be attached elsewhere.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+
+	w.newRule(path)
+	return w
+}
+
+// newRule starts the state machine with the detail of each RunIngested
+// event on the platform bus.
+func (w *Workflow) newRule(path string) {
+	p := &w.p
+	dlq := awssqs.NewQueue(w, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
+		Encryption: awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: secure.NewKey(w, "QueueKey", &secure.KeyProps{
+			Description: "biolake workflow " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents},
+		}),
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+	w.DeadLetterQueue = dlq
+	nag.SuppressDeferred(dlq, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue: RunIngested events EventBridge could not deliver to the workflow."})
+	pattern := &awsevents.EventPattern{
+		Source:     jsii.Strings(events.SourceVerify),
+		DetailType: jsii.Strings(events.DetailTypeRunIngested),
+	}
+	if len(p.Profiles) > 0 {
+		pattern.Detail = &map[string]interface{}{"profile": p.Profiles}
+	}
+	w.Rule = awsevents.NewRule(w, jsii.String("RunIngestedRule"), &awsevents.RuleProps{
+		Description:  jsii.String("RunIngested events start the " + p.Name + " workflow"),
+		EventBus:     p.Glue.Bus,
+		EventPattern: pattern,
+	})
+	w.Rule.AddTarget(awseventstargets.NewSfnStateMachine(w.StateMachine, &awseventstargets.SfnStateMachineProps{
+		Input:           awsevents.RuleTargetInput_FromEventPath(jsii.String("$.detail")),
+		DeadLetterQueue: dlq,
+		RetryAttempts:   jsii.Number(185),
+		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
+	}))
+	nag.SuppressDeferred(w.StateMachine.Node().FindChild(jsii.String("EventsRole")), nag.InAllPacks("The role EventBridge assumes to start this workflow; its policy, generated by CDK, "+
+		"allows states:StartExecution on this one state machine and lives and dies with the role.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+}
+
+func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, attempts int) {
+	t.AddRetry(&awsstepfunctions.RetryProps{
+		Errors:         jsii.Strings(errs...),
+		Interval:       awscdk.Duration_Seconds(jsii.Number(interval)),
+		MaxAttempts:    jsii.Number(float64(attempts)),
+		BackoffRate:    jsii.Number(2),
+		JitterStrategy: awsstepfunctions.JitterType_FULL,
+	})
+}
+
+// definition builds:
+//
+//	HasPartner? (no "partner" in the detail -> NoPartner: "none")
+//	-> PrepareRun (samples: [runId]; outputUri)
+//	-> RestoreInputs (restore Lambda, .waitForTaskToken; unless SkipRestore)
+//	-> ProcessSamples (Map over $.samples): Run<Step> (Batch .sync) ... ; any failure -> StepFailed
+//	-> CatalogResults (events:putEvents WorkflowSucceeded on the platform bus)
+//	-> NotifySucceeded (SNS) -> WorkflowSucceeded
+//
+// Failures of RestoreInputs, ProcessSamples and CatalogResults go to
+// NotifyFailed (SNS) -> WorkflowFailed. A per-run FSx for Lustre file
+// system and an export step are not part of it yet: jobs stage data on
+// the instances' /scratch and write results to OUTPUT_URI themselves.
+//
+// The Map iterates over the run itself (a one-element list): RunIngested
+// carries no samples, so per-sample fan-out needs a samples manifest,
+// which is left for later.
+func (w *Workflow) definition() awsstepfunctions.IChainable {
+	p := &w.p
+	results := *p.Lake.Results.BucketName()
+
+	failed := awsstepfunctions.NewFail(w, jsii.String(StateFailed), &awsstepfunctions.FailProps{
+		Comment:   jsii.String("The workflow failed; the notification topic was told why"),
+		ErrorPath: jsii.String("$.failure.Error"),
+		CausePath: jsii.String("$.failure.Cause"),
+	})
+	notifyFailed := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyFailed), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:   w.Topic,
+		Subject: jsii.String("biolake workflow " + p.Name + " failed"),
+		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"workflow":    p.Name,
+			"status":      "FAILED",
+			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+			"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
+			"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
+		}),
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(notifyFailed, SNSErrors, 5, 5)
+	notifyFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
+	notifyFailed.Next(failed)
+	catchFailed := func(t awsstepfunctions.TaskStateBase) {
+		t.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+	}
+
+	noPartner := awsstepfunctions.NewPass(w, jsii.String(StateNoPartner), &awsstepfunctions.PassProps{
+		Comment:    jsii.String("Runs that did not come from a partner are tagged partner=none"),
+		Result:     awsstepfunctions.Result_FromString(jsii.String("none")),
+		ResultPath: jsii.String("$.partner"),
+	})
+	prepare := awsstepfunctions.NewPass(w, jsii.String(StatePrepare), &awsstepfunctions.PassProps{
+		Comment: jsii.String("The items of the Map (the run itself: RunIngested lists no samples) and where results go"),
+		Parameters: &map[string]interface{}{
+			"runId.$":     "$.runId",
+			"bucket.$":    "$.bucket",
+			"prefix.$":    "$.prefix",
+			"profile.$":   "$.profile",
+			"partner.$":   "$.partner",
+			"samples.$":   "States.Array($.runId)",
+			"inputUri.$":  "States.Format('s3://{}/{}', $.bucket, $.prefix)",
+			"outputUri.$": "States.Format('s3://" + results + "/" + ResultsPrefix + p.Name + "/{}/', $.runId)",
+		},
+	})
+	choice := awsstepfunctions.NewChoice(w, jsii.String(StatePartner), nil).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.partner")), prepare, nil).
+		Otherwise(noPartner.Next(prepare))
+
+	var chain awsstepfunctions.INextable = prepare
+	if !p.SkipRestore {
+		restore := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateRestore), &awsstepfunctionstasks.LambdaInvokeProps{
+			Comment:            jsii.String("Restore the run's archived objects; the restore function reports back with the task token"),
+			LambdaFunction:     p.Glue.Restore,
+			IntegrationPattern: awsstepfunctions.IntegrationPattern_WAIT_FOR_TASK_TOKEN,
+			Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+				"taskToken":   awsstepfunctions.JsonPath_TaskToken(),
+				"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"bucket":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
+				"prefix":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
+				"tier":        string(p.RestoreTier),
+				"days":        p.RestoreDays,
+				"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+			}),
+			ResultPath:               jsii.String("$.restore"),
+			RetryOnServiceExceptions: jsii.Bool(false),
+			TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(RestoreTimeout.Seconds()))),
+		})
+		retry(restore, eventglue.LambdaServiceErrors, 2, 6)
+		catchFailed(restore)
+		prepare.Next(restore)
+		chain = restore
+	}
+
+	// The Batch steps, for one item.
+	stepFailed := awsstepfunctions.NewFail(w, jsii.String(StateStepFailed), &awsstepfunctions.FailProps{
+		Comment:   jsii.String("A Batch step failed (its job definition has already retried host failures)"),
+		ErrorPath: jsii.String("$.Error"),
+		CausePath: jsii.String("$.Cause"),
+	})
+	var first awsstepfunctions.IChainable
+	var last awsstepfunctions.INextable
+	for _, s := range p.Steps {
+		queue := p.Batch.JobQueue
+		if s.Queue != "" {
+			queue = p.Batch.JobQueues[s.Queue]
+		}
+		task := awsstepfunctionstasks.NewBatchSubmitJob(w, jsii.String(stepStatePrefix+s.Name), &awsstepfunctionstasks.BatchSubmitJobProps{
+			Comment:            jsii.String("Batch step " + s.Name + " of " + p.Name),
+			JobName:            jsii.String("biolake-" + p.Name + "-" + s.Name),
+			JobQueueArn:        queue.JobQueueArn(),
+			JobDefinitionArn:   w.Jobs[s.Name].Definition.JobDefinitionArn(),
+			IntegrationPattern: awsstepfunctions.IntegrationPattern_RUN_JOB,
+			ContainerOverrides: &awsstepfunctionstasks.BatchContainerOverrides{
+				Environment: &map[string]*string{
+					"RUN_ID":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+					"SAMPLE":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.sample")),
+					"INPUT_URI":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.inputUri")),
+					"OUTPUT_URI": awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+				},
+			},
+			// Cost attribution; the job definitions propagate tags to the
+			// ECS tasks.
+			Tags: &map[string]*string{
+				"runId":    awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"partner":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.partner")),
+				"project":  jsii.String(p.Project),
+				"workflow": jsii.String(p.Name),
+			},
+			ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+		})
+		retry(task, eventglue.BatchServiceErrors, 5, 5)
+		task.AddCatch(stepFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL")})
+		if last == nil {
+			first = task
+		} else {
+			last.Next(task)
+		}
+		last = task
+	}
+	item := func(f string) string { return "$." + f }
+	samples := awsstepfunctions.NewMap(w, jsii.String(StateMap), &awsstepfunctions.MapProps{
+		Comment:        jsii.String("The Batch steps for each item (today: the run)"),
+		ItemsPath:      jsii.String("$.samples"),
+		MaxConcurrency: jsii.Number(float64(p.MapConcurrency)),
+		ItemSelector: &map[string]interface{}{
+			"sample.$":    "$$.Map.Item.Value",
+			"runId.$":     item("runId"),
+			"partner.$":   item("partner"),
+			"inputUri.$":  item("inputUri"),
+			"outputUri.$": item("outputUri"),
+		},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	samples.ItemProcessor(first, nil)
+	samples.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+	chain.Next(samples)
+
+	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
+		Comment: jsii.String("Announce the run's results on the platform bus (the catalog records them)"),
+		Entries: &[]*awsstepfunctionstasks.EventBridgePutEventsEntry{{
+			EventBus:   p.Glue.Bus,
+			Source:     jsii.String(Source),
+			DetailType: jsii.String(DetailTypeWorkflowSucceeded),
+			Detail: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+				"schemaVersion": "1",
+				"workflow":      p.Name,
+				"project":       p.Project,
+				"runId":         awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"partner":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.partner")),
+				"outputUri":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+				"executionId":   awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+			}),
+		}},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(catalog, EventBridgeErrors, 2, 6)
+	catchFailed(catalog)
+	samples.Next(catalog)
+
+	notifyErr := awsstepfunctions.NewFail(w, jsii.String(StateNotifyError), &awsstepfunctions.FailProps{
+		Comment:   jsii.String("The results are written and announced, but the notification could not be sent"),
+		ErrorPath: jsii.String("$.notifyFailure.Error"),
+		CausePath: jsii.String("$.notifyFailure.Cause"),
+	})
+	notify := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotify), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:   w.Topic,
+		Subject: jsii.String("biolake workflow " + p.Name + " succeeded"),
+		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"workflow":    p.Name,
+			"status":      "SUCCEEDED",
+			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"outputUri":   awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+		}),
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(notify, SNSErrors, 5, 5)
+	notify.AddCatch(notifyErr, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
+	catalog.Next(notify)
+	notify.Next(awsstepfunctions.NewSucceed(w, jsii.String(StateSucceeded), nil))
+	return choice
+}
+
+// GrantStart lets grantee start executions of the workflow (a manual
+// rerun of a run, with a RunIngested detail as input).
+func (w *Workflow) GrantStart(grantee awsiam.IGrantable) awsiam.Grant {
+	return w.StateMachine.GrantStartExecution(grantee)
+}

@@ -1,0 +1,198 @@
+package workflow_test
+
+import (
+	"encoding/csv"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/workflow"
+)
+
+func machine(t *testing.T, prefix string) map[string]any {
+	t.Helper()
+	for id, asl := range definitions(t) {
+		if strings.HasPrefix(id, prefix+"StateMachine") {
+			return parse(t, asl)
+		}
+	}
+	t.Fatalf("no state machine %s", prefix)
+	return nil
+}
+
+func TestStateMachineStructure(t *testing.T) {
+	sm := machine(t, "RnaSeq")
+	states := sm["States"].(map[string]any)
+	if sm["StartAt"] != workflow.StatePartner {
+		t.Errorf("StartAt %v", sm["StartAt"])
+	}
+	restore := states[workflow.StateRestore].(map[string]any)
+	if restore["Resource"] != "arn:aws:states:::lambda:invoke.waitForTaskToken" {
+		t.Errorf("restore resource %v", restore["Resource"])
+	}
+	payload := js(restore["Parameters"])
+	for _, want := range []string{`"taskToken.$":"$$.Task.Token"`, `"executionId.$":"$$.Execution.Id"`, `"tier":"Bulk"`, `"days":7`, `"prefix.$":"$.prefix"`} {
+		if !strings.Contains(payload, want) {
+			t.Errorf("restore payload %s lacks %s", payload, want)
+		}
+	}
+	m := states[workflow.StateMap].(map[string]any)
+	if m["Type"] != "Map" || m["ItemsPath"] != "$.samples" || len(m["Catch"].([]any)) != 1 {
+		t.Fatalf("map %s", js(m))
+	}
+	inner := m["ItemProcessor"].(map[string]any)
+	if inner["StartAt"] != "RunAlign" {
+		t.Errorf("map starts at %v", inner["StartAt"])
+	}
+	innerStates := inner["States"].(map[string]any)
+	for _, step := range []string{"RunAlign", "RunBasecall", "RunReport"} {
+		s := innerStates[step].(map[string]any)
+		if s["Resource"] != "arn:aws:states:::batch:submitJob.sync" {
+			t.Errorf("%s resource %v", step, s["Resource"])
+		}
+		if r := js(s["Retry"]); !strings.Contains(r, "Batch.ServerException") {
+			t.Errorf("%s retry %s", step, r)
+		}
+		if c := js(s["Catch"]); !strings.Contains(c, `"ErrorEquals":["States.ALL"]`) || !strings.Contains(c, workflow.StateStepFailed) {
+			t.Errorf("%s catch %s", step, c)
+		}
+		params := js(s["Parameters"])
+		for _, want := range []string{`"runId.$":"$.runId"`, `"partner.$":"$.partner"`, `"project":"oncology"`, `"OUTPUT_URI"`} {
+			if !strings.Contains(params, want) {
+				t.Errorf("%s parameters %s lack %s", step, params, want)
+			}
+		}
+	}
+	if next := innerStates["RunAlign"].(map[string]any)["Next"]; next != "RunBasecall" {
+		t.Errorf("RunAlign next %v", next)
+	}
+	// Every task retries and catches.
+	var tasks int
+	var walk func(map[string]any)
+	walk = func(states map[string]any) {
+		for name, s := range states {
+			s := s.(map[string]any)
+			if s["Type"] == "Task" {
+				tasks++
+				if s["Retry"] == nil || s["Catch"] == nil {
+					t.Errorf("task %s without Retry or Catch", name)
+				}
+			}
+			if ip, ok := s["ItemProcessor"].(map[string]any); ok {
+				walk(ip["States"].(map[string]any))
+			}
+		}
+	}
+	walk(states)
+	if tasks != 7 { // restore, 3 steps, catalog, 2 notifications
+		t.Errorf("%d tasks", tasks)
+	}
+	catalog := states[workflow.StateCatalog].(map[string]any)
+	if catalog["Resource"] != "arn:aws:states:::events:putEvents" || !strings.Contains(js(catalog), `"DetailType":"WorkflowSucceeded"`) {
+		t.Errorf("catalog %s", js(catalog))
+	}
+	if states[workflow.StateNotify].(map[string]any)["Resource"] != "arn:aws:states:::sns:publish" {
+		t.Errorf("notify %s", js(states[workflow.StateNotify]))
+	}
+	// Without restore, the run goes straight to the Map.
+	qc := machine(t, "Qc")["States"].(map[string]any)
+	if _, ok := qc[workflow.StateRestore]; ok {
+		t.Errorf("qc has a restore state")
+	}
+	if next := qc[workflow.StatePrepare].(map[string]any)["Next"]; next != workflow.StateMap {
+		t.Errorf("qc: PrepareRun next %v", next)
+	}
+}
+
+func TestStateMachineResources(t *testing.T) {
+	tp := load(t)
+	n := 0
+	for id, r := range tp.Resources {
+		switch {
+		case r.Type == "AWS::StepFunctions::StateMachine" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc")):
+			n++
+			if js(r.Properties["TracingConfiguration"]) != `{"Enabled":true}` {
+				t.Errorf("%s: tracing %s", id, js(r.Properties["TracingConfiguration"]))
+			}
+			lc := r.Properties["LoggingConfiguration"].(map[string]any)
+			if lc["Level"] != "ALL" || lc["IncludeExecutionData"] != true {
+				t.Errorf("%s: logging %s", id, js(lc))
+			}
+		case r.Type == "AWS::Logs::LogGroup" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc")):
+			if r.Properties["KmsKeyId"] == nil {
+				t.Errorf("%s: log group without KMS key", id)
+			}
+		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "RnaSeqRunIngestedRule"):
+			if got := js(r.Properties["EventPattern"]); got != `{"detail-type":["RunIngested"],"source":["biolake.verify"]}` {
+				t.Errorf("pattern %s", got)
+			}
+			tg := js(r.Properties["Targets"])
+			if !strings.Contains(tg, `"InputPath":"$.detail"`) || !strings.Contains(tg, "DeadLetterConfig") || !strings.Contains(tg, "EventGlueBus") && !strings.Contains(js(r.Properties["EventBusName"]), "EventGlueBus") {
+				t.Errorf("rule %s", js(r.Properties))
+			}
+		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "QcRunIngestedRule"):
+			if !strings.Contains(js(r.Properties["EventPattern"]), `"detail":{"profile":["novaseq-x"]}`) {
+				t.Errorf("qc pattern %s", js(r.Properties["EventPattern"]))
+			}
+		case r.Type == "AWS::Batch::JobDefinition" && strings.HasPrefix(id, "Hpcrnaseq"):
+			if r.Properties["PropagateTags"] != true || !strings.Contains(js(r.Properties["RetryStrategy"]), `"OnStatusReason":"Host EC2*"`) {
+				t.Errorf("%s: %s", id, js(r.Properties))
+			}
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d workflow state machines", n)
+	}
+}
+
+// asl-validator (package.json) accepts every state machine of the stack,
+// the event glue's verify state machine included.
+func TestASLValidator(t *testing.T) {
+	bin, _ := filepath.Abs("../../node_modules/.bin/asl-validator")
+	if _, err := os.Stat(bin); err != nil {
+		t.Skipf("asl-validator is not installed (npm ci): %v", err)
+	}
+	defs := definitions(t)
+	if len(defs) != 3 {
+		t.Errorf("%d state machines, want 3 (verify, rnaseq, qc)", len(defs))
+	}
+	for id, asl := range defs {
+		out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: asl-validator: %v\n%s\n%s", id, err, out, asl)
+		}
+	}
+}
+
+func TestNagFindings(t *testing.T) {
+	load(t)
+	for _, pack := range nag.Packs {
+		f, err := os.Open(filepath.Join(outdir, pack+"--"+stackName+"-NagReport.csv"))
+		if err != nil {
+			t.Errorf("no %s report: %v", pack, err)
+			continue
+		}
+		rows, _ := csv.NewReader(f).ReadAll()
+		f.Close()
+		for _, r := range rows[1:] {
+			if r[2] == "Non-Compliant" {
+				t.Errorf("%s %s: %s", r[0], r[1], r[5])
+			}
+		}
+	}
+}
+
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not installed")
+	}
+	load(t)
+	rc, _ := filepath.Abs("../../.cfnlintrc")
+	if out, err := exec.Command(bin, "--config-file", rc, "--format", "parseable", "--", filepath.Join(outdir, stackName+".template.json")).CombinedOutput(); err != nil {
+		t.Errorf("cfn-lint: %v\n%s", err, out)
+	}
+}
