@@ -63,10 +63,7 @@ func TestBadConfig(t *testing.T) {
 	const ok = "name: bad\ntags:\n  owner: lab\n"
 	prod := "name: bad\ntier: production\naccount: \"123456789012\"\nregion: eu-west-1\navailabilityZones: [eu-west-1a, eu-west-1b]\n" +
 		"tags: {owner: lab}\nprotection: {terminationProtection: true}\ndataLake: {objectLock: {mode: COMPLIANCE}}\n"
-	cases := []struct {
-		name, yaml string
-		want       []string // substrings of the error
-	}{
+	cases := []badCase{
 		{"unknown top-level field", ok + "netwrk: {}\n", []string{"bad.yaml:4", "netwrk", "not a known field", "accepted fields here:", "network"}},
 		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, maxAZs, natGateways, profile"}},
 		{"wrong type int", ok + "network: {maxAZs: two}\n", []string{"network.maxAZs", `"two"`, "whole number"}},
@@ -99,22 +96,7 @@ func TestBadConfig(t *testing.T) {
 		{"two documents", ok + "---\nname: x\n", []string{"2 YAML documents"}},
 		{"not yaml", "name: [unclosed\n", []string{"not valid YAML"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", tc.yaml)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-			if !strings.HasPrefix(err.Error(), "environments/bad.yaml") {
-				t.Errorf("error %q does not start with the file name", err)
-			}
-		})
-	}
+	checkBad(t, cases)
 	// The production example must itself be valid, so each case above fails
 	// for the reason it names.
 	if _, err := config.Parse("environments/bad.yaml", []byte(prod)); err != nil {
@@ -147,10 +129,7 @@ func TestLoadFromDirectory(t *testing.T) {
 func TestBadDataLakeConfig(t *testing.T) {
 	const base = "name: bad\ntags: {owner: lab}\n"
 	acct := "account: \"123456789012\"\nregion: eu-west-1\navailabilityZones: [eu-west-1a, eu-west-1b]\n"
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"transition below S3 minimum", base + "dataLake:\n  tiering:\n    results:\n      rules:\n        - {id: a, transitions: [{storageClass: STANDARD_IA, days: 10}]}\n",
 			[]string{"bad.yaml: dataLake.tiering.results.rules[0].transitions[0].days", `"10"`, "30"}},
 		{"tiers out of order", base + "dataLake:\n  tiering:\n    results:\n      rules:\n        - {id: a, transitions: [{storageClass: DEEP_ARCHIVE, days: 30}, {storageClass: GLACIER_IR, days: 200}]}\n",
@@ -168,27 +147,12 @@ func TestBadDataLakeConfig(t *testing.T) {
 		{"replication to the same region", base + acct + "dataLake: {replication: {region: eu-west-1}}\n", []string{"dataLake.replication.region", "must differ"}},
 		{"replication to a bad region", base + acct + "dataLake: {replication: {region: mars}}\n", []string{"dataLake.replication.region", `"mars"`}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", tc.yaml)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	checkBad(t, cases)
 }
 
 func TestBadEventGlueConfig(t *testing.T) {
 	const base = "name: bad\ntags: {owner: lab}\n"
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"unknown profile", base + "eventGlue:\n  runRules:\n    - {bucket: raw, prefix: runs/, profile: hiseq, channel: datasync}\n",
 			[]string{"bad.yaml: eventGlue", "RunRules[0].Profile", `"hiseq"`, "novaseq-x"}},
 		{"unknown bucket", base + "eventGlue:\n  runRules:\n    - {bucket: scratch, prefix: runs/, profile: miseq, channel: datasync}\n",
@@ -198,28 +162,13 @@ func TestBadEventGlueConfig(t *testing.T) {
 		{"bad alarm email", base + "eventGlue: {alarmEmail: ops}\n", []string{"AlarmEmail", `"ops"`, "e-mail"}},
 		{"misspelt field", base + "eventGlue: {mapConcurency: 3}\n", []string{"eventGlue.mapConcurency", "not a known field", "mapConcurrency"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", tc.yaml)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	checkBad(t, cases)
 }
 
 func TestBadTransferConfig(t *testing.T) {
 	const base = "name: bad\ntags: {owner: lab}\ntransfer:\n  partners:\n"
 	const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEexn1qcfi5IkFugWbreBzdWwSYCCMC1y7axDXFKzzC4 x"
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"two partners with the same home", base + "    - {name: acme, cidrs: [198.51.100.0/24], publicKeys: [\"" + key + "\"]}\n    - {name: ACME, cidrs: [198.51.100.0/24], publicKeys: [\"" + key + "\"]}\n",
 			[]string{"bad.yaml: transfer", "Partners[1].Name"}},
 		{"invalid CIDR", base + "    - {name: acme, cidrs: [198.51.100.0/33], publicKeys: [\"" + key + "\"]}\n", []string{"Partners[0].CIDRs[0]", "198.51.100.0/33"}},
@@ -229,28 +178,13 @@ func TestBadTransferConfig(t *testing.T) {
 		{"FTPS without certificate", "name: bad\ntags: {owner: lab}\ntransfer:\n  protocols: [FTPS]\n  partners:\n    - {name: acme, cidrs: [198.51.100.0/24], createPasswordSecret: true}\n", []string{"CertificateArn"}},
 		{"settings without partners", "name: bad\ntags: {owner: lab}\ntransfer: {endpoint: PublicVPC}\n", []string{"transfer.partners", "at least one partner"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", tc.yaml)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	checkBad(t, cases)
 }
 
 func TestBadDataSyncConfig(t *testing.T) {
 	const base = "name: bad\ntags: {owner: lab}\ndataSync:\n"
 	const nfs = "    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x}\n"
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"agent with neither ARN nor key", base + "  sources:\n" + nfs, []string{"bad.yaml: dataSync", "AgentArn"}},
 		{"SMB without a secret", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n    - {name: mi, protocol: SMB, server: s.lab.example, subdirectory: /x, user: u, profile: miseq}\n",
 			[]string{"PasswordSecretArn"}},
@@ -260,34 +194,33 @@ func TestBadDataSyncConfig(t *testing.T) {
 		{"duplicate source names", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n" + nfs + nfs, []string{"Sources[1].Name", "nova"}},
 		{"agent without sources", base + "  agentCIDR: 192.0.2.0/24\n", []string{"dataSync.sources", "at least one source"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
-			if err == nil {
-				t.Fatalf("accepted:\n%s", tc.yaml)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	checkBad(t, cases)
 }
 
 func TestBadFileGatewayConfig(t *testing.T) {
 	const base = "name: bad\ntags: {owner: lab}\nfileGateway:\n"
 	const arn = "  gatewayArn: arn:aws:storagegateway:us-east-1:123456789012:gateway/sgw-12A3456B\n"
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
+	cases := []badCase{
 		{"shares without gateway", base + "  shares:\n    - {name: x, bucket: curated, readOnly: true}\n", []string{"fileGateway.gatewayArn", "is required"}},
 		{"bad gateway ARN", base + "  gatewayArn: sgw-1\n", []string{"bad.yaml: fileGateway", "GatewayARN", "sgw-1"}},
 		{"read-write curated share", base + arn + "  shares:\n    - {name: x, bucket: curated}\n", []string{"Shares[0]", "curated"}},
 		{"open to the world", base + arn + "  clientCIDRs: [0.0.0.0/0]\n", []string{"ClientCIDRs", "0.0.0.0/0"}},
 		{"SMB without users", base + arn + "  shares:\n    - {name: x, protocol: SMB, bucket: shared, prefix: share/}\n", []string{"Shares[0].SMBUsers"}},
 	}
+	checkBad(t, cases)
+}
+
+// badCase is an environment file that must be refused, and the substrings
+// its error must contain.
+type badCase struct {
+	name, yaml string
+	want       []string
+}
+
+// checkBad parses each case as environments/bad.yaml and checks that it is
+// refused with an error naming the file and every wanted substring.
+func checkBad(t *testing.T, cases []badCase) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Parse("environments/bad.yaml", []byte(tc.yaml))
@@ -298,6 +231,9 @@ func TestBadFileGatewayConfig(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
+			}
+			if !strings.HasPrefix(err.Error(), "environments/bad.yaml") {
+				t.Errorf("error %q does not start with the file name", err)
 			}
 		})
 	}
