@@ -2,7 +2,6 @@ package eventglue_test
 
 import (
 	"encoding/json"
-	"os/exec"
 	"regexp"
 	"slices"
 	"sort"
@@ -13,12 +12,6 @@ import (
 )
 
 func sorted(s []string) []string { sort.Strings(s); return s }
-
-func lookPath(name string) (string, error) { return exec.LookPath(name) }
-
-func runCmd(bin string, args ...string) ([]byte, error) {
-	return exec.Command(bin, args...).CombinedOutput()
-}
 
 func TestBusAndArchive(t *testing.T) {
 	f := load(t)

@@ -1,12 +1,10 @@
 package eventglue_test
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -256,59 +254,24 @@ func asJSON(v any) string {
 
 // TestNagFindings: zero unsuppressed findings of any level in any pack, a
 // report from every pack for every stack, and the glue's suppressions
-// logged for review.
+// logged for review (go test -v).
 func TestNagFindings(t *testing.T) {
 	f := load(t)
-	suppressed := map[string]bool{}
+	var names []string
 	for name := range f.stacks {
-		for _, pack := range nag.Packs {
-			file := filepath.Join(f.dir, pack+"--"+name+"-NagReport.csv")
-			fh, err := os.Open(file)
-			if err != nil {
-				t.Errorf("%s: no %s report: %v", name, pack, err)
-				continue
-			}
-			rows, err := csv.NewReader(fh).ReadAll()
-			fh.Close()
-			if err != nil || len(rows) < 2 {
-				t.Fatalf("%s: %v (%d rows)", file, err, len(rows))
-			}
-			for _, r := range rows[1:] {
-				switch r[2] {
-				case "Non-Compliant":
-					t.Errorf("%s %s %s: %s", name, r[4], r[0], r[1])
-				case "Suppressed":
-					if strings.Contains(r[1], "/EventGlue/") {
-						path := regexp.MustCompile(`^[^/]+/`).ReplaceAllString(r[1], "")
-						suppressed[r[0]+"  "+path+"  "+r[3]] = true
-					}
-				}
-			}
-		}
+		names = append(names, name)
 	}
-	if testing.Verbose() {
-		var lines []string
-		for l := range suppressed {
-			lines = append(lines, l)
-		}
-		t.Logf("suppressed findings of the event glue (%d):\n%s", len(lines), strings.Join(sorted(lines), "\n"))
-	}
+	lines := cdktest.NagReports(t, f.dir, names, "/EventGlue/")
+	t.Logf("suppressed findings of the event glue (%d):\n%s", len(lines), strings.Join(lines, "\n"))
 }
 
-// TestCfnLint runs cfn-lint with the repository's settings over both
+// TestCfnLint runs cfn-lint with the repository's settings over the
 // templates.
 func TestCfnLint(t *testing.T) {
-	bin, err := lookPath("cfn-lint")
-	if err != nil {
-		t.Skip("cfn-lint is not installed (pip install cfn-lint)")
-	}
 	f := load(t)
 	var files []string
 	for name := range f.stacks {
 		files = append(files, filepath.Join(f.dir, name+".template.json"))
 	}
-	rc, _ := filepath.Abs("../../.cfnlintrc")
-	if out, err := runCmd(bin, append([]string{"--config-file", rc, "--format", "parseable", "--"}, sorted(files)...)...); err != nil {
-		t.Errorf("cfn-lint: %v\n%s", err, out)
-	}
+	cdktest.CfnLint(t, files)
 }
