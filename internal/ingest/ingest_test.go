@@ -186,9 +186,14 @@ func TestReplay(t *testing.T) {
 	calls := f.store.Calls()
 	assert.Equal(t, len(dups), calls["Record"])
 	assert.Equal(t, len(dups)+1, calls["GetRun"]) // +1: read back after the claim
-	assert.Equal(t, 1, calls["Claim"])
-	assert.Equal(t, 1, calls["MarkPublished"])
-	assert.Equal(t, 1, calls["MarkAnnounced"])
+	// Records of one batch are handled concurrently, so two of them may both
+	// see the run complete (or not yet announced) and both try the
+	// conditional update; one wins and publishes, as the event counts above
+	// show. The attempts are bounded by the deliveries.
+	for _, op := range []string{"Claim", "MarkPublished", "MarkAnnounced"} {
+		assert.GreaterOrEqual(t, calls[op], 1, op)
+		assert.LessOrEqual(t, calls[op], len(dups), op)
+	}
 	assert.Zero(t, calls["SetTagError"])
 	assert.Equal(t, 2, f.s3.calls)
 	classified := g.classified()
