@@ -2,7 +2,6 @@ package datasync_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -140,19 +138,6 @@ func load(t *testing.T) *fixture {
 	return &fx
 }
 
-func logicalIDs(stack awscdk.Stack) map[string]string {
-	out := map[string]string{}
-	prefix := *stack.Node().Path() + "/"
-	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if !*awscdk.CfnElement_IsCfnElement(c) {
-			continue
-		}
-		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
-		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
-	}
-	return out
-}
-
 // res returns the resource at path (below the stack; "/Resource" may be
 // left out) with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
@@ -182,82 +167,6 @@ func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
 	return out
 }
 
-// render turns a value with Fn::Join, Ref and Fn::GetAtt into a string,
-// references written <Ref:id> or <id.attr>; other values become JSON.
-func render(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if s, ok := reference(x); ok {
-			return s
-		}
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(resolve(v))
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-func reference(x map[string]any) (string, bool) {
-	if j, ok := x["Fn::Join"].([]any); ok {
-		var b strings.Builder
-		for _, p := range j[1].([]any) {
-			b.WriteString(render(p))
-		}
-		return b.String(), true
-	}
-	if r, ok := x["Ref"].(string); ok {
-		return "<Ref:" + r + ">", true
-	}
-	if g, ok := x["Fn::GetAtt"].([]any); ok {
-		return fmt.Sprintf("<%v.%v>", g[0], g[1]), true
-	}
-	return "", false
-}
-
-func resolve(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if s, ok := reference(x); ok {
-			return s
-		}
-		out := map[string]any{}
-		for k, e := range x {
-			out[k] = resolve(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = resolve(e)
-		}
-		return out
-	}
-	return v
-}
-
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			s, ok := v.([]any)
-			if !ok || k >= len(s) {
-				return nil
-			}
-			v = s[k]
-		}
-	}
-	return v
-}
-
 func sorted(s []string) []string {
 	sort.Strings(s)
 	return s
@@ -278,3 +187,11 @@ func strs(v any) []string {
 	}
 	return nil
 }
+
+// Template helpers shared by the construct tests (cdktest).
+var (
+	logicalIDs = cdktest.LogicalIDs
+	render     = cdktest.Render
+	resolve    = cdktest.Resolve
+	get        = cdktest.Get
+)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -145,21 +144,6 @@ func load(t *testing.T) *fixture {
 	return &fx
 }
 
-// logicalIDs maps the path (below the stack) of every CloudFormation
-// resource of stack to its logical id.
-func logicalIDs(stack awscdk.Stack) map[string]string {
-	out := map[string]string{}
-	prefix := *stack.Node().Path() + "/"
-	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if !*awscdk.CfnResource_IsCfnResource(c) {
-			continue
-		}
-		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
-		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
-	}
-	return out
-}
-
 // res returns the resource at path (below the stack; "/Resource" may be
 // left out) of stack, with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
@@ -226,27 +210,6 @@ func render(v any) string {
 	return string(b)
 }
 
-// get walks a path of map keys and slice indexes.
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			s, ok := v.([]any)
-			if !ok || k >= len(s) {
-				return nil
-			}
-			v = s[k]
-		}
-	}
-	return v
-}
-
 func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -275,3 +238,9 @@ func TestCfnLint(t *testing.T) {
 	}
 	cdktest.CfnLint(t, files)
 }
+
+// Template helpers shared by the construct tests (cdktest).
+var (
+	logicalIDs = cdktest.LogicalIDs
+	get        = cdktest.Get
+)

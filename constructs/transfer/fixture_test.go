@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"golang.org/x/crypto/ssh"
 
@@ -164,21 +162,6 @@ func load(t *testing.T) *fixture {
 	return &fx
 }
 
-// logicalIDs maps the path (below the stack) of every CloudFormation
-// resource of stack to its logical id.
-func logicalIDs(stack awscdk.Stack) map[string]string {
-	out := map[string]string{}
-	prefix := *stack.Node().Path() + "/"
-	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if !*awscdk.CfnResource_IsCfnResource(c) {
-			continue
-		}
-		id := stack.Resolve(stack.GetLogicalId(c.(awscdk.CfnElement)))
-		out[strings.TrimPrefix(*c.Node().Path(), prefix)] = fmt.Sprint(id)
-	}
-	return out
-}
-
 // res returns the resource at path (below the stack; "/Resource" may be
 // left out) of stack, with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
@@ -220,86 +203,6 @@ func getAtt(id, attr string) map[string]any {
 	return map[string]any{"Fn::GetAtt": []any{id, attr}}
 }
 
-// render turns a value that may hold Fn::Join, Ref and Fn::GetAtt into a
-// string, each reference written <Ref:id> or <id.attr>; maps and arrays
-// become JSON with their references rendered.
-func render(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case map[string]any:
-		if s, ok := reference(x); ok {
-			return s
-		}
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(resolve(v))
-	return strings.TrimSuffix(b.String(), "\n")
-}
-
-// reference renders one Fn::Join, Ref or Fn::GetAtt.
-func reference(x map[string]any) (string, bool) {
-	if j, ok := x["Fn::Join"].([]any); ok {
-		var b strings.Builder
-		for _, p := range j[1].([]any) {
-			b.WriteString(render(p))
-		}
-		return b.String(), true
-	}
-	if r, ok := x["Ref"].(string); ok {
-		return "<Ref:" + r + ">", true
-	}
-	if g, ok := x["Fn::GetAtt"].([]any); ok {
-		return fmt.Sprintf("<%v.%v>", g[0], g[1]), true
-	}
-	return "", false
-}
-
-// resolve replaces every reference inside v by its rendering.
-func resolve(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		if s, ok := reference(x); ok {
-			return s
-		}
-		out := map[string]any{}
-		for k, e := range x {
-			out[k] = resolve(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = resolve(e)
-		}
-		return out
-	}
-	return v
-}
-
-// get walks a path of map keys and slice indexes.
-func get(v any, path ...any) any {
-	for _, p := range path {
-		switch k := p.(type) {
-		case string:
-			m, ok := v.(map[string]any)
-			if !ok {
-				return nil
-			}
-			v = m[k]
-		case int:
-			s, ok := v.([]any)
-			if !ok || k >= len(s) {
-				return nil
-			}
-			v = s[k]
-		}
-	}
-	return v
-}
-
 func asJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
@@ -326,3 +229,11 @@ func strs(v any) []string {
 	}
 	return nil
 }
+
+// Template helpers shared by the construct tests (cdktest).
+var (
+	logicalIDs = cdktest.LogicalIDs
+	render     = cdktest.Render
+	resolve    = cdktest.Resolve
+	get        = cdktest.Get
+)
