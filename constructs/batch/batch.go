@@ -45,6 +45,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -554,13 +555,7 @@ func path(scope constructs.Construct, id string) string {
 	return id
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, d := range v {
-		s[i] = strconv.Itoa(d)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // GrantSubmit lets grantee submit jobs of this definition to queue (for
 // example a state machine role; Step Functions' BatchSubmitJob task grants

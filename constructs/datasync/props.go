@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -194,16 +194,10 @@ var (
 	domainRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 )
 
-type raw string
+type raw = propcheck.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		*errs = append(*errs, fmt.Errorf("datasync: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	return propcheck.Collector("datasync", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the
@@ -411,13 +405,7 @@ func abbreviate(s string) string {
 	return s[:40] + "..." + s[len(s)-12:]
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, d := range v {
-		s[i] = strconv.Itoa(d)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // withDefaults returns a copy of p with defaults filled in.
 func (p *Props) withDefaults() Props {

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -169,7 +170,7 @@ type Props struct {
 }
 
 // raw is a value that an error message shows unquoted.
-type raw string
+type raw = propcheck.Raw
 
 var logLevels = []string{"debug", "info", "warn", "error"}
 
@@ -375,13 +376,7 @@ func (p *Props) withDefaults() Props {
 	return r
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, d := range v {
-		s[i] = strconv.Itoa(d)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 func joinBuckets(v []datalake.BucketName) string {
 	s := make([]string, len(v))

@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 )
 
@@ -168,16 +168,10 @@ var (
 // maxSharesEnv is how much of Lambda's 4 KB environment SHARES may take.
 const maxSharesEnv = 3800
 
-type raw string
+type raw = propcheck.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		*errs = append(*errs, fmt.Errorf("filegateway: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	return propcheck.Collector("filegateway", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the

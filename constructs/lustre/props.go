@@ -2,15 +2,13 @@ package lustre
 
 import (
 	"errors"
-	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -109,16 +107,10 @@ type Props struct {
 	DataCompression string
 }
 
-type raw string
+type raw = propcheck.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		*errs = append(*errs, fmt.Errorf("lustre: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	return propcheck.Collector("lustre", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the
@@ -270,10 +262,4 @@ func (p *Props) withDefaults() Props {
 	return q
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }

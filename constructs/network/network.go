@@ -38,6 +38,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -275,13 +276,7 @@ func checkCIDR(s string) error {
 	return nil
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, d := range v {
-		s[i] = fmt.Sprint(d)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 func joinEndpoints(v []Endpoint) string {
 	s := make([]string, len(v))

@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -162,7 +162,7 @@ var (
 var keyTypes = []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSA, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521}
 
 // raw prints without quotes in an error.
-type raw string
+type raw = propcheck.Raw
 
 // Validate checks p and returns every problem, joined; each names the
 // construct, the field, the bad value and what is accepted. New panics with
@@ -190,13 +190,7 @@ func (p *Props) Validate() error {
 }
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		*errs = append(*errs, fmt.Errorf("transfer: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	return propcheck.Collector("transfer", errs)
 }
 
 // ValidateSettings checks every setting except the required constructs
@@ -407,13 +401,7 @@ func abbreviate(s string) string {
 	return s[:24] + "..." + s[len(s)-12:]
 }
 
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, d := range v {
-		s[i] = strconv.Itoa(d)
-	}
-	return strings.Join(s, ", ")
-}
+func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // withDefaults returns a copy of p with defaults filled in.
 func (p *Props) withDefaults() Props {
