@@ -258,6 +258,13 @@ type JobProps struct {
 	// system. Default: false (read-only; the container may use /tmp only if
 	// the image declares it a volume).
 	ReadWriteRootFilesystem bool
+	// Lustre mounts the hosts' FSx for Lustre directory (LustrePath, see
+	// Props.Lustre) at the same path in the container, read-write, and sets
+	// FSX_PATH to where the file system is: LustrePath for a persistent
+	// file system; for per-run file systems the workflow overrides FSX_PATH
+	// with LustrePath/<file-system-id>. EC2 queues only, and only when
+	// Props.Lustre is set. Default: false.
+	Lustre bool
 }
 
 // Job is a job definition with its roles and log group.

@@ -53,6 +53,10 @@ const (
 	// ScratchPath is where the scratch volume is mounted on the host and in
 	// the containers of EC2 jobs.
 	ScratchPath = "/scratch"
+	// LustrePath is where the EC2 hosts mount FSx for Lustre (Props.Lustre):
+	// a persistent file system at LustrePath itself, per-run file systems at
+	// LustrePath/<file-system-id>.
+	LustrePath = "/fsx"
 	// reservedMemoryPercent of an instance's memory is left to the OS and
 	// the ECS agent: a job may ask for the rest.
 	reservedMemoryPercent = 6
