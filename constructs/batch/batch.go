@@ -24,6 +24,7 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -46,6 +47,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/internal/propcheck"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -146,7 +148,12 @@ type Queue struct {
 	// environments).
 	VolumeKey awskms.IKey
 
-	props Props
+	// Lustre is the file system attached with AttachLustre; nil until then.
+	Lustre *lustre.Lustre
+
+	props   Props
+	scripts map[string]awsec2.UserData                           // EC2 environments' boot scripts, by name
+	ec2Envs map[string]awsbatch.IManagedEc2EcsComputeEnvironment // by name
 }
 
 // Props returns a copy of the props the queue was made with.
@@ -364,6 +371,9 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 	if err := q.props.ValidateJob(props); err != nil {
 		panic(fmt.Errorf("batch: %s: AddJob(%q): %w", *q.Node().Path(), id, err))
 	}
+	if props.Lustre && q.Lustre == nil {
+		panic(fmt.Errorf("batch: %s: AddJob(%q): JobProps.Lustre is true but no file system is attached; call AttachLustre first, or leave Lustre false", *q.Node().Path(), id))
+	}
 	p := *props
 	capacity, _ := q.props.Capacity(p.Queue)
 	if p.VCPUs == 0 {
@@ -427,6 +437,16 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 	if len(p.Command) > 0 {
 		command = jsii.Strings(p.Command...)
 	}
+	if p.Lustre {
+		// Where the file system is; a workflow overrides it per run.
+		p.Environment = maps.Clone(p.Environment)
+		if p.Environment == nil {
+			p.Environment = map[string]string{}
+		}
+		if _, set := p.Environment[LustreEnv]; !set {
+			p.Environment[LustreEnv] = LustrePath
+		}
+	}
 	var env *map[string]*string
 	if len(p.Environment) > 0 {
 		m := make(map[string]*string, len(p.Environment))
@@ -453,6 +473,14 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 			Volumes: &[]awsbatch.EcsVolume{awsbatch.EcsVolume_Host(&awsbatch.HostVolumeOptions{
 				Name: jsii.String("scratch"), ContainerPath: jsii.String(ScratchPath), HostPath: jsii.String(ScratchPath),
 			})},
+		}
+		if p.Lustre {
+			// The hosts' Lustre mounts (AttachLustre), bound recursively:
+			// per-run file systems are mounted below LustrePath.
+			vols := append(*cp.Volumes, awsbatch.EcsVolume_Host(&awsbatch.HostVolumeOptions{
+				Name: jsii.String("lustre"), ContainerPath: jsii.String(LustrePath), HostPath: jsii.String(LustrePath),
+			}))
+			cp.Volumes = &vols
 		}
 		if p.GPUs > 0 {
 			cp.Gpu = jsii.Number(float64(p.GPUs))

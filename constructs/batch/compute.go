@@ -57,6 +57,9 @@ const (
 	// a persistent file system at LustrePath itself, per-run file systems at
 	// LustrePath/<file-system-id>.
 	LustrePath = "/fsx"
+	// LustreEnv is the environment variable that tells a job with
+	// JobProps.Lustre where its file system is mounted.
+	LustreEnv = "FSX_PATH"
 	// reservedMemoryPercent of an instance's memory is left to the OS and
 	// the ECS agent: a job may ask for the rest.
 	reservedMemoryPercent = 6
@@ -425,6 +428,9 @@ func (p *Props) ValidateJob(jp *JobProps) error {
 		errs = append(errs, jp.fargate()...)
 		if jp.GPUs != 0 {
 			bad("GPUs", jp.GPUs, "0 (Fargate has no GPUs): a queue with GPU environments")
+		}
+		if jp.Lustre {
+			bad("Lustre", jp.Lustre, "false on a Fargate queue (Fargate cannot mount FSx for Lustre): a queue of EC2 environments")
 		}
 	default:
 		vcpus := jp.VCPUs

@@ -21,6 +21,8 @@ func (q *Queue) newCompute(p Props) {
 	q.Environments = map[string]awsbatch.IComputeEnvironment{}
 	q.JobQueues = map[string]awsbatch.IJobQueue{}
 	q.LaunchTemplates = map[string]awsec2.ILaunchTemplate{}
+	q.scripts = map[string]awsec2.UserData{}
+	q.ec2Envs = map[string]awsbatch.IManagedEc2EcsComputeEnvironment{}
 	for _, e := range p.Environments {
 		e = e.withDefaults()
 		id := "Env" + e.Name
@@ -110,6 +112,7 @@ func (q *Queue) newEC2(p Props, id string, e EnvironmentSpec) awsbatch.IComputeE
 		jsii.String("chmod 1777 "+ScratchPath),
 	)
 	userData.AddUserDataPart(script, awsec2.MultipartBody_SHELL_SCRIPT(), jsii.Bool(true))
+	q.scripts[e.Name] = script
 	lt := awsec2.NewLaunchTemplate(q, jsii.String(id+"LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		HttpEndpoint:            jsii.Bool(true),
 		HttpTokens:              awsec2.LaunchTemplateHttpTokens_REQUIRED,
@@ -148,6 +151,7 @@ func (q *Queue) newEC2(p Props, id string, e EnvironmentSpec) awsbatch.IComputeE
 		ep.AllocationStrategy = awsbatch.AllocationStrategy_BEST_FIT_PROGRESSIVE
 	}
 	ce := awsbatch.NewManagedEc2EcsComputeEnvironment(q, jsii.String(id), ep)
+	q.ec2Envs[e.Name] = ce
 	cfn := ce.Node().DefaultChild().(awsbatch.CfnComputeEnvironment)
 	cfn.AddPropertyOverride(jsii.String("ComputeResources.InstanceTypes"), e.InstanceTypes)
 	// Pin the launch template's version, so that a change to it updates

@@ -11,6 +11,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 )
 
@@ -24,11 +25,20 @@ func buildHPC(app awscdk.App) {
 	envs := batch.DefaultEnvironments(true)
 	envs[0].RootVolumeGiB, envs[0].ScratchVolumeGiB = 60, 500
 	q := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: envs, Queues: batch.DefaultQueues(), DefaultQueue: "Default"})
+	q.AttachLustre(lustre.New(stack, "RunLustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: q.SecurityGroup}))
 	busybox := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
-	align := q.AddJob("Align", &batch.JobProps{Image: busybox, VCPUs: 16, MemoryMiB: 60000, Timeout: 12 * time.Hour})
+	align := q.AddJob("Align", &batch.JobProps{Image: busybox, VCPUs: 16, MemoryMiB: 60000, Timeout: 12 * time.Hour, Lustre: true})
 	align.GrantLake(lake, []datalake.BucketName{datalake.BucketRaw, datalake.BucketCurated}, "", "workflows/")
 	q.AddJob("Basecall", &batch.JobProps{Queue: "Gpu", Image: busybox, VCPUs: 8, MemoryMiB: 30000, GPUs: 1})
 	q.AddJob("Small", &batch.JobProps{Queue: "Fargate", Image: busybox, VCPUs: 1})
+
+	// A persistent file system mounted at boot.
+	fsx := awscdk.NewStack(app, jsii.String("HpcFsx"), nil)
+	fnet := network.New(fsx, "Network", nil)
+	flake := datalake.New(fsx, "DataLake", &datalake.Props{DisableBackup: true})
+	fq := batch.New(fsx, "Hpc", &batch.Props{Network: fnet, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
+	fq.AttachLustre(lustre.New(fsx, "Lustre", &lustre.Props{Network: fnet, Lake: flake, ClientSecurityGroup: fq.SecurityGroup}))
+	fq.AddJob("Call", &batch.JobProps{Image: busybox, VCPUs: 4, MemoryMiB: 8000, Lustre: true, Environment: map[string]string{"REF": "hg38"}})
 }
 
 func TestLaunchTemplates(t *testing.T) {
