@@ -115,6 +115,15 @@ func (p *Props) Validate() error {
 	if p.Network == nil {
 		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the *network.Network whose private subnets run the jobs"))
 	}
+	errs = append(errs, p.ValidateSettings())
+	return errors.Join(errs...)
+}
+
+// ValidateSettings checks every setting except Network, so a config layer
+// can check an environment file before any construct exists. Validate
+// calls it.
+func (p *Props) ValidateSettings() error {
+	var errs []error
 	if p.MaxVCPUs < 0 || p.MaxVCPUs > MaxMaxVCPUs {
 		errs = append(errs, fmt.Errorf("batch: Props.MaxVCPUs is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxVCPUs, MaxMaxVCPUs, DefaultMaxVCPUs))
 	}
@@ -412,16 +421,7 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 	j.LogGroup = logGroup
 
 	stack := awscdk.Stack_Of(c)
-	// Confused-deputy guard: only ECS tasks of this account and region.
-	ecsTasks := func() awsiam.IPrincipal {
-		return awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
-			Conditions: &map[string]interface{}{
-				"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
-				"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:ecs:%s:%s:*",
-					*stack.Partition(), *stack.Region(), *stack.Account())},
-			},
-		})
-	}
+	ecsTasks := func() awsiam.IPrincipal { return ecsTasksPrincipal(stack) }
 	jobRole := awsiam.NewRole(c, jsii.String("JobRole"), &awsiam.RoleProps{
 		AssumedBy:   ecsTasks(),
 		Description: jsii.String("biolake Batch job " + *c.Node().Path() + ": what the container may do"),
@@ -583,6 +583,18 @@ func RepoImage(dockerfile string) (awsecs.ContainerImage, error) {
 	}), nil
 }
 
+// ecsTasksPrincipal is ECS tasks of the stack's account and region only
+// (a confused-deputy guard).
+func ecsTasksPrincipal(stack awscdk.Stack) awsiam.IPrincipal {
+	return awsiam.NewServicePrincipal(jsii.String("ecs-tasks.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+			"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:ecs:%s:%s:*",
+				*stack.Partition(), *stack.Region(), *stack.Account())},
+		},
+	})
+}
+
 func path(scope constructs.Construct, id string) string {
 	if sp := *scope.Node().Path(); sp != "" {
 		return sp + "/" + id
@@ -608,14 +620,21 @@ func (j *Job) GrantSubmit(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) a
 // tag, delete marker) on the results bucket under writePrefix, which must
 // not be empty. The grants include the data key, through S3 only.
 func (j *Job) GrantLake(lake *datalake.DataLake, read []datalake.BucketName, readPrefix, writePrefix string) {
+	grantLake(j, j.JobRole, lake, read, readPrefix, writePrefix)
+}
+
+// grantLake gives role read on the read buckets under readPrefix and write
+// on the results bucket under writePrefix (owner names the construct in
+// errors).
+func grantLake(owner constructs.Construct, role awsiam.IRole, lake *datalake.DataLake, read []datalake.BucketName, readPrefix, writePrefix string) {
 	if writePrefix == "" {
-		panic(fmt.Errorf("batch: %s: GrantLake: writePrefix is empty; accepted: a prefix of the results bucket, such as \"workflows/<name>/\"", *j.Node().Path()))
+		panic(fmt.Errorf("batch: %s: GrantLake: writePrefix is empty; accepted: a prefix of the results bucket, such as \"workflows/<name>/\"", *owner.Node().Path()))
 	}
 	for _, b := range read {
-		lake.GrantRead(b, readPrefix, j.JobRole)
+		lake.GrantRead(b, readPrefix, role)
 	}
-	lake.GrantWrite(datalake.BucketResults, writePrefix, j.JobRole)
-	nag.SuppressDeferred(j.JobRole, nag.Rule{
+	lake.GrantWrite(datalake.BucketResults, writePrefix, role)
+	nag.SuppressDeferred(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "The job reads whichever input objects of a run it is given in the named data buckets (read-only actions) and writes " +
 			"only under its own prefix of the results bucket; object ARNs of a bucket or prefix end in /*.",

@@ -31,6 +31,7 @@ func buildHPC(app awscdk.App) {
 	align.GrantLake(lake, []datalake.BucketName{datalake.BucketRaw, datalake.BucketCurated}, "", "workflows/")
 	q.AddJob("Basecall", &batch.JobProps{Queue: "Gpu", Image: busybox, VCPUs: 8, MemoryMiB: 30000, GPUs: 1})
 	q.AddJob("Small", &batch.JobProps{Queue: "Fargate", Image: busybox, VCPUs: 1})
+	batch.NewNextflow(stack, "Nextflow", &batch.NextflowProps{Queue: q, Lake: lake})
 
 	// A persistent file system mounted at boot.
 	fsx := awscdk.NewStack(app, jsii.String("HpcFsx"), nil)

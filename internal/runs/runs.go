@@ -117,6 +117,16 @@ func (p Profile) WithManifest(name string) Profile {
 	return p
 }
 
+// ProfileNames lists the names ProfileByName knows: the built-in profiles
+// and "generic".
+func ProfileNames() []string {
+	names := make([]string, 0, len(Builtin)+1)
+	for _, p := range Builtin {
+		names = append(names, p.Name)
+	}
+	return append(names, "generic")
+}
+
 // ProfileByName returns a built-in profile, or "generic" (no marker, no
 // manifest; set them with the returned value's fields).
 func ProfileByName(name string) (Profile, bool) {

@@ -1,0 +1,245 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// Nextflow defaults.
+const (
+	// DefaultNextflowImage is the head job's image: Nextflow itself, pinned.
+	DefaultNextflowImage = "nextflow/nextflow:24.10.5"
+	// NextflowPrefix is the results-bucket prefix of Nextflow runs: the
+	// work directory (NextflowPrefix + "work/") and the outputs
+	// (NextflowPrefix + "results/").
+	NextflowPrefix = "nextflow/"
+	// NextflowJobDefinitionPrefix: Nextflow registers one job definition
+	// per task container, named "nf-<image>".
+	NextflowJobDefinitionPrefix = "nf-"
+	// nextflowHeadVCPUs and nextflowHeadMemoryMiB size the head job (a
+	// JVM that submits and watches the tasks).
+	nextflowHeadVCPUs     = 2
+	nextflowHeadMemoryMiB = 8192
+)
+
+// NextflowProps configures the Nextflow support.
+type NextflowProps struct {
+	// Queue is the Batch compute the head job and the tasks run on.
+	// Required.
+	Queue *Queue
+	// Lake: tasks and the head job read the data buckets and write under
+	// NextflowPrefix of the results bucket. Required.
+	Lake *datalake.DataLake
+	// HeadQueue runs the head job (Nextflow itself, which must not be
+	// reclaimed mid-run): a queue of Props.Queues. Default: "High" when the
+	// queue has it, else the default queue.
+	HeadQueue string
+	// TaskQueue is where Nextflow submits the pipeline's tasks (its
+	// process.queue). Default: the default queue.
+	TaskQueue string
+	// Image of the head job. Default: DefaultNextflowImage.
+	Image string
+	// LogKey encrypts the head job's and the tasks' log groups; its policy
+	// must allow secure.ServiceLogs. Default: a new key.
+	LogKey awskms.IKey
+	// LogRetentionDays of the log groups. Default: 365.
+	LogRetentionDays int
+}
+
+// Nextflow is what Nextflow's awsbatch executor needs: a head job
+// definition that runs `nextflow run` with the executor configured, a task
+// role for the job definitions Nextflow registers, a KMS-encrypted log
+// group for the tasks, and the S3 work directory. docs/NEXTFLOW.md shows
+// how to submit a pipeline. Create it with NewNextflow.
+type Nextflow struct {
+	constructs.Construct
+
+	// Head is the head job definition, with its role and log group.
+	Head *Job
+	// TaskRole is the job role of the tasks (aws.batch.jobRole).
+	TaskRole awsiam.Role
+	// TaskLogGroup receives the tasks' output (aws.batch.logsGroup).
+	TaskLogGroup awslogs.LogGroup
+	// HeadQueueArn and TaskQueueArn are the queues' ARNs.
+	HeadQueueArn string
+	TaskQueueArn string
+	// WorkDir is the S3 work directory (s3://<results>/nextflow/work).
+	WorkDir string
+	// OutputDir is where pipelines should publish (s3://<results>/nextflow/results).
+	OutputDir string
+}
+
+// Validate checks p against its queue.
+func (p *NextflowProps) Validate() error {
+	if p == nil {
+		return errors.New("batch: NextflowProps are nil; Queue and Lake are required")
+	}
+	var errs []error
+	if p.Queue == nil {
+		errs = append(errs, errors.New("batch: NextflowProps.Queue is nil; accepted: the *batch.Queue the jobs run on"))
+	}
+	if p.Lake == nil {
+		errs = append(errs, errors.New("batch: NextflowProps.Lake is nil; accepted: the *datalake.DataLake the pipelines read and write"))
+	}
+	if p.Queue != nil {
+		for _, q := range []struct{ field, name string }{{"HeadQueue", p.HeadQueue}, {"TaskQueue", p.TaskQueue}} {
+			if q.name != "" && p.Queue.JobQueues[q.name] == nil {
+				errs = append(errs, fmt.Errorf("batch: NextflowProps.%s is %q; accepted: a queue of the Batch construct (%s)", q.field, q.name, strings.Join(queueNames(p.Queue.props.Queues), ", ")))
+			}
+		}
+		if len(p.Queue.JobQueues) == 0 {
+			errs = append(errs, errors.New("batch: NextflowProps.Queue has no named queues; accepted: a Queue made with Props.Environments and Props.Queues"))
+		}
+	}
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		errs = append(errs, fmt.Errorf("batch: NextflowProps.LogRetentionDays is %d; accepted: one of %s, or 0 for %d", d, joinInts(secure.LogRetentionValues), DefaultLogRetentionDays))
+	}
+	return errors.Join(errs...)
+}
+
+// NewNextflow creates the Nextflow support. It panics, naming the construct
+// path, when props are invalid.
+func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *Nextflow {
+	if err := props.Validate(); err != nil {
+		panic(fmt.Errorf("batch.NewNextflow %q: %w", path(scope, id), err))
+	}
+	p := *props
+	q := p.Queue
+	if p.HeadQueue == "" {
+		p.HeadQueue = q.props.defaultQueue()
+		if q.JobQueues["High"] != nil {
+			p.HeadQueue = "High"
+		}
+	}
+	if p.TaskQueue == "" {
+		p.TaskQueue = q.props.defaultQueue()
+	}
+	if p.Image == "" {
+		p.Image = DefaultNextflowImage
+	}
+	if p.LogRetentionDays == 0 {
+		p.LogRetentionDays = DefaultLogRetentionDays
+	}
+	n := &Nextflow{}
+	constructs.NewConstruct_Override(n, scope, jsii.String(id))
+	var c constructs.Construct = n
+	stack := awscdk.Stack_Of(c)
+	if p.LogKey == nil {
+		p.LogKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake Nextflow " + *c.Node().Path() + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
+	}
+	results := *p.Lake.Results.BucketName()
+	n.WorkDir = "s3://" + results + "/" + NextflowPrefix + "work"
+	n.OutputDir = "s3://" + results + "/" + NextflowPrefix + "results"
+	n.HeadQueueArn = *q.JobQueues[p.HeadQueue].JobQueueArn()
+	n.TaskQueueArn = *q.JobQueues[p.TaskQueue].JobQueueArn()
+
+	n.TaskLogGroup = awslogs.NewLogGroup(c, jsii.String("TaskLogGroup"), &awslogs.LogGroupProps{
+		EncryptionKey: p.LogKey,
+		Retention:     secure.RetentionDays(p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	n.TaskRole = awsiam.NewRole(c, jsii.String("TaskRole"), &awsiam.RoleProps{
+		AssumedBy:   ecsTasksPrincipal(stack),
+		Description: jsii.String("biolake Nextflow tasks " + *c.Node().Path() + ": read the data buckets, write under " + NextflowPrefix + " of results"),
+	})
+	grantLake(c, n.TaskRole, p.Lake, datalake.DataBucketNames(), "", NextflowPrefix)
+
+	n.Head = q.AddJob("NextflowHead", &JobProps{
+		Queue:     p.HeadQueue,
+		Image:     awsecs.ContainerImage_FromRegistry(jsii.String(p.Image), nil),
+		Command:   []string{"sh", "-c", nextflowLauncher},
+		VCPUs:     nextflowHeadVCPUs,
+		MemoryMiB: nextflowHeadMemoryMiB,
+		// A run takes as long as the pipeline; Batch's attempt limit is
+		// the guard against a head that hangs.
+		Timeout:                 MaxNextflowRun,
+		Attempts:                1,
+		LogKey:                  p.LogKey,
+		LogRetentionDays:        p.LogRetentionDays,
+		ReadWriteRootFilesystem: true, // Nextflow writes $HOME/.nextflow and its cache
+		Environment: map[string]string{
+			"BIOLAKE_REGION":     *stack.Region(),
+			"BIOLAKE_TASK_QUEUE": n.TaskQueueArn,
+			"BIOLAKE_TASK_ROLE":  *n.TaskRole.RoleArn(),
+			"BIOLAKE_TASK_LOGS":  *n.TaskLogGroup.LogGroupName(),
+			"BIOLAKE_WORK_DIR":   n.WorkDir,
+			"BIOLAKE_OUTPUT_DIR": n.OutputDir,
+		},
+	})
+	head := n.Head.JobRole
+	grantLake(c, head, p.Lake, datalake.DataBucketNames(), "", NextflowPrefix)
+	arn := func(resource string) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String(resource), ResourceName: jsii.String("*")})
+	}
+	jobDefs := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job-definition"), ResourceName: jsii.String(NextflowJobDefinitionPrefix + "*")})
+	statements := []*awsiam.PolicyStatementProps{
+		{Sid: jsii.String("RegisterTaskDefinitions"), Actions: jsii.Strings("batch:RegisterJobDefinition", "batch:TagResource"), Resources: jsii.Strings(jobDefs)},
+		{Sid: jsii.String("SubmitTasks"), Actions: jsii.Strings("batch:SubmitJob"), Resources: jsii.Strings(n.TaskQueueArn, jobDefs)},
+		{Sid: jsii.String("ManageTasks"), Actions: jsii.Strings("batch:TerminateJob", "batch:CancelJob", "batch:TagResource"), Resources: jsii.Strings(arn("job"))},
+		{Sid: jsii.String("DescribeBatch"), Actions: jsii.Strings("batch:DescribeJobs", "batch:DescribeJobDefinitions", "batch:DescribeJobQueues", "batch:DescribeComputeEnvironments", "batch:ListJobs"), Resources: jsii.Strings("*")},
+		{Sid: jsii.String("PassTaskRole"), Actions: jsii.Strings("iam:PassRole"), Resources: jsii.Strings(*n.TaskRole.RoleArn())},
+		{Sid: jsii.String("ReadTaskLogs"), Actions: jsii.Strings("logs:GetLogEvents", "logs:FilterLogEvents"), Resources: jsii.Strings(*n.TaskLogGroup.LogGroupArn())},
+	}
+	for _, st := range statements {
+		head.AddToPrincipalPolicy(awsiam.NewPolicyStatement(st))
+	}
+	nag.SuppressDeferred(head, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "Nextflow's head job registers one job definition per task image (named " + NextflowJobDefinitionPrefix + "*, revisions unknown), " +
+			"submits, tags and stops tasks whose job ids are generated (job/*), and describes jobs, definitions, queues and environments, which " +
+			"take no resource; it reads the task log group's streams (<arn>:*).",
+		AppliesToRegex: []string{
+			`/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:(job|job-definition\/` + NextflowJobDefinitionPrefix + `)\*?\/?\*$/`,
+			`/^Resource::\*$/`, `/^Resource::<.+\.Arn>:\*$/`,
+		},
+	})
+	nag.SuppressDeferred(head, nag.InAllPacks("The Nextflow head job role's inline policy is scoped to this deployment's task queue, task role, "+
+		"task log group and nf-* job definitions, and lives and dies with the role.", "HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	nag.SuppressDeferred(n.TaskRole, nag.InAllPacks("The Nextflow task role's inline policy is the data-lake grant of the tasks (read data, write under "+
+		NextflowPrefix+"), generated by the lake's grant methods; it lives and dies with the role.", "HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	return n
+}
+
+// MaxNextflowRun is the head job's attempt timeout.
+const MaxNextflowRun = 14 * 24 * time.Hour
+
+// nextflowLauncher writes the awsbatch configuration from the job's
+// environment to $HOME/.nextflow/config, which Nextflow always reads, then
+// runs the pipeline NXF_PIPELINE with NXF_ARGS (split on spaces), both set
+// at submission.
+const nextflowLauncher = `set -eu
+: "${NXF_PIPELINE:?set NXF_PIPELINE (the pipeline to run, e.g. nf-core/rnaseq) in the job's environment}"
+mkdir -p "$HOME/.nextflow"
+cat > "$HOME/.nextflow/config" <<EOF
+process.executor = 'awsbatch'
+process.queue = '$BIOLAKE_TASK_QUEUE'
+aws.region = '$BIOLAKE_REGION'
+aws.batch.jobRole = '$BIOLAKE_TASK_ROLE'
+aws.batch.logsGroup = '$BIOLAKE_TASK_LOGS'
+workDir = '$BIOLAKE_WORK_DIR'
+EOF
+exec nextflow run "$NXF_PIPELINE" ${NXF_ARGS:-}`
+
+// GrantSubmit lets grantee (a scientist's role, a scheduler) start Nextflow
+// runs: submit the head job definition to the head queue.
+func (n *Nextflow) GrantSubmit(grantee awsiam.IGrantable) awsiam.Grant {
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings("batch:SubmitJob"),
+		ResourceArns: jsii.Strings(n.HeadQueueArn, *n.Head.Definition.JobDefinitionArn()),
+	})
+}
