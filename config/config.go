@@ -67,6 +67,8 @@ type Environment struct {
 	DataSync DataSync `yaml:"dataSync"`
 	// FileGateway shares the data lake with on-premises researchers.
 	FileGateway FileGateway `yaml:"fileGateway"`
+	// Compute holds Batch, FSx for Lustre and the workflows.
+	Compute Compute `yaml:"compute"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -279,6 +281,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.EventGlue.validate(e); err != nil {
+		return err
+	}
+	if err := e.Compute.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {
