@@ -16,6 +16,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -101,6 +102,13 @@ func (p *NextflowProps) Validate() error {
 				errs = append(errs, fmt.Errorf("batch: NextflowProps.%s is %q; accepted: a queue of the Batch construct (%s)", q.field, q.name, strings.Join(queueNames(p.Queue.props.Queues), ", ")))
 			}
 		}
+		task := p.TaskQueue
+		if task == "" {
+			task = p.Queue.props.defaultQueue()
+		}
+		if c, err := p.Queue.props.Capacity(task); err == nil && c.Fargate {
+			errs = append(errs, fmt.Errorf("batch: NextflowProps.TaskQueue is %q, a Fargate queue; accepted: a queue of EC2 environments (the tasks use the hosts' /scratch, and Lustre when attached)", task))
+		}
 		if len(p.Queue.JobQueues) == 0 {
 			errs = append(errs, errors.New("batch: NextflowProps.Queue has no named queues; accepted: a Queue made with Props.Environments and Props.Queues"))
 		}
@@ -178,6 +186,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 			"BIOLAKE_TASK_LOGS":  *n.TaskLogGroup.LogGroupName(),
 			"BIOLAKE_WORK_DIR":   n.WorkDir,
 			"BIOLAKE_OUTPUT_DIR": n.OutputDir,
+			"BIOLAKE_VOLUMES":    strings.Join(taskVolumes(q), ","),
 		},
 	})
 	head := n.Head.JobRole
@@ -217,6 +226,16 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 // MaxNextflowRun is the head job's attempt timeout.
 const MaxNextflowRun = 14 * 24 * time.Hour
 
+// taskVolumes are the host paths Nextflow's tasks mount (aws.batch.volumes):
+// the scratch volume, and a persistent Lustre file system when attached.
+func taskVolumes(q *Queue) []string {
+	v := []string{ScratchPath}
+	if q.Lustre != nil && q.Lustre.Mode() == lustre.ModePersistent {
+		v = append(v, LustrePath)
+	}
+	return v
+}
+
 // nextflowLauncher writes the awsbatch configuration from the job's
 // environment to $HOME/.nextflow/config, which Nextflow always reads, then
 // runs the pipeline NXF_PIPELINE with NXF_ARGS (split on spaces), both set
@@ -231,6 +250,7 @@ aws.region = '$BIOLAKE_REGION'
 aws.batch.jobRole = '$BIOLAKE_TASK_ROLE'
 aws.batch.logsGroup = '$BIOLAKE_TASK_LOGS'
 workDir = '$BIOLAKE_WORK_DIR'
+aws.batch.volumes = '$BIOLAKE_VOLUMES'
 EOF
 exec nextflow run "$NXF_PIPELINE" ${NXF_ARGS:-}`
 

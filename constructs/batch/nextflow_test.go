@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/network"
 )
 
 func TestNextflowHead(t *testing.T) {
@@ -34,6 +36,10 @@ func TestNextflowHead(t *testing.T) {
 		if !strings.HasPrefix(env[k], want) {
 			t.Errorf("head environment %s = %q, want it to start with %q", k, env[k], want)
 		}
+	}
+	// Per-run file systems are not for Nextflow: only the scratch volume.
+	if env["BIOLAKE_VOLUMES"] != "/scratch" {
+		t.Errorf("task volumes %q, want /scratch", env["BIOLAKE_VOLUMES"])
 	}
 	if !strings.HasSuffix(env["BIOLAKE_WORK_DIR"], "/nextflow/work") {
 		t.Errorf("work dir %q", env["BIOLAKE_WORK_DIR"])
@@ -90,7 +96,7 @@ func TestNextflowLauncher(t *testing.T) {
 			"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + dir,
 			"BIOLAKE_TASK_QUEUE=arn:aws:batch:eu-west-1:111111111111:job-queue/q", "BIOLAKE_REGION=eu-west-1",
 			"BIOLAKE_TASK_ROLE=arn:aws:iam::111111111111:role/task", "BIOLAKE_TASK_LOGS=/biolake/tasks",
-			"BIOLAKE_WORK_DIR=s3://results/nextflow/work",
+			"BIOLAKE_WORK_DIR=s3://results/nextflow/work", "BIOLAKE_VOLUMES=/scratch,/fsx",
 		}, extra...)
 		out, err := c.CombinedOutput()
 		return string(out), err
@@ -103,7 +109,8 @@ func TestNextflowLauncher(t *testing.T) {
 	}
 	config, _ := os.ReadFile(filepath.Join(dir, ".nextflow", "config"))
 	want := "process.executor = 'awsbatch'\nprocess.queue = 'arn:aws:batch:eu-west-1:111111111111:job-queue/q'\naws.region = 'eu-west-1'\n" +
-		"aws.batch.jobRole = 'arn:aws:iam::111111111111:role/task'\naws.batch.logsGroup = '/biolake/tasks'\nworkDir = 's3://results/nextflow/work'\n"
+		"aws.batch.jobRole = 'arn:aws:iam::111111111111:role/task'\naws.batch.logsGroup = '/biolake/tasks'\nworkDir = 's3://results/nextflow/work'\n" +
+		"aws.batch.volumes = '/scratch,/fsx'\n"
 	if string(config) != want {
 		t.Errorf("config:\n%s\nwant:\n%s", config, want)
 	}
@@ -117,5 +124,17 @@ func TestNextflowValidate(t *testing.T) {
 	err := (&batch.NextflowProps{}).Validate()
 	if err == nil || !strings.Contains(err.Error(), "NextflowProps.Queue is nil") || !strings.Contains(err.Error(), "NextflowProps.Lake is nil") {
 		t.Errorf("empty props: %v", err)
+	}
+	app, stack := cdktest.NewStack("Nf")
+	_ = app
+	msg, panicked := cdktest.Catch(func() {
+		net := network.New(stack, "Network", nil)
+		q := batch.New(stack, "Q", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
+		batch.NewNextflow(stack, "Nextflow", &batch.NextflowProps{Queue: q, Lake: datalake.New(stack, "Lake", &datalake.Props{DisableBackup: true}), TaskQueue: "Fargate", HeadQueue: "Huge"})
+	})
+	for _, want := range []string{`NextflowProps.TaskQueue is "Fargate", a Fargate queue`, `NextflowProps.HeadQueue is "Huge"`, "High, Default, Gpu, Fargate"} {
+		if !panicked || !strings.Contains(msg, want) {
+			t.Errorf("bad queues: %s; want %q", msg, want)
+		}
 	}
 }
