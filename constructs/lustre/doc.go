@@ -41,8 +41,18 @@
 // # Per-run file systems
 //
 // In ModePerRun, New creates the security group, the log group and the IAM
-// statements a workflow role needs (GrantRunWorkflow); RunFileSystemRequest
-// and RunAssociationRequests return the API parameters of
-// fsx:createFileSystem and fsx:createDataRepositoryAssociation for a Step
-// Functions CallAwsService task.
+// statements a workflow role needs (GrantRunWorkflow); RunFileSystemRequest,
+// RunAssociationRequests and RunExportRequest return the API parameters of
+// fsx:createFileSystem, fsx:createDataRepositoryAssociation and
+// fsx:createDataRepositoryTask for literal values (RunProps).
+//
+// In a state machine the run's values are known only at run time: the
+// methods RunFileSystemParameters, RunAssociationParameters,
+// RunExportParameters and RunDeleteParameters take JSONPaths (RunPaths)
+// and return Parameters with "Key.$" entries for aws-sdk:fsx tasks. Their
+// client request tokens are MD5 hashes (32 hex characters, with a suffix
+// per call) of RunPaths.Token, so that FSx's limit of 63 characters of
+// [A-Za-z0-9_.-] holds whatever the run id looks like, and a retried call
+// gets the same resource back. The workflow package uses them (its
+// Props.Lustre).
 package lustre

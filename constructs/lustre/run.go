@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -207,6 +208,213 @@ func strs(s []string) []interface{} {
 		out[i] = v
 	}
 	return out
+}
+
+// RunPaths names, as JSONPaths into a Step Functions state's input (or
+// the context object, "$$."), the values of a run that are known only
+// when the run is processed, for the *Parameters methods: the
+// JSONPath-capable counterparts of RunFileSystemRequest,
+// RunAssociationRequests and RunExportRequest, whose RunProps take literal
+// strings.
+type RunPaths struct {
+	// RunID is the path of the run id, for example "$.runId": the runId tag
+	// and the run's folder under the results prefix. Required; no default.
+	RunID string
+	// Token is the path of the string the client request tokens are derived
+	// from (an MD5 hash of it, with a suffix per call, so that every token is
+	// 32 to 40 of [a-z0-9-]): a retried call sends the same token and gets
+	// the same file system, association or task back. "$$.Execution.Id" gives
+	// every execution (a manual rerun of a run too) its own file system.
+	// Default: RunID.
+	Token string
+	// InputURI is the path of the run's input, an S3 URL ending in "/" (for
+	// example "$.inputUri" holding "s3://raw/runs/novaseq1/20260101_A0001/"),
+	// linked at RawPath. It must be in the raw bucket under the construct's
+	// RawPrefix (the RunPolicy allows no other). Required; no default.
+	InputURI string
+	// Project is the path of the project tag's value. Required; no default.
+	Project string
+	// Partner is the path of the partner tag's value; it must always be
+	// present in the input when set. Default: "" (no partner tag).
+	Partner string
+	// FileSystemID is the path of the created file system's id, for
+	// RunAssociationParameters and RunExportParameters. Default: "" (those
+	// methods require it).
+	FileSystemID string
+	// StorageCapacityGiB of the file system (a literal, not a path): 1200
+	// or a multiple of 2400. Default: 1200.
+	StorageCapacityGiB int
+}
+
+// Validate checks r; each problem names the field, the value and what is
+// accepted. fileSystem says whether FileSystemID is required.
+func (r RunPaths) validate(fileSystem bool) error {
+	var errs []error
+	bad := func(field, value, accepted string) {
+		errs = append(errs, fmt.Errorf("lustre: RunPaths.%s is %q; accepted: %s", field, value, accepted))
+	}
+	isPath := func(s string) bool { return strings.HasPrefix(s, "$") && !strings.ContainsAny(s, "'{}\\ ") }
+	for _, f := range []struct {
+		name, v  string
+		required bool
+	}{
+		{"RunID", r.RunID, true}, {"Token", r.Token, false}, {"InputURI", r.InputURI, true},
+		{"Project", r.Project, true}, {"Partner", r.Partner, false}, {"FileSystemID", r.FileSystemID, fileSystem},
+	} {
+		switch {
+		case f.v == "" && f.required:
+			bad(f.name, f.v, "a JSONPath such as \"$.runId\"")
+		case f.v != "" && !isPath(f.v):
+			bad(f.name, f.v, "a JSONPath starting with \"$\" (\"$.field\" or \"$$.Execution.Id\"), without quotes, braces, backslashes or spaces")
+		}
+	}
+	if c := r.StorageCapacityGiB; c != 0 && !ValidCapacity(c) {
+		errs = append(errs, fmt.Errorf("lustre: RunPaths.StorageCapacityGiB is %d; accepted: 1200 or a multiple of 2400, or 0 for 1200", c))
+	}
+	return errors.Join(errs...)
+}
+
+func (r RunPaths) mustValid(l *Lustre, fn string, fileSystem bool) {
+	if l.p.Mode != ModePerRun {
+		panic(fmt.Errorf("lustre %q: %s needs ModePerRun; the construct is %s", *l.Node().Path(), fn, l.p.Mode))
+	}
+	if err := r.validate(fileSystem); err != nil {
+		panic(fmt.Errorf("lustre %q: %s: %w", *l.Node().Path(), fn, err))
+	}
+}
+
+// token returns the intrinsic function of the client request token of
+// one call: the MD5 hash (32 hex characters) of the Token value and the
+// call's suffix, so that FSx's limit (1 to 63 of [A-Za-z0-9_.-]) holds
+// whatever the value.
+func (r RunPaths) token(call string) string {
+	t := r.Token
+	if t == "" {
+		t = r.RunID
+	}
+	if call == "" {
+		return "States.Hash(" + t + ", 'MD5')"
+	}
+	return "States.Format('{}-" + call + "', States.Hash(" + t + ", 'MD5'))"
+}
+
+func (r RunPaths) tags() []interface{} {
+	t := []interface{}{
+		map[string]interface{}{"Key": ManagedByTag, "Value": WorkflowTagValue},
+		map[string]interface{}{"Key": "runId", "Value.$": r.RunID},
+		map[string]interface{}{"Key": "project", "Value.$": r.Project},
+	}
+	if r.Partner != "" {
+		t = append(t, map[string]interface{}{"Key": "partner", "Value.$": r.Partner})
+	}
+	return t
+}
+
+// intrinsicString escapes s for a string literal of an intrinsic function
+// (States.Format's template): backslash, quote and braces.
+func intrinsicString(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `'`, `\'`, `{`, `\{`, `}`, `\}`).Replace(s)
+}
+
+// RunFileSystemParameters returns the Parameters of an
+// aws-sdk:fsx:createFileSystem task (CallAwsService) for a run's SCRATCH_2
+// file system, as RunFileSystemRequest does for literal values: this
+// construct's subnet, security group and log group, Lustre 2.15, the
+// construct's data compression, tagged biolake:managed-by=workflow, runId,
+// project (and partner) from the paths. The client request token is the
+// MD5 hash of paths.Token. It panics unless the construct is ModePerRun
+// and paths are valid.
+func (l *Lustre) RunFileSystemParameters(paths RunPaths) map[string]interface{} {
+	paths.mustValid(l, "RunFileSystemParameters", false)
+	capacity := paths.StorageCapacityGiB
+	if capacity == 0 {
+		capacity = DefaultStorageCapacityGiB
+	}
+	return map[string]interface{}{
+		"ClientRequestToken.$":  paths.token(""),
+		"FileSystemType":        "LUSTRE",
+		"FileSystemTypeVersion": FileSystemTypeVersion,
+		"StorageType":           "SSD",
+		"StorageCapacity":       capacity,
+		"SubnetIds":             []interface{}{l.SubnetID},
+		"SecurityGroupIds":      []interface{}{*l.SecurityGroup.SecurityGroupId()},
+		"LustreConfiguration": map[string]interface{}{
+			"DeploymentType":      string(Scratch2),
+			"DataCompressionType": l.p.DataCompression,
+			"LogConfiguration":    map[string]interface{}{"Level": "WARN_ERROR", "Destination": l.LogGroupArn},
+		},
+		"Tags": paths.tags(),
+	}
+}
+
+// RunResultsURIExpression returns the intrinsic function that gives the S3
+// URL a run's results are exported to (RunResultsPath for literal values):
+// s3://<results bucket>/<ResultsPrefix><run id>/, the run id read from
+// runIDPath. The bucket name, often a CDK token, is not escaped (bucket
+// names hold no quotes, braces or backslashes); the prefix is.
+func (l *Lustre) RunResultsURIExpression(runIDPath string) string {
+	return "States.Format('s3://" + *l.p.Lake.Results.BucketName() + "/" + intrinsicString(l.p.ResultsPrefix) + "{}/', " + runIDPath + ")"
+}
+
+// RunAssociationParameters returns the Parameters of two
+// aws-sdk:fsx:createDataRepositoryAssociation tasks, as
+// RunAssociationRequests does for literal values: RawPath linked to the
+// run's input (paths.InputURI; metadata imported on creation, auto-import
+// of NEW and CHANGED, no export) and ResultsPath linked to the run's
+// results URL (RunResultsURIExpression; auto-export of NEW and CHANGED,
+// never DELETED). It panics unless the construct is ModePerRun and paths
+// (FileSystemID included) are valid.
+func (l *Lustre) RunAssociationParameters(paths RunPaths) []map[string]interface{} {
+	paths.mustValid(l, "RunAssociationParameters", true)
+	return []map[string]interface{}{
+		{
+			"ClientRequestToken.$":        paths.token("raw"),
+			"FileSystemId.$":              paths.FileSystemID,
+			"FileSystemPath":              RawPath,
+			"DataRepositoryPath.$":        paths.InputURI,
+			"BatchImportMetaDataOnCreate": true,
+			"S3":                          map[string]interface{}{"AutoImportPolicy": map[string]interface{}{"Events": strs(RawImportEvents)}},
+			"Tags":                        paths.tags(),
+		},
+		{
+			"ClientRequestToken.$":        paths.token("results"),
+			"FileSystemId.$":              paths.FileSystemID,
+			"FileSystemPath":              ResultsPath,
+			"DataRepositoryPath.$":        l.RunResultsURIExpression(paths.RunID),
+			"BatchImportMetaDataOnCreate": false,
+			"S3":                          map[string]interface{}{"AutoExportPolicy": map[string]interface{}{"Events": strs(ResultsExportEvents)}},
+			"Tags":                        paths.tags(),
+		},
+	}
+}
+
+// RunExportParameters returns the Parameters of an
+// aws-sdk:fsx:createDataRepositoryTask task that exports ResultsPath once
+// more before the file system is deleted, as RunExportRequest does for
+// literal values. It panics unless the construct is ModePerRun and paths
+// (FileSystemID included) are valid.
+func (l *Lustre) RunExportParameters(paths RunPaths) map[string]interface{} {
+	paths.mustValid(l, "RunExportParameters", true)
+	return map[string]interface{}{
+		"ClientRequestToken.$": paths.token("export"),
+		"FileSystemId.$":       paths.FileSystemID,
+		"Type":                 "EXPORT_TO_REPOSITORY",
+		"Paths":                []interface{}{ResultsPath[1:]},
+		"Report":               map[string]interface{}{"Enabled": false},
+		"Tags":                 paths.tags(),
+	}
+}
+
+// RunDeleteParameters returns the Parameters of an
+// aws-sdk:fsx:deleteFileSystem task for the run's file system (a scratch
+// file system: no final backup). It panics unless the construct is
+// ModePerRun and paths (FileSystemID included) are valid.
+func (l *Lustre) RunDeleteParameters(paths RunPaths) map[string]interface{} {
+	paths.mustValid(l, "RunDeleteParameters", true)
+	return map[string]interface{}{
+		"ClientRequestToken.$": paths.token("delete"),
+		"FileSystemId.$":       paths.FileSystemID,
+	}
 }
 
 // RunProps returns the RunProps of a run with this construct's subnet,

@@ -1,6 +1,6 @@
 // Package workflow provides biolake's secondary-analysis workflows: a Step
-// Functions state machine that a RunIngested event on the platform bus
-// starts (input: the event's detail), and that runs a typed list of AWS
+// Functions state machine, started for each RunIngested event on the
+// platform bus (input: the event's detail), that runs a typed list of AWS
 // Batch steps for the run:
 //
 //	HasPartner? -> PrepareRun -> RestoreInputs (the event glue's restore
@@ -25,10 +25,65 @@
 // the results bucket (OUTPUT_URI); they are tagged runId, project, partner
 // and workflow for cost attribution (the job definitions propagate tags).
 //
+// # One execution per run
+//
+// An EventBridge target cannot name the executions it starts, so the rule
+// starts a small Express state machine, the Starter, which starts the main
+// (Standard) state machine with the execution name
+// States.Hash($.runId, 'MD5'): 32 hex characters, the same for every
+// delivery of a run's RunIngested, and valid whatever characters the run's
+// folder name holds. A duplicate event while the first execution runs with
+// the same input is answered by Step Functions with that execution; any
+// other duplicate fails with Sfn.ExecutionAlreadyExistsException, which the
+// Starter catches and succeeds in AlreadyStarted (its log shows the
+// duplicate). Throttling and the open-executions limit are retried; any
+// other error fails the Starter, which raises an alarm.
+//
+// Step Functions keeps an execution name reserved for 90 days after the
+// execution closes, so a run ingested again within that time is not
+// processed again automatically. A manual rerun starts the main state
+// machine (Workflow.StateMachine, permission from GrantStart) with the
+// RunIngested detail as input and a name of its own, for example
+// "<hash>-rerun-1".
+//
+// # Per-run FSx for Lustre
+//
+// With Props.Lustre (a lustre.ModePerRun construct) each run gets a
+// SCRATCH_2 file system, created after the restore and tagged runId,
+// project, partner and biolake:managed-by=workflow:
+//
+//	CreateRunFileSystem -> wait until AVAILABLE -> LinkRunInputs (/raw: the
+//	run's input, import only) -> LinkRunResults (/results: export only) ->
+//	wait until both AVAILABLE -> WaitForMount (60 s) -> ProcessSamples ->
+//	ExportResults -> wait until SUCCEEDED -> CatalogResults ->
+//	DeleteRunFileSystem -> wait until FSx no longer knows it -> RunOutcome
+//
+// The Batch hosts mount every AVAILABLE file system tagged
+// biolake:managed-by=workflow at /fsx/<file-system-id>; the steps (EC2
+// queues only) get FSX_PATH=/fsx/<file-system-id>. What they write under
+// $FSX_PATH/results is exported to s3://<results>/<Lustre
+// ResultsPrefix><runId>/ (lustreResultsUri in the success notification);
+// OUTPUT_URI stays where they may write to S3 directly. The run's input
+// must be in the raw bucket under the Lustre construct's RawPrefix.
+//
+// Each wait polls FSx (every 30 s; the export every minute) and gives up
+// after FileSystemTimeout, LinksTimeout, ExportTimeout or DeletionTimeout.
+// Once the file system exists, every failure (a step, the links, the
+// export, the catalog, a wait that gives up) is recorded and goes to
+// DeleteRunFileSystem first; RunOutcome then notifies the failure or the
+// success. A deletion that fails or does not finish is published to the
+// notification topic (NotifyCleanupFailed, with the file system's id) and
+// fails the execution (FileSystemNotDeleted), which raises the failed
+// executions alarm. An execution that times out or is stopped cannot
+// clean up: the timed-out and aborted alarms say so, and the file system is
+// found by its runId tag.
+//
+// # Alarms
+//
+// Props.AlarmTopic (default: the notification topic) is told when, within
+// five minutes, an execution fails, times out or is aborted, the Starter
+// fails, or a RunIngested event lands in the rule's dead-letter queue.
+//
 // Not yet: per-sample fan-out (RunIngested lists no samples, so the Map
-// runs once, for the run; a samples manifest would feed it), a per-run FSx
-// for Lustre file system (Props.PerRunFSx must be false; jobs use the
-// instances' /scratch), and an export step. Idempotency: a rule target
-// cannot name executions, so a duplicate RunIngested starts a second
-// execution, which writes the same results to the same prefix.
+// runs once, for the run; a samples manifest would feed it).
 package workflow

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -18,13 +19,17 @@ import (
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/constructs/workflow"
 )
 
 // One App, held to the cdk-nag packs: a stack with the network, the data
-// lake, the event glue, HPC Batch compute and two workflows: "rnaseq"
-// (restore, CPU, GPU and Fargate steps) and "qc" (no restore, profiles).
+// lake, the event glue, HPC Batch compute, per-run FSx for Lustre and three
+// workflows: "rnaseq" (restore, CPU, GPU and Fargate steps), "qc" (no
+// restore, profiles, its own alarm topic) and "wgs" (restore, a file system
+// per run, EC2 steps).
 var (
 	once   sync.Once
 	outdir string
@@ -64,10 +69,24 @@ func load(t *testing.T) template {
 			lake := datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true})
 			glue := eventglue.New(stack, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
 			hpc := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
+			fsx := lustre.New(stack, "Lustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: hpc.SecurityGroup})
+			hpc.AttachLustre(fsx)
 			workflow.New(stack, "RnaSeq", &workflow.Props{Name: "rnaseq", Steps: rnaseqSteps(), Batch: hpc, Glue: glue, Lake: lake, Project: "oncology"})
+			ops := awssns.NewTopic(stack, jsii.String("OpsTopic"), &awssns.TopicProps{
+				MasterKey:  secure.NewKey(stack, "OpsKey", &secure.KeyProps{Services: []secure.Service{secure.ServiceSNS}}),
+				EnforceSSL: jsii.Bool(true),
+			})
 			workflow.New(stack, "Qc", &workflow.Props{
 				Name: "qc", Batch: hpc, Glue: glue, Lake: lake, SkipRestore: true, Profiles: []string{"novaseq-x"},
-				Steps: []workflow.Step{{Name: "FastQC", Image: image(), VCPUs: 2, MemoryMiB: 4096}},
+				Steps:      []workflow.Step{{Name: "FastQC", Image: image(), VCPUs: 2, MemoryMiB: 4096}},
+				AlarmTopic: ops,
+			})
+			workflow.New(stack, "Wgs", &workflow.Props{
+				Name: "wgs", Batch: hpc, Glue: glue, Lake: lake, Lustre: fsx, LustreStorageGiB: 2400,
+				Steps: []workflow.Step{
+					{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
+					{Name: "Call", Image: image(), VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},
+				},
 			})
 			app.Synth(nil)
 		})

@@ -14,7 +14,7 @@ import (
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
-	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/lustre"
 )
 
 // Defaults and limits.
@@ -32,7 +32,11 @@ const (
 // Step is one Batch job of a workflow, run for every item of the Map.
 // The job gets RUN_ID, SAMPLE, INPUT_URI (s3://bucket/prefix/ of the run)
 // and OUTPUT_URI (s3://results/workflows/<workflow>/<runId>/) in its
-// environment, and /scratch on EC2 queues.
+// environment, the same values as the job parameters runId, sample,
+// inputUri and outputUri (a command may say Ref::inputUri), and /scratch on
+// EC2 queues. With FSx for Lustre it also gets FSX_PATH and the file system
+// under /fsx: the run's own file system (Props.Lustre), or on EC2 queues
+// the persistent one attached to the Batch construct.
 type Step struct {
 	// Name of the step: a letter, then letters or digits, unique in the
 	// workflow. It names the state ("Run<Name>") and the job definition
@@ -95,9 +99,19 @@ type Props struct {
 	RestoreTier RestoreTier
 	// RestoreDays a restored copy stays, 1 to 365. Default: 7.
 	RestoreDays int
-	// PerRunFSx asks for an FSx for Lustre file system per run. Not
-	// available yet (constructs/lustre): it must be false.
-	PerRunFSx bool
+	// Lustre, a lustre.ModePerRun construct, gives every run a SCRATCH_2
+	// FSx for Lustre file system: created after the restore, linked to the
+	// run's input (/raw) and to s3://<results>/<Lustre ResultsPrefix><runId>/
+	// (/results), mounted by the Batch hosts, exported and deleted after the
+	// Map whatever its outcome. Every step must then run on an EC2 queue
+	// (Fargate cannot mount Lustre); it finds the file system at FSX_PATH.
+	// The run's input must be in the raw bucket under the Lustre construct's
+	// RawPrefix. Default: nil (no file system; jobs use the instances'
+	// /scratch).
+	Lustre *lustre.Lustre
+	// LustreStorageGiB is the capacity of each run's file system: 1200 or a
+	// multiple of 2400. Only with Lustre. Default: 1200.
+	LustreStorageGiB int
 	// MapConcurrency is how many items (samples) run at once, 1 to 1000.
 	// Default: 10.
 	MapConcurrency int
@@ -107,6 +121,11 @@ type Props struct {
 	// Topic receives the success and failure notifications. Default: a new
 	// KMS-encrypted, TLS-only topic.
 	Topic awssns.ITopic
+	// AlarmTopic receives the alarms (failed, timed-out and aborted
+	// executions, failed starts, undeliverable RunIngested events); a
+	// KMS-encrypted topic's key must let CloudWatch use it
+	// (secure.ServiceSNS). Default: Topic.
+	AlarmTopic awssns.ITopic
 	// LogKey encrypts the state machine's and the jobs' log groups; its
 	// policy must allow secure.ServiceLogs. Default: a new key.
 	LogKey awskms.IKey
@@ -121,17 +140,15 @@ var (
 	tagPattern  = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,256}$`)
 )
 
-// Validate checks p and returns every problem found, joined. New panics
-// with the same errors.
+// Validate checks p and returns every problem found, joined: the
+// settings (ValidateSettings, the steps against the Batch compute) and the
+// constructs. New panics with the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
 		return errors.New("workflow: Props are nil; Name, Steps, Batch, Glue and Lake are required")
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
-	if !namePattern.MatchString(p.Name) {
-		bad("Props.Name is %q; accepted: a letter, then letters or digits, at most 32", p.Name)
-	}
 	for _, r := range []struct {
 		field string
 		nil   bool
@@ -145,33 +162,26 @@ func (p *Props) Validate() error {
 		b := p.Batch.Props()
 		bp = &b
 	}
-	if err := ValidateSteps(p.Steps, bp); err != nil {
+	if err := p.ValidateSettings(bp); err != nil {
 		errs = append(errs, err)
 	}
-	if p.PerRunFSx {
-		bad("Props.PerRunFSx is true; accepted: false (a per-run FSx for Lustre file system is not available yet; jobs use the instances' /scratch)")
-	}
-	if p.RestoreTier != "" && p.RestoreTier != RestoreBulk && p.RestoreTier != RestoreStandard {
-		bad("Props.RestoreTier is %q; accepted: %q or %q", p.RestoreTier, RestoreBulk, RestoreStandard)
-	}
-	if p.RestoreDays < 0 || p.RestoreDays > 365 {
-		bad("Props.RestoreDays is %d; accepted: 1 to 365, or 0 for the default %d", p.RestoreDays, DefaultRestoreDays)
-	}
-	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
-		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
-	}
-	if p.Project != "" && !tagPattern.MatchString(p.Project) {
-		bad("Props.Project is %q; accepted: a tag value (letters, digits, spaces, _.:/=+-@), at most 256", p.Project)
-	}
-	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("Props.LogRetentionDays is %d; accepted: a CloudWatch Logs retention, or 0 for the default %d", d, DefaultLogRetentionDays)
-	}
-	if t := p.Timeout; t < 0 || t > MaxTimeout || t%time.Second != 0 {
-		bad("Props.Timeout is %s; accepted: whole seconds up to %s, or 0 for the default %s", t, MaxTimeout, DefaultTimeout)
-	}
-	for i, pr := range p.Profiles {
-		if pr == "" {
-			bad("Props.Profiles[%d] is empty; accepted: an instrument profile name", i)
+	switch {
+	case p.Lustre == nil:
+		if c := p.LustreStorageGiB; c != 0 {
+			bad("Props.LustreStorageGiB is %d without Props.Lustre; accepted: 0, or set Props.Lustre", c)
+		}
+	case p.Lustre.Mode() != lustre.ModePerRun:
+		bad("Props.Lustre is a %q construct; accepted: a lustre.ModePerRun construct (the workflow creates and deletes a file system per run), or nil", p.Lustre.Mode())
+	default:
+		if p.Batch != nil && p.Batch.Lustre != p.Lustre {
+			bad("Props.Lustre is not attached to Props.Batch; accepted: the file system construct given to Batch.AttachLustre before workflow.New (its hosts mount the runs' file systems)")
+		}
+		if bp != nil {
+			for i, s := range p.Steps {
+				if c, err := bp.Capacity(s.Queue); err == nil && c.Fargate {
+					bad("Props.Steps[%d] (%q): Queue %q is a Fargate queue; accepted with Props.Lustre: an EC2 queue (Fargate tasks cannot mount FSx for Lustre)", i, s.Name, s.Queue)
+				}
+			}
 		}
 	}
 	return errors.Join(errs...)
@@ -235,6 +245,9 @@ func (p *Props) withDefaults() Props {
 	}
 	if q.Timeout == 0 {
 		q.Timeout = DefaultTimeout
+	}
+	if q.Lustre != nil && q.LustreStorageGiB == 0 {
+		q.LustreStorageGiB = lustre.DefaultStorageCapacityGiB
 	}
 	return q
 }

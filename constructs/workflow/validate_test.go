@@ -6,6 +6,10 @@ import (
 	"time"
 
 	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/workflow"
 )
@@ -65,7 +69,7 @@ func TestValidateProps(t *testing.T) {
 		{"missing constructs", ok(func(*workflow.Props) {}), "Props.Batch is nil"},
 		{"glue", ok(func(*workflow.Props) {}), "Props.Glue is nil"},
 		{"name", ok(func(p *workflow.Props) { p.Name = "rna seq" }), `Props.Name is "rna seq"`},
-		{"fsx", ok(func(p *workflow.Props) { p.PerRunFSx = true }), "Props.PerRunFSx is true; accepted: false"},
+		{"fsx capacity without lustre", ok(func(p *workflow.Props) { p.LustreStorageGiB = 2400 }), "Props.LustreStorageGiB is 2400 without Props.Lustre"},
 		{"tier", ok(func(p *workflow.Props) { p.RestoreTier = "Expedited" }), `Props.RestoreTier is "Expedited"`},
 		{"days", ok(func(p *workflow.Props) { p.RestoreDays = 400 }), "Props.RestoreDays is 400"},
 		{"map", ok(func(p *workflow.Props) { p.MapConcurrency = -1 }), "Props.MapConcurrency is -1"},
@@ -78,5 +82,51 @@ func TestValidateProps(t *testing.T) {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
 		}
+	}
+}
+
+// Props.Lustre must be a per-run construct, and its steps must be able to
+// mount it (EC2 queues).
+func TestValidateLustre(t *testing.T) {
+	_, stack := cdktest.NewStack("Validate")
+	var hpc *batch.Queue
+	var persistent, perRun, other *lustre.Lustre
+	cdktest.Must(t, "constructs", func() {
+		net := network.New(stack, "Network", nil)
+		lake := datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true})
+		hpc = batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
+		persistent = lustre.New(stack, "Persistent", &lustre.Props{Network: net, Lake: lake, ClientSecurityGroup: hpc.SecurityGroup})
+		perRun = lustre.New(stack, "PerRun", &lustre.Props{Network: net, Lake: lake, ClientSecurityGroup: hpc.SecurityGroup, Mode: lustre.ModePerRun})
+		other = lustre.New(stack, "Other", &lustre.Props{Network: net, Lake: lake, ClientSecurityGroup: hpc.SecurityGroup, Mode: lustre.ModePerRun})
+		hpc.AttachLustre(perRun)
+	})
+	ec2Steps := []workflow.Step{{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"}}
+	props := func(mod func(*workflow.Props)) *workflow.Props {
+		p := &workflow.Props{Name: "wgs", Steps: ec2Steps, Batch: hpc, Glue: &eventglue.EventGlue{}, Lake: &datalake.DataLake{}, Lustre: perRun}
+		mod(p)
+		return p
+	}
+	if err := props(func(*workflow.Props) {}).Validate(); err != nil {
+		t.Errorf("per-run Lustre with EC2 steps refused: %v", err)
+	}
+	for _, c := range []struct {
+		name string
+		mod  func(*workflow.Props)
+		want string
+	}{
+		{"persistent", func(p *workflow.Props) { p.Lustre = persistent }, `Props.Lustre is a "persistent" construct; accepted: a lustre.ModePerRun construct`},
+		{"fargate step", func(p *workflow.Props) { p.Steps = rnaseqSteps() }, `Props.Steps[2] ("Report"): Queue "Fargate" is a Fargate queue; accepted with Props.Lustre: an EC2 queue`},
+		{"capacity", func(p *workflow.Props) { p.LustreStorageGiB = 1000 }, "Props.LustreStorageGiB is 1000; accepted: 1200 or a multiple of 2400"},
+		{"not attached", func(p *workflow.Props) { p.Lustre = other }, "Props.Lustre is not attached to Props.Batch; accepted: the file system construct given to Batch.AttachLustre"},
+	} {
+		err := props(c.mod).Validate()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+	// New refuses them with the construct's path.
+	msg, panicked := cdktest.Catch(func() { workflow.New(stack, "Bad", props(func(p *workflow.Props) { p.Lustre = persistent })) })
+	if !panicked || !strings.Contains(msg, `workflow.New "Validate/Bad"`) || !strings.Contains(msg, "Props.Lustre") {
+		t.Errorf("New: panicked %v: %s", panicked, msg)
 	}
 }

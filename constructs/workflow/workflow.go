@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -19,6 +20,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/internal/events"
 )
@@ -67,9 +69,15 @@ var (
 type Workflow struct {
 	constructs.Construct
 
-	// StateMachine runs the workflow for one run.
+	// StateMachine runs the workflow for one run (Standard). Its
+	// executions are named ExecutionNameExpression (the hash of the run id).
 	StateMachine awsstepfunctions.StateMachine
-	// Rule starts StateMachine with the detail of each RunIngested event.
+	// Starter (Express) starts StateMachine for a RunIngested detail, named
+	// by the run id, and succeeds in AlreadyStarted when the name is taken.
+	Starter awsstepfunctions.StateMachine
+	// StarterLogGroup receives the Starter's execution history.
+	StarterLogGroup awslogs.ILogGroup
+	// Rule starts Starter with the detail of each RunIngested event.
 	Rule awsevents.Rule
 	// Jobs are the steps' job definitions and roles, by step name.
 	Jobs map[string]*batch.Job
@@ -77,6 +85,12 @@ type Workflow struct {
 	Topic awssns.ITopic
 	// DeadLetterQueue holds RunIngested events the rule could not deliver.
 	DeadLetterQueue awssqs.IQueue
+	// AlarmTopic receives the alarms.
+	AlarmTopic awssns.ITopic
+	// Alarms fire on one failed, timed-out or aborted execution, one
+	// failed Starter execution, or one message in DeadLetterQueue, within
+	// five minutes.
+	Alarms []awscloudwatch.IAlarm
 	// LogGroup receives the state machine's execution history.
 	LogGroup awslogs.ILogGroup
 
@@ -84,13 +98,7 @@ type Workflow struct {
 }
 
 // New creates the workflow. It panics, naming the construct path, when
-// props are invalid.
-//
-// Idempotency: an EventBridge target cannot name the executions it starts,
-// so a RunIngested event delivered twice starts two executions. The verify
-// flow publishes RunIngested once per run (a conditional catalog write);
-// a duplicate execution writes the same results under the same
-// OUTPUT_URI, and WorkflowSucceeded consumers key on runId and workflow.
+// props are invalid. See the package doc for how a run is started once.
 func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	if err := props.Validate(); err != nil {
 		path := id
@@ -121,6 +129,7 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	// The steps' job definitions, scoped to the data lake.
 	for _, s := range p.Steps {
 		jp := s.jobProps()
+		jp.Lustre = p.Lustre != nil || mountsPersistent(p.Batch, s.Queue)
 		jp.LogKey = logKey
 		jp.LogRetentionDays = p.LogRetentionDays
 		job := p.Batch.AddJob(p.Name+s.Name, jp)
@@ -162,6 +171,9 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	if !p.SkipRestore {
 		p.Glue.GrantRestore(sm)
 	}
+	if p.Lustre != nil {
+		p.Lustre.GrantRunWorkflow(sm.Role())
+	}
 	nag.SuppressDeferred(sm.Role(), nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "The workflow's state machine role: CloudWatch Logs delivery, X-Ray and batch:DescribeJobs have no resource-level permissions (\"*\"); " +
@@ -173,12 +185,14 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		"inline, it lives and dies with the role and cannot be attached elsewhere.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
 
+	w.newStarter(logKey)
 	w.newRule(path)
+	w.newAlarms()
 	return w
 }
 
-// newRule starts the state machine with the detail of each RunIngested
-// event on the platform bus.
+// newRule starts the Starter with the detail of each RunIngested event on
+// the platform bus.
 func (w *Workflow) newRule(path string) {
 	p := &w.p
 	dlq := awssqs.NewQueue(w, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
@@ -199,18 +213,18 @@ func (w *Workflow) newRule(path string) {
 		pattern.Detail = &map[string]interface{}{"profile": p.Profiles}
 	}
 	w.Rule = awsevents.NewRule(w, jsii.String("RunIngestedRule"), &awsevents.RuleProps{
-		Description:  jsii.String("RunIngested events start the " + p.Name + " workflow"),
+		Description:  jsii.String("RunIngested events start the " + p.Name + " workflow (through its Starter)"),
 		EventBus:     p.Glue.Bus,
 		EventPattern: pattern,
 	})
-	w.Rule.AddTarget(awseventstargets.NewSfnStateMachine(w.StateMachine, &awseventstargets.SfnStateMachineProps{
+	w.Rule.AddTarget(awseventstargets.NewSfnStateMachine(w.Starter, &awseventstargets.SfnStateMachineProps{
 		Input:           awsevents.RuleTargetInput_FromEventPath(jsii.String("$.detail")),
 		DeadLetterQueue: dlq,
 		RetryAttempts:   jsii.Number(185),
 		MaxEventAge:     awscdk.Duration_Hours(jsii.Number(24)),
 	}))
-	nag.SuppressDeferred(w.StateMachine.Node().FindChild(jsii.String("EventsRole")), nag.InAllPacks("The role EventBridge assumes to start this workflow; its policy, generated by CDK, "+
-		"allows states:StartExecution on this one state machine and lives and dies with the role.",
+	nag.SuppressDeferred(w.Starter.Node().FindChild(jsii.String("EventsRole")), nag.InAllPacks("The role EventBridge assumes to start this workflow's Starter; its policy, generated by CDK, "+
+		"allows states:StartExecution on the Starter only and lives and dies with the role.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
 }
 
@@ -234,9 +248,9 @@ func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, at
 //	-> NotifySucceeded (SNS) -> WorkflowSucceeded
 //
 // Failures of RestoreInputs, ProcessSamples and CatalogResults go to
-// NotifyFailed (SNS) -> WorkflowFailed. A per-run FSx for Lustre file
-// system and an export step are not part of it yet: jobs stage data on
-// the instances' /scratch and write results to OUTPUT_URI themselves.
+// NotifyFailed (SNS) -> WorkflowFailed. With Props.Lustre, the per-run
+// file system's states (fsxStates) surround the Map, and every failure
+// once it exists goes to its deletion first.
 //
 // The Map iterates over the run itself (a one-element list): RunIngested
 // carries no samples, so per-sample fan-out needs a samples manifest,
@@ -275,18 +289,23 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		Result:     awsstepfunctions.Result_FromString(jsii.String("none")),
 		ResultPath: jsii.String("$.partner"),
 	})
+	run := map[string]interface{}{
+		"runId.$":     "$.runId",
+		"bucket.$":    "$.bucket",
+		"prefix.$":    "$.prefix",
+		"profile.$":   "$.profile",
+		"partner.$":   "$.partner",
+		"samples.$":   "States.Array($.runId)",
+		"inputUri.$":  "States.Format('s3://{}/{}', $.bucket, $.prefix)",
+		"outputUri.$": "States.Format('s3://" + results + "/" + ResultsPrefix + p.Name + "/{}/', $.runId)",
+		"project":     p.Project,
+	}
+	if p.Lustre != nil {
+		run["lustreResultsUri.$"] = p.Lustre.RunResultsURIExpression("$.runId")
+	}
 	prepare := awsstepfunctions.NewPass(w, jsii.String(StatePrepare), &awsstepfunctions.PassProps{
-		Comment: jsii.String("The items of the Map (the run itself: RunIngested lists no samples) and where results go"),
-		Parameters: &map[string]interface{}{
-			"runId.$":     "$.runId",
-			"bucket.$":    "$.bucket",
-			"prefix.$":    "$.prefix",
-			"profile.$":   "$.profile",
-			"partner.$":   "$.partner",
-			"samples.$":   "States.Array($.runId)",
-			"inputUri.$":  "States.Format('s3://{}/{}', $.bucket, $.prefix)",
-			"outputUri.$": "States.Format('s3://" + results + "/" + ResultsPrefix + p.Name + "/{}/', $.runId)",
-		},
+		Comment:    jsii.String("The items of the Map (the run itself: RunIngested lists no samples) and where results go"),
+		Parameters: &run,
 	})
 	choice := awsstepfunctions.NewChoice(w, jsii.String(StatePartner), nil).
 		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.partner")), prepare, nil).
@@ -317,6 +336,69 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		chain = restore
 	}
 
+	// The end: catalog and notify.
+	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
+		Comment: jsii.String("Announce the run's results on the platform bus (the catalog records them)"),
+		Entries: &[]*awsstepfunctionstasks.EventBridgePutEventsEntry{{
+			EventBus:   p.Glue.Bus,
+			Source:     jsii.String(Source),
+			DetailType: jsii.String(DetailTypeWorkflowSucceeded),
+			Detail: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+				"schemaVersion": "1",
+				"workflow":      p.Name,
+				"project":       p.Project,
+				"runId":         awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"partner":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.partner")),
+				"outputUri":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+				"executionId":   awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+			}),
+		}},
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(catalog, EventBridgeErrors, 2, 6)
+
+	notifyErr := awsstepfunctions.NewFail(w, jsii.String(StateNotifyError), &awsstepfunctions.FailProps{
+		Comment:   jsii.String("The results are written and announced, but the notification could not be sent"),
+		ErrorPath: jsii.String("$.notifyFailure.Error"),
+		CausePath: jsii.String("$.notifyFailure.Cause"),
+	})
+	message := map[string]interface{}{
+		"workflow":    p.Name,
+		"status":      "SUCCEEDED",
+		"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+		"outputUri":   awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+		"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+	}
+	if p.Lustre != nil {
+		// What the steps wrote under $FSX_PATH/results, exported.
+		message["lustreResultsUri"] = awsstepfunctions.JsonPath_StringAt(jsii.String("$.lustreResultsUri"))
+		message["fileSystemId"] = awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem))
+	}
+	notify := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotify), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:      w.Topic,
+		Subject:    jsii.String("biolake workflow " + p.Name + " succeeded"),
+		Message:    awsstepfunctions.TaskInput_FromObject(&message),
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(notify, SNSErrors, 5, 5)
+	notify.AddCatch(notifyErr, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
+	notify.Next(awsstepfunctions.NewSucceed(w, jsii.String(StateSucceeded), nil))
+
+	// With a per-run file system, every failure once it exists goes to its
+	// deletion, which then reports the outcome.
+	var fsx *fsxFlow
+	afterMapFailure := awsstepfunctions.IChainable(notifyFailed)
+	if p.Lustre != nil {
+		fsx = w.fsxStates(notifyFailed, catalog, notify)
+		afterMapFailure = fsx.delete
+		chain.Next(fsx.create)
+		catalog.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+		catalog.Next(fsx.delete)
+	} else {
+		catchFailed(catalog)
+		catalog.Next(notify)
+	}
+
 	// The Batch steps, for one item.
 	stepFailed := awsstepfunctions.NewFail(w, jsii.String(StateStepFailed), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("A Batch step failed (its job definition has already retried host failures)"),
@@ -330,20 +412,31 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		if s.Queue != "" {
 			queue = p.Batch.JobQueues[s.Queue]
 		}
+		env := map[string]*string{
+			"RUN_ID":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"SAMPLE":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.sample")),
+			"INPUT_URI":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.inputUri")),
+			"OUTPUT_URI": awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+		}
+		if p.Lustre != nil {
+			env["FSX_PATH"] = awsstepfunctions.JsonPath_StringAt(jsii.String("$.fsxPath"))
+		}
 		task := awsstepfunctionstasks.NewBatchSubmitJob(w, jsii.String(stepStatePrefix+s.Name), &awsstepfunctionstasks.BatchSubmitJobProps{
 			Comment:            jsii.String("Batch step " + s.Name + " of " + p.Name),
 			JobName:            jsii.String("biolake-" + p.Name + "-" + s.Name),
 			JobQueueArn:        queue.JobQueueArn(),
 			JobDefinitionArn:   w.Jobs[s.Name].Definition.JobDefinitionArn(),
 			IntegrationPattern: awsstepfunctions.IntegrationPattern_RUN_JOB,
-			ContainerOverrides: &awsstepfunctionstasks.BatchContainerOverrides{
-				Environment: &map[string]*string{
-					"RUN_ID":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-					"SAMPLE":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.sample")),
-					"INPUT_URI":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.inputUri")),
-					"OUTPUT_URI": awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
-				},
-			},
+			ContainerOverrides: &awsstepfunctionstasks.BatchContainerOverrides{Environment: &env},
+			// The same values as job parameters, for commands that take
+			// them as Ref::runId, Ref::sample, Ref::inputUri, Ref::outputUri
+			// (images without a shell to expand the variables).
+			Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+				"runId":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"sample":    awsstepfunctions.JsonPath_StringAt(jsii.String("$.sample")),
+				"inputUri":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.inputUri")),
+				"outputUri": awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+			}),
 			// Cost attribution; the job definitions propagate tags to the
 			// ECS tasks.
 			Tags: &map[string]*string{
@@ -364,67 +457,45 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		last = task
 	}
 	item := func(f string) string { return "$." + f }
+	selector := map[string]interface{}{
+		"sample.$":    "$$.Map.Item.Value",
+		"runId.$":     item("runId"),
+		"partner.$":   item("partner"),
+		"inputUri.$":  item("inputUri"),
+		"outputUri.$": item("outputUri"),
+	}
+	if p.Lustre != nil {
+		selector["fsxPath.$"] = "States.Format('" + batch.LustrePath + "/{}', " + fileSystem + ")"
+	}
 	samples := awsstepfunctions.NewMap(w, jsii.String(StateMap), &awsstepfunctions.MapProps{
 		Comment:        jsii.String("The Batch steps for each item (today: the run)"),
 		ItemsPath:      jsii.String("$.samples"),
 		MaxConcurrency: jsii.Number(float64(p.MapConcurrency)),
-		ItemSelector: &map[string]interface{}{
-			"sample.$":    "$$.Map.Item.Value",
-			"runId.$":     item("runId"),
-			"partner.$":   item("partner"),
-			"inputUri.$":  item("inputUri"),
-			"outputUri.$": item("outputUri"),
-		},
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+		ItemSelector:   &selector,
+		ResultPath:     awsstepfunctions.JsonPath_DISCARD(),
 	})
 	samples.ItemProcessor(first, nil)
-	samples.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
-	chain.Next(samples)
-
-	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
-		Comment: jsii.String("Announce the run's results on the platform bus (the catalog records them)"),
-		Entries: &[]*awsstepfunctionstasks.EventBridgePutEventsEntry{{
-			EventBus:   p.Glue.Bus,
-			Source:     jsii.String(Source),
-			DetailType: jsii.String(DetailTypeWorkflowSucceeded),
-			Detail: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-				"schemaVersion": "1",
-				"workflow":      p.Name,
-				"project":       p.Project,
-				"runId":         awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-				"partner":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.partner")),
-				"outputUri":     awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
-				"executionId":   awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			}),
-		}},
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(catalog, EventBridgeErrors, 2, 6)
-	catchFailed(catalog)
-	samples.Next(catalog)
-
-	notifyErr := awsstepfunctions.NewFail(w, jsii.String(StateNotifyError), &awsstepfunctions.FailProps{
-		Comment:   jsii.String("The results are written and announced, but the notification could not be sent"),
-		ErrorPath: jsii.String("$.notifyFailure.Error"),
-		CausePath: jsii.String("$.notifyFailure.Cause"),
-	})
-	notify := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotify), &awsstepfunctionstasks.SnsPublishProps{
-		Topic:   w.Topic,
-		Subject: jsii.String("biolake workflow " + p.Name + " succeeded"),
-		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"workflow":    p.Name,
-			"status":      "SUCCEEDED",
-			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-			"outputUri":   awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
-			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-		}),
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(notify, SNSErrors, 5, 5)
-	notify.AddCatch(notifyErr, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
-	catalog.Next(notify)
-	notify.Next(awsstepfunctions.NewSucceed(w, jsii.String(StateSucceeded), nil))
+	samples.AddCatch(afterMapFailure, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+	if fsx != nil {
+		fsx.mount.Next(samples)
+		samples.Next(fsx.export)
+	} else {
+		chain.Next(samples)
+		samples.Next(catalog)
+	}
 	return choice
+}
+
+// mountsPersistent reports whether a step on queue (default queue when
+// "") mounts the Batch construct's persistent Lustre file system: when one
+// is attached and the queue runs on EC2.
+func mountsPersistent(q *batch.Queue, queue string) bool {
+	if q.Lustre == nil || q.Lustre.Mode() != lustre.ModePersistent {
+		return false
+	}
+	bp := q.Props()
+	c, err := bp.Capacity(queue)
+	return err == nil && !c.Fargate
 }
 
 // GrantStart lets grantee start executions of the workflow (a manual

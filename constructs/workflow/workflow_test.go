@@ -12,10 +12,15 @@ import (
 	"github.com/biolake/biolake/constructs/workflow"
 )
 
+// machine returns the ASL of the state machine whose logical id starts
+// with prefix + "StateMachine" (the main one) or prefix + "Starter".
 func machine(t *testing.T, prefix string) map[string]any {
 	t.Helper()
+	if !strings.HasSuffix(prefix, "Starter") {
+		prefix += "StateMachine"
+	}
 	for id, asl := range definitions(t) {
-		if strings.HasPrefix(id, prefix+"StateMachine") {
+		if strings.HasPrefix(id, prefix) {
 			return parse(t, asl)
 		}
 	}
@@ -70,24 +75,7 @@ func TestStateMachineStructure(t *testing.T) {
 		t.Errorf("RunAlign next %v", next)
 	}
 	// Every task retries and catches.
-	var tasks int
-	var walk func(map[string]any)
-	walk = func(states map[string]any) {
-		for name, s := range states {
-			s := s.(map[string]any)
-			if s["Type"] == "Task" {
-				tasks++
-				if s["Retry"] == nil || s["Catch"] == nil {
-					t.Errorf("task %s without Retry or Catch", name)
-				}
-			}
-			if ip, ok := s["ItemProcessor"].(map[string]any); ok {
-				walk(ip["States"].(map[string]any))
-			}
-		}
-	}
-	walk(states)
-	if tasks != 7 { // restore, 3 steps, catalog, 2 notifications
+	if tasks := checkTasks(t, states); tasks != 7 { // restore, 3 steps, catalog, 2 notifications
 		t.Errorf("%d tasks", tasks)
 	}
 	catalog := states[workflow.StateCatalog].(map[string]any)
@@ -112,7 +100,7 @@ func TestStateMachineResources(t *testing.T) {
 	n := 0
 	for id, r := range tp.Resources {
 		switch {
-		case r.Type == "AWS::StepFunctions::StateMachine" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc")):
+		case r.Type == "AWS::StepFunctions::StateMachine" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc") || strings.HasPrefix(id, "Wgs")):
 			n++
 			if js(r.Properties["TracingConfiguration"]) != `{"Enabled":true}` {
 				t.Errorf("%s: tracing %s", id, js(r.Properties["TracingConfiguration"]))
@@ -121,7 +109,7 @@ func TestStateMachineResources(t *testing.T) {
 			if lc["Level"] != "ALL" || lc["IncludeExecutionData"] != true {
 				t.Errorf("%s: logging %s", id, js(lc))
 			}
-		case r.Type == "AWS::Logs::LogGroup" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc")):
+		case r.Type == "AWS::Logs::LogGroup" && (strings.HasPrefix(id, "RnaSeq") || strings.HasPrefix(id, "Qc") || strings.HasPrefix(id, "Wgs")):
 			if r.Properties["KmsKeyId"] == nil {
 				t.Errorf("%s: log group without KMS key", id)
 			}
@@ -130,7 +118,11 @@ func TestStateMachineResources(t *testing.T) {
 				t.Errorf("pattern %s", got)
 			}
 			tg := js(r.Properties["Targets"])
-			if !strings.Contains(tg, `"InputPath":"$.detail"`) || !strings.Contains(tg, "DeadLetterConfig") || !strings.Contains(tg, "EventGlueBus") && !strings.Contains(js(r.Properties["EventBusName"]), "EventGlueBus") {
+			// The rule starts the Starter, never the main state machine.
+			if !strings.Contains(tg, `"Arn":{"Ref":"RnaSeqStarter`) || strings.Contains(tg, "RnaSeqStateMachine") {
+				t.Errorf("rule targets %s, want the Starter", tg)
+			}
+			if !strings.Contains(tg, `"InputPath":"$.detail"`) || !strings.Contains(tg, `"MaximumRetryAttempts":185`) || !strings.Contains(tg, "DeadLetterConfig") || !strings.Contains(tg, "EventGlueBus") && !strings.Contains(js(r.Properties["EventBusName"]), "EventGlueBus") {
 				t.Errorf("rule %s", js(r.Properties))
 			}
 		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "QcRunIngestedRule"):
@@ -143,13 +135,14 @@ func TestStateMachineResources(t *testing.T) {
 			}
 		}
 	}
-	if n != 2 {
+	if n != 6 { // three workflows, each with its Starter
 		t.Errorf("%d workflow state machines", n)
 	}
 }
 
-// asl-validator (package.json) accepts every state machine of the stack,
-// the event glue's verify state machine included.
+// asl-validator (package.json) accepts every state machine of the stack:
+// the event glue's verify state machine, the three workflows (the per-run
+// FSx one included) and their Starters.
 func TestASLValidator(t *testing.T) {
 	bin, _ := filepath.Abs("../../node_modules/.bin/asl-validator")
 	if _, err := os.Stat(bin); err != nil {
@@ -159,8 +152,8 @@ func TestASLValidator(t *testing.T) {
 		t.Skipf("asl-validator is not installed (npm ci): %v", err)
 	}
 	defs := definitions(t)
-	if len(defs) != 3 {
-		t.Errorf("%d state machines, want 3 (verify, rnaseq, qc)", len(defs))
+	if len(defs) != 7 {
+		t.Errorf("%d state machines, want 7 (verify; rnaseq, qc, wgs and their Starters)", len(defs))
 	}
 	for id, asl := range defs {
 		out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()

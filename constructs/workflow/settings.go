@@ -1,0 +1,57 @@
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/lustre"
+	"github.com/biolake/biolake/constructs/secure"
+)
+
+// ValidateSettings checks every setting except the constructs the workflow
+// builds on (Batch, Glue, Lake, and the file system), so that a config layer
+// can check an environment file before any construct exists; the steps are
+// checked against bp, the compute they will run on (nil checks only what
+// does not depend on it). Validate calls it.
+func (p *Props) ValidateSettings(bp *batch.Props) error {
+	if p == nil {
+		return errors.New("workflow: Props are nil; Name and Steps are required")
+	}
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
+	if !namePattern.MatchString(p.Name) {
+		bad("Props.Name is %q; accepted: a letter, then letters or digits, at most 32", p.Name)
+	}
+	if err := ValidateSteps(p.Steps, bp); err != nil {
+		errs = append(errs, err)
+	}
+	if p.RestoreTier != "" && p.RestoreTier != RestoreBulk && p.RestoreTier != RestoreStandard {
+		bad("Props.RestoreTier is %q; accepted: %q or %q", p.RestoreTier, RestoreBulk, RestoreStandard)
+	}
+	if p.RestoreDays < 0 || p.RestoreDays > 365 {
+		bad("Props.RestoreDays is %d; accepted: 1 to 365, or 0 for the default %d", p.RestoreDays, DefaultRestoreDays)
+	}
+	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
+		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
+	}
+	if p.Project != "" && !tagPattern.MatchString(p.Project) {
+		bad("Props.Project is %q; accepted: a tag value (letters, digits, spaces, _.:/=+-@), at most 256", p.Project)
+	}
+	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
+		bad("Props.LogRetentionDays is %d; accepted: a CloudWatch Logs retention, or 0 for the default %d", d, DefaultLogRetentionDays)
+	}
+	if t := p.Timeout; t < 0 || t > MaxTimeout || t%time.Second != 0 {
+		bad("Props.Timeout is %s; accepted: whole seconds up to %s, or 0 for the default %s", t, MaxTimeout, DefaultTimeout)
+	}
+	if c := p.LustreStorageGiB; c != 0 && !lustre.ValidCapacity(c) {
+		bad("Props.LustreStorageGiB is %d; accepted: 1200 or a multiple of 2400 (2400, 4800, ...), or 0 for %d", c, lustre.DefaultStorageCapacityGiB)
+	}
+	for i, pr := range p.Profiles {
+		if pr == "" {
+			bad("Props.Profiles[%d] is empty; accepted: an instrument profile name", i)
+		}
+	}
+	return errors.Join(errs...)
+}
