@@ -205,8 +205,14 @@ func (c *Compute) LustreProps(e *Environment) *lustre.Props {
 }
 
 // WorkflowProps returns the props of workflow i (without Batch, Glue, Lake
-// and the file system). Durations are assumed valid (Validate checks them).
-func (c *Compute) WorkflowProps(e *Environment, i int) *workflow.Props {
+// and the file system), its steps' images made by image (nil: pulled from
+// the registry as written; a stack passes batch.ImageFromRef, which grants
+// pull on private ECR repositories). Durations are assumed valid (Validate
+// checks them).
+func (c *Compute) WorkflowProps(e *Environment, i int, image func(ref string) awsecs.ContainerImage) *workflow.Props {
+	if image == nil {
+		image = func(ref string) awsecs.ContainerImage { return awsecs.ContainerImage_FromRegistry(jsii.String(ref), nil) }
+	}
 	w := c.Workflows[i]
 	timeout, _ := parseDuration(w.Timeout)
 	p := &workflow.Props{
@@ -221,7 +227,7 @@ func (c *Compute) WorkflowProps(e *Environment, i int) *workflow.Props {
 			Queue: s.Queue, Timeout: t, Environment: s.Environment,
 		}
 		if s.Image != "" {
-			step.Image = awsecs.ContainerImage_FromRegistry(jsii.String(s.Image), nil)
+			step.Image = image(s.Image)
 		}
 		p.Steps = append(p.Steps, step)
 	}
@@ -288,7 +294,7 @@ func (c *Compute) validate(e *Environment) error {
 				return e.fail(sat+".image", s.Image, "%v", err)
 			}
 		}
-		if err := c.WorkflowProps(e, i).ValidateSettings(bp); err != nil {
+		if err := c.WorkflowProps(e, i, nil).ValidateSettings(bp); err != nil {
 			return &FieldError{File: e.File, Path: at, Msg: err.Error()}
 		}
 	}

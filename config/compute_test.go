@@ -63,7 +63,7 @@ func TestComputeDefaults(t *testing.T) {
 	if len(bp.Environments) != 4 || len(bp.Queues) != 4 {
 		t.Errorf("default compute: %d environments, %d queues, want 4 and 4", len(bp.Environments), len(bp.Queues))
 	}
-	wp := c.WorkflowProps(env, 0)
+	wp := c.WorkflowProps(env, 0, nil)
 	if wp.Timeout.Hours() != 48 || wp.Steps[1].Timeout.Minutes() != 90 || wp.LogRetentionDays != 365 || wp.Steps[0].Image == nil {
 		t.Errorf("workflow props: timeout %s, step timeout %s, retention %d", wp.Timeout, wp.Steps[1].Timeout, wp.LogRetentionDays)
 	}

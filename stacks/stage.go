@@ -19,6 +19,7 @@ type Platform struct {
 	DataLake  *DataLakeStack
 	EventGlue *EventGlueStack
 	Ingest    *IngestStack
+	Compute   *ComputeStack
 	Audit     *AuditStack
 }
 
@@ -50,6 +51,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
 	p.EventGlue = NewEventGlueStack(stage, "EventGlue", env, p.Security, p.Network, p.DataLake)
 	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Network, p.DataLake, p.EventGlue)
+	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	return p
 }

@@ -32,6 +32,9 @@ func buildHPC(app awscdk.App) {
 	q.AddJob("Basecall", &batch.JobProps{Queue: "Gpu", Image: busybox, VCPUs: 8, MemoryMiB: 30000, GPUs: 1})
 	q.AddJob("Small", &batch.JobProps{Queue: "Fargate", Image: busybox, VCPUs: 1})
 	batch.NewNextflow(stack, "Nextflow", &batch.NextflowProps{Queue: q, Lake: lake})
+	// Two images of one private ECR repository share its import.
+	q.AddJob("Private", &batch.JobProps{Queue: "Default", Image: batch.ImageFromRef(stack, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lab/qc:1.4.0")})
+	q.AddJob("Pinned", &batch.JobProps{Queue: "Default", Image: batch.ImageFromRef(stack, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lab/qc@sha256:"+strings.Repeat("0f", 32))})
 
 	// A persistent file system mounted at boot.
 	fsx := awscdk.NewStack(app, jsii.String("HpcFsx"), nil)

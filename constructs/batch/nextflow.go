@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -168,7 +167,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 
 	n.Head = q.AddJob("NextflowHead", &JobProps{
 		Queue:     p.HeadQueue,
-		Image:     awsecs.ContainerImage_FromRegistry(jsii.String(p.Image), nil),
+		Image:     ImageFromRef(c, p.Image),
 		Command:   []string{"sh", "-c", nextflowLauncher},
 		VCPUs:     nextflowHeadVCPUs,
 		MemoryMiB: nextflowHeadMemoryMiB,
@@ -212,7 +211,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 			"submits, tags and stops tasks whose job ids are generated (job/*), and describes jobs, definitions, queues and environments, which " +
 			"take no resource; it reads the task log group's streams (<arn>:*).",
 		AppliesToRegex: []string{
-			`/^Resource::arn:<AWS::Partition>:batch:<AWS::Region>:<AWS::AccountId>:(job|job-definition\/` + NextflowJobDefinitionPrefix + `)\*?\/?\*$/`,
+			`/^Resource::arn:` + nag.ArnScope + `:batch:` + nag.RegionScope + `:` + nag.AccountScope + `:(job|job-definition)\/(` + NextflowJobDefinitionPrefix + `)?\*$/`,
 			`/^Resource::\*$/`, `/^Resource::<.+\.Arn>:\*$/`,
 		},
 	})

@@ -138,3 +138,33 @@ func TestNextflowValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestImageFromRef(t *testing.T) {
+	load(t)
+	for job, suffix := range map[string]string{"HpcPrivate": ":1.4.0", "HpcPinned": "@sha256:" + strings.Repeat("0f", 32)} {
+		def := only(t, hpc, "AWS::Batch::JobDefinition", job)
+		img := cdktest.Render(cdktest.Get(def, "ContainerProperties", "Image"))
+		if img != "123456789012.dkr.ecr.eu-west-1.<Ref:AWS::URLSuffix>/lab/qc"+suffix {
+			t.Errorf("%s image %q", job, img)
+		}
+	}
+	// The execution roles may pull from that repository only.
+	pulls := 0
+	for id, p := range ofType(hpc, "AWS::IAM::Policy") {
+		doc := cdktest.Render(cdktest.Get(p, "Properties", "PolicyDocument"))
+		if strings.Contains(doc, "ecr:BatchGetImage") {
+			pulls++
+			if !strings.Contains(doc, `"Resource":"arn:aws:ecr:eu-west-1:123456789012:repository/lab/qc"`) {
+				t.Errorf("%s: pull not scoped to the repository: %s", id, doc)
+			}
+		}
+	}
+	if pulls != 2 {
+		t.Errorf("%d execution-role policies pull from ECR, want 2", pulls)
+	}
+	// Public images stay as written.
+	def := only(t, hpc, "AWS::Batch::JobDefinition", "HpcNextflowHead")
+	if img := cdktest.Get(def, "ContainerProperties", "Image"); img != batch.DefaultNextflowImage {
+		t.Errorf("public image %v", img)
+	}
+}

@@ -490,9 +490,9 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 			ManagedByTag + "=" + WorkflowTagValue + " request or resource tag; Describe calls take no resource; the service-linked role ARNs are FSx's own paths; " +
 			"S3 object wildcards are the raw input and results prefixes the file systems are linked to.",
 		AppliesToRegex: []string{
-			`/^Resource::arn:<AWS::Partition>:fsx:<AWS::Region>:<AWS::AccountId>:(file-system|association|task)\/\*$/`,
+			`/^Resource::arn:` + nag.ArnScope + `:fsx:` + nag.RegionScope + `:` + nag.AccountScope + `:(file-system|association|task)\/\*$/`,
 			`/^Resource::\*$/`,
-			`/^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role\/aws-service-role\/[a-z0-9.-]+\/\*$/`,
+			`/^Resource::arn:` + nag.ArnScope + `:iam::` + nag.AccountScope + `:role\/aws-service-role\/[a-z0-9.-]+\/\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.RawPrefix) + `\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.ResultsPrefix) + `\*$/`,
 		},

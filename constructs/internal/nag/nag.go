@@ -101,3 +101,12 @@ func InAllPacks(reason string, ids ...string) []Rule {
 	}
 	return out
 }
+
+// Fragments of AppliesToRegex patterns for ARNs that CDK renders with
+// tokens in an environment-agnostic stack (<AWS::Partition>, ...) and with
+// literal values in a stack with an account and region.
+const (
+	ArnScope     = `(<AWS::Partition>|aws[a-z-]*)`
+	RegionScope  = `(<AWS::Region>|[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9])`
+	AccountScope = `(<AWS::AccountId>|[0-9]{12})`
+)
