@@ -211,7 +211,9 @@ func (c *Compute) LustreProps(e *Environment) *lustre.Props {
 // checks them).
 func (c *Compute) WorkflowProps(e *Environment, i int, image func(ref string) awsecs.ContainerImage) *workflow.Props {
 	if image == nil {
-		image = func(ref string) awsecs.ContainerImage { return awsecs.ContainerImage_FromRegistry(jsii.String(ref), nil) }
+		image = func(ref string) awsecs.ContainerImage {
+			return awsecs.ContainerImage_FromRegistry(jsii.String(ref), nil)
+		}
 	}
 	w := c.Workflows[i]
 	timeout, _ := parseDuration(w.Timeout)
