@@ -206,6 +206,12 @@ func TestBadFileGatewayConfig(t *testing.T) {
 		{"read-write curated share", base + arn + "  shares:\n    - {name: x, bucket: curated}\n", []string{"Shares[0]", "curated"}},
 		{"open to the world", base + arn + "  clientCIDRs: [0.0.0.0/0]\n", []string{"ClientCIDRs", "0.0.0.0/0"}},
 		{"SMB without users", base + arn + "  shares:\n    - {name: x, protocol: SMB, bucket: shared, prefix: share/}\n", []string{"Shares[0].SMBUsers"}},
+		{"gateway ARN and EC2", base + arn + "  ec2: {cacheDiskGiB: 150}\n", []string{"fileGateway.ec2", "either an existing gateway (gatewayArn) or one hosted on EC2 (ec2), not both"}},
+		{"neither ARN nor EC2 with shares", base + "  clientCIDRs: [192.0.2.0/24]\n", []string{"fileGateway.gatewayArn", "or an ec2 block to host one on EC2"}},
+		{"EC2 cache too small", base + "  ec2: {cacheDiskGiB: 100}\n", []string{"bad.yaml: fileGateway", "EC2.CacheDiskGiB is 100; accepted: 150 to 16384 GiB"}},
+		{"EC2 cache missing", base + "  ec2: {instanceType: m5.xlarge}\n", []string{"EC2.CacheDiskGiB is 0"}},
+		{"EC2 instance too small", base + "  ec2: {instanceType: t3.large, cacheDiskGiB: 150}\n", []string{`EC2.InstanceType is "t3.large"`, "at least 4 vCPUs and 16 GiB"}},
+		{"EC2 unknown key", base + "  ec2: {cacheDiskGiB: 150, cacheDisk: 200}\n", []string{"cacheDisk"}},
 	}
 	checkBad(t, cases)
 }

@@ -62,3 +62,24 @@ func ExampleProps_ValidateSettings() {
 	fmt.Println(p.ValidateSettings())
 	// Output: filegateway: Props.Shares[0].ReadOnly is false; accepted: true for a share of the curated bucket: only the shared bucket may be written through the gateway (curated is written only by its own channel: DataSync, Transfer Family or the pipeline)
 }
+
+// A gateway hosted on EC2 and activated at deploy time: the shares use
+// the activated gateway's ARN.
+func Example_ec2() {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
+		secure.LogBucketPolicyFlag: true,
+		// Only for this example: skip compiling the Go handlers.
+		"biolake:stubLambdaAssets": true,
+	}})
+	stack := awscdk.NewStack(app, jsii.String("Genomics"), nil)
+	gw := filegateway.New(stack, "FileGateway", &filegateway.Props{
+		Network: network.New(stack, "Network", nil),
+		Lake:    datalake.New(stack, "DataLake", nil),
+		EC2:     &filegateway.EC2Host{InstanceType: "m5.2xlarge", CacheDiskGiB: 500},
+	})
+	fmt.Println(gw.EC2 != nil, *gw.EC2.Activation.Node().Path())
+	fmt.Println("handler", filegateway.ActivatePackage)
+	// Output:
+	// true Genomics/FileGateway/Gateway/Activation
+	// handler github.com/biolake/biolake/lambdas/gatewayactivate
+}

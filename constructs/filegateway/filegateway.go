@@ -67,8 +67,13 @@ const (
 type FileGateway struct {
 	constructs.Construct
 
-	// GatewayARN is the gateway the shares are on.
+	// GatewayARN is the gateway the shares are on: Props.GatewayARN, or
+	// for an EC2-hosted gateway the activation's GatewayARN attribute (a
+	// token).
 	GatewayARN string
+	// EC2 is the gateway's instance and activation; nil for an existing
+	// gateway (Props.GatewayARN).
+	EC2 *EC2Gateway
 	// Shares are the shares by name.
 	Shares map[string]*FileShare
 	// AuditLogs receives the audit logs of every share (KMS-encrypted).
@@ -125,7 +130,6 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 	var c constructs.Construct = g
 	p := &g.p
 	path := *g.Node().Path()
-	g.GatewayARN = p.GatewayARN
 
 	g.logKey = p.LogKey
 	if g.logKey == nil {
@@ -142,12 +146,12 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 		})
 	}
 
-	g.AuditLogs = awslogs.NewLogGroup(c, jsii.String("AuditLogs"), &awslogs.LogGroupProps{
-		EncryptionKey: g.logKey,
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-	})
-	// RetentionDays is an enum of names; the template wants the days.
-	g.AuditLogs.Node().DefaultChild().(awslogs.CfnLogGroup).AddPropertyOverride(jsii.String("RetentionInDays"), p.LogRetentionDays)
+	g.AuditLogs = g.newLogGroup(c, "AuditLogs")
+	g.GatewayARN = p.GatewayARN
+	if p.EC2 != nil {
+		g.EC2 = g.newEC2Gateway(path)
+		g.GatewayARN = *g.EC2.Activation.GetAttString(jsii.String("GatewayARN"))
+	}
 	for _, s := range p.Shares {
 		g.Shares[s.Name] = g.newShare(s)
 	}
@@ -177,7 +181,7 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 	// The gateway assumes the role for this account's gateway only.
 	principal := awsiam.NewServicePrincipal(jsii.String("storagegateway.amazonaws.com"), nil).WithConditions(&map[string]interface{}{
 		"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
-		"ArnLike":      map[string]interface{}{"aws:SourceArn": g.p.GatewayARN},
+		"ArnLike":      map[string]interface{}{"aws:SourceArn": g.GatewayARN},
 	})
 	access := "read-write"
 	if s.ReadOnly {
@@ -253,7 +257,7 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 	case SMB:
 		users := append([]string(nil), s.SMBUsers...)
 		r := awsstoragegateway.NewCfnSMBFileShare(c, jsii.String("FileShare"), &awsstoragegateway.CfnSMBFileShareProps{
-			GatewayArn:             jsii.String(g.p.GatewayARN),
+			GatewayArn:             jsii.String(g.GatewayARN),
 			LocationArn:            fs.LocationARN,
 			Role:                   fs.Role.RoleArn(),
 			FileShareName:          name,
@@ -274,7 +278,7 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 		fs.Resource, fs.FileShareARN = r, r.AttrFileShareArn()
 	default:
 		r := awsstoragegateway.NewCfnNFSFileShare(c, jsii.String("FileShare"), &awsstoragegateway.CfnNFSFileShareProps{
-			GatewayArn:           jsii.String(g.p.GatewayARN),
+			GatewayArn:           jsii.String(g.GatewayARN),
 			LocationArn:          fs.LocationARN,
 			Role:                 fs.Role.RoleArn(),
 			FileShareName:        name,
@@ -299,8 +303,12 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 	fs.Resource.AddMetadata(jsii.String("cfn-lint"), map[string]interface{}{
 		"config": map[string]interface{}{"ignore_checks": []string{"E3006"}},
 	})
-	// The share is created after its role can be assumed and used.
+	// The share is created after its role can be assumed and used, and
+	// on an EC2-hosted gateway after the activation.
 	fs.Resource.Node().AddDependency(fs.Role)
+	if g.EC2 != nil {
+		fs.Resource.Node().AddDependency(g.EC2.Activation)
+	}
 	for _, ch := range *c.Node().Children() {
 		if mp, ok := ch.(awsiam.ManagedPolicy); ok {
 			fs.Resource.Node().AddDependency(mp)

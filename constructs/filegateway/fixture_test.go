@@ -30,9 +30,14 @@ func customShares() []filegateway.Share {
 	}
 }
 
+// ec2CacheGiB is the cache disk of the "OnEC2" stack's gateway.
+const ec2CacheGiB = 300
+
 // One App, held to the cdk-nag packs: "Defaults" (nil shares, isolated
-// network) and "Custom" (SMB and NFS shares on three buckets, NAT
-// network, reserved concurrency 1, client CIDRs from Props).
+// network), "Custom" (SMB and NFS shares on three buckets, NAT network,
+// reserved concurrency 1, client CIDRs from Props) and "OnEC2" (the
+// custom shares on a gateway hosted on EC2 with default settings and a
+// 300 GiB cache, isolated network).
 type fixture struct {
 	dir      string
 	err      string
@@ -43,7 +48,8 @@ type fixture struct {
 }
 
 type template struct {
-	Resources map[string]resource
+	Resources  map[string]resource
+	Parameters map[string]any
 }
 
 type resource struct {
@@ -82,6 +88,15 @@ func load(t *testing.T) *fixture {
 				ClientCIDRs:         []string{"172.16.0.0/12"},
 				LogRetentionDays:    731,
 				ReservedConcurrency: 1,
+			})
+			ec2 := awscdk.NewStack(app, jsii.String("OnEC2"), nil)
+			fx.stacks["OnEC2"] = ec2
+			fx.gws["OnEC2"] = filegateway.New(ec2, "FileGateway", &filegateway.Props{
+				Network:     network.New(ec2, "Network", nil),
+				Lake:        datalake.New(ec2, "DataLake", &datalake.Props{DisableBackup: true}),
+				EC2:         &filegateway.EC2Host{CacheDiskGiB: ec2CacheGiB},
+				Shares:      customShares(),
+				ClientCIDRs: []string{"172.16.0.0/12"},
 			})
 			for name, stack := range fx.stacks {
 				fx.logicals[name] = logicalIDs(stack)

@@ -102,12 +102,57 @@ type Share struct {
 	Squash Squash
 }
 
-// EC2Host would host the gateway on an EC2 instance in the network's VPC.
-// It is not built yet: Validate refuses it; give GatewayARN instead.
+// EC2Host hosts the gateway on an EC2 instance in the network's first
+// private subnet, activated by a custom resource (see the package doc).
 type EC2Host struct {
-	// CacheDiskGiB is the size of the cache disk, at least 150.
+	// InstanceType of the gateway instance: one of InstanceTypes(), the
+	// sizes of the families Storage Gateway recommends for a file gateway
+	// (m4, m5, c4, c5, r3, i3) with at least 4 vCPUs and 16 GiB of memory,
+	// the gateway's documented minimum, and EBS optimization. Default:
+	// "m5.xlarge".
+	InstanceType string
+	// CacheDiskGiB is the size of the cache disk (one gp3 volume), from
+	// MinCacheDiskGiB (150) to MaxCacheDiskGiB (16384: a gateway's cache
+	// may grow to 64 TiB, but one gp3 volume holds at most 16 TiB).
+	// Required; no default.
 	CacheDiskGiB int
+	// Timezone of the gateway (its maintenance window and scheduled tasks):
+	// "GMT", or "GMT+h:mm"/"GMT-h:mm" with h up to 12. Default: "GMT".
+	Timezone string
 }
+
+// DefaultInstanceType of EC2Host.InstanceType.
+const DefaultInstanceType = "m5.xlarge"
+
+// MaxCacheDiskGiB is the largest cache disk: one gp3 EBS volume holds at
+// most 16 TiB.
+const MaxCacheDiskGiB = 16384
+
+// MaxGatewayIngressRules is how many inbound rules the gateway's security
+// group may get: the default quota of rules per security group is 60.
+const MaxGatewayIngressRules = 60
+
+// instanceTypes are the accepted gateway instance types: vCPUs and GiB.
+var instanceTypes = map[string][2]float64{
+	"m4.xlarge": {4, 16}, "m4.2xlarge": {8, 32}, "m4.4xlarge": {16, 64}, "m4.10xlarge": {40, 160}, "m4.16xlarge": {64, 256},
+	"m5.xlarge": {4, 16}, "m5.2xlarge": {8, 32}, "m5.4xlarge": {16, 64}, "m5.8xlarge": {32, 128}, "m5.12xlarge": {48, 192}, "m5.16xlarge": {64, 256}, "m5.24xlarge": {96, 384},
+	"c4.4xlarge": {16, 30}, "c4.8xlarge": {36, 60},
+	"c5.2xlarge": {8, 16}, "c5.4xlarge": {16, 32}, "c5.9xlarge": {36, 72}, "c5.12xlarge": {48, 96}, "c5.18xlarge": {72, 144}, "c5.24xlarge": {96, 192},
+	"r3.xlarge": {4, 30.5}, "r3.2xlarge": {8, 61}, "r3.4xlarge": {16, 122},
+	"i3.xlarge": {4, 30.5}, "i3.2xlarge": {8, 61}, "i3.4xlarge": {16, 122}, "i3.8xlarge": {32, 244}, "i3.16xlarge": {64, 488},
+}
+
+// InstanceTypes returns the accepted EC2Host.InstanceType values, sorted.
+func InstanceTypes() []string {
+	out := make([]string, 0, len(instanceTypes))
+	for t := range instanceTypes {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+var timezoneRE = regexp.MustCompile(`^GMT([+-](1[0-2]|[0-9]):(00|30|45))?$`)
 
 // Props configures a FileGateway.
 type Props struct {
@@ -119,14 +164,19 @@ type Props struct {
 	Lake *datalake.DataLake
 	// GatewayARN is the ARN of an activated S3 File Gateway
 	// (arn:aws:storagegateway:REGION:ACCOUNT:gateway/sgw-XXXXXXXX) that
-	// gets the shares. Required; no default.
+	// gets the shares. Either GatewayARN or EC2 is required, not both.
+	// Default: "".
 	GatewayARN string
-	// EC2 would create the gateway on EC2 instead of GatewayARN. Not built
-	// yet: must be nil. Default: nil.
+	// EC2 creates the gateway on an EC2 instance in the network's VPC and
+	// activates it, instead of an existing GatewayARN. The network must
+	// have the Storage Gateway interface endpoint
+	// (network.EndpointStorageGateway). Default: nil.
 	EC2 *EC2Host
 	// Shares of the gateway. Default: DefaultShares().
 	Shares []Share
-	// ClientCIDRs is the NFS client list of shares that give none. Default:
+	// ClientCIDRs is the NFS client list of shares that give none, and on
+	// a gateway hosted on EC2 the networks its security group admits to
+	// SMB shares. Default:
 	// the network's VPC CIDR (clients in the VPC, or reaching it over VPN
 	// or Direct Connect with their addresses translated into it).
 	ClientCIDRs []string
@@ -179,7 +229,7 @@ func badFunc(errs *[]error) func(field string, value any, accepted string, args 
 // errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("filegateway: Props are nil; Props.Network, Props.Lake and Props.GatewayARN are required")
+		return errors.New("filegateway: Props are nil; Props.Network, Props.Lake, and Props.GatewayARN or Props.EC2 are required")
 	}
 	var errs []error
 	bad := badFunc(&errs)
@@ -202,14 +252,12 @@ func (p *Props) ValidateSettings() error {
 	var errs []error
 	bad := badFunc(&errs)
 	switch {
+	case p.EC2 != nil && p.GatewayARN != "":
+		bad("GatewayARN", p.GatewayARN, "either an existing gateway (GatewayARN) or EC2, not both")
 	case p.EC2 != nil:
-		bad("EC2", raw(fmt.Sprintf("{CacheDiskGiB: %d}", p.EC2.CacheDiskGiB)),
-			"nil: a gateway hosted on EC2 is not built yet; activate an S3 File Gateway (on premises or on EC2) and give its ARN in GatewayARN")
-		if p.GatewayARN != "" {
-			bad("GatewayARN", p.GatewayARN, "either an existing gateway (GatewayARN) or EC2, not both")
-		}
+		errs = append(errs, p.validateEC2()...)
 	case p.GatewayARN == "":
-		bad("GatewayARN", "", "the ARN of an activated S3 File Gateway, such as arn:aws:storagegateway:eu-west-1:111122223333:gateway/sgw-12A3456B")
+		bad("GatewayARN", "", "the ARN of an activated S3 File Gateway, such as arn:aws:storagegateway:eu-west-1:111122223333:gateway/sgw-12A3456B, or EC2 to host and activate one on EC2")
 	case !gatewayARNRE.MatchString(p.GatewayARN):
 		bad("GatewayARN", p.GatewayARN, "a gateway ARN such as arn:aws:storagegateway:eu-west-1:111122223333:gateway/sgw-12A3456B")
 	}
@@ -376,5 +424,81 @@ func (p *Props) withDefaults() Props {
 	if out.ReservedConcurrency == 0 {
 		out.ReservedConcurrency = DefaultReservedConcurrency
 	}
+	if p.EC2 != nil {
+		h := *p.EC2
+		if h.InstanceType == "" {
+			h.InstanceType = DefaultInstanceType
+		}
+		if h.Timezone == "" {
+			h.Timezone = "GMT"
+		}
+		out.EC2 = &h
+	}
 	return out
+}
+
+// validateEC2 checks the EC2 host settings.
+func (p *Props) validateEC2() []error {
+	var errs []error
+	bad := badFunc(&errs)
+	h := p.EC2
+	if t := h.InstanceType; t != "" {
+		if _, ok := instanceTypes[t]; !ok {
+			bad("EC2.InstanceType", t, "one of %s, or empty for %q: the file gateway families Storage Gateway recommends, with at least 4 vCPUs and 16 GiB of memory",
+				strings.Join(InstanceTypes(), ", "), DefaultInstanceType)
+		}
+	}
+	if n := h.CacheDiskGiB; n < MinCacheDiskGiB || n > MaxCacheDiskGiB {
+		bad("EC2.CacheDiskGiB", n, "%d to %d GiB: a file gateway needs a cache of at least %d GiB, and one gp3 volume holds at most 16 TiB",
+			MinCacheDiskGiB, MaxCacheDiskGiB, MinCacheDiskGiB)
+	}
+	if tz := h.Timezone; tz != "" && !timezoneRE.MatchString(tz) {
+		bad("EC2.Timezone", tz, "\"GMT\", or \"GMT+h:mm\"/\"GMT-h:mm\" with h up to 12 and mm 00, 30 or 45, such as \"GMT+1:00\"; or empty for \"GMT\"")
+	}
+	shares := p.Shares
+	if shares == nil {
+		shares = DefaultShares()
+	}
+	nfs, smb := clientNetworks(shares, p.ClientCIDRs, "VPC")
+	if n := 1 + len(nfs)*len(nfsPorts)*2 + len(smb); n > MaxGatewayIngressRules {
+		bad("EC2", raw(fmt.Sprintf("a gateway security group of %d inbound rules (%d NFS client networks x 6, %d SMB client networks, HTTP for activation)", n, len(nfs), len(smb))),
+			"at most %d inbound rules (the default quota of a security group): fewer distinct client CIDRs", MaxGatewayIngressRules)
+	}
+	return errs
+}
+
+// nfsPorts are the ports an NFS client reaches the gateway on, TCP and
+// UDP: portmapper, NFS and mountd.
+var nfsPorts = []int{111, 2049, 20048}
+
+// smbPort is the TCP port SMB clients reach the gateway on.
+const smbPort = 445
+
+// clientNetworks returns the distinct networks that reach the gateway over
+// NFS and over SMB, in order of appearance; vpc stands for the VPC's CIDR
+// (the default client list).
+func clientNetworks(shares []Share, defaults []string, vpc string) (nfs, smb []string) {
+	if len(defaults) == 0 {
+		defaults = []string{vpc}
+	}
+	add := func(list []string, cidrs []string) []string {
+		for _, c := range cidrs {
+			if !slices.Contains(list, c) {
+				list = append(list, c)
+			}
+		}
+		return list
+	}
+	for _, s := range shares {
+		if s.protocol() == SMB {
+			smb = add(smb, defaults)
+			continue
+		}
+		if len(s.ClientCIDRs) > 0 {
+			nfs = add(nfs, s.ClientCIDRs)
+		} else {
+			nfs = add(nfs, defaults)
+		}
+	}
+	return nfs, smb
 }

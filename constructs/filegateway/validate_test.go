@@ -1,6 +1,7 @@
 package filegateway_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,10 +17,28 @@ func TestValidate(t *testing.T) {
 		return &filegateway.Props{Network: &network.Network{}, Lake: &datalake.DataLake{}, GatewayARN: gatewayARN}
 	}
 	with := func(f func(p *filegateway.Props)) *filegateway.Props { p := ok(); f(p); return p }
+	onEC2 := func(f func(h *filegateway.EC2Host)) *filegateway.Props {
+		p := ok()
+		p.GatewayARN = ""
+		p.EC2 = &filegateway.EC2Host{CacheDiskGiB: filegateway.MinCacheDiskGiB}
+		if f != nil {
+			f(p.EC2)
+		}
+		return p
+	}
 	nfs := func(name string, b datalake.BucketName, prefix string, ro bool) filegateway.Share {
 		return filegateway.Share{Name: name, Bucket: b, Prefix: prefix, ReadOnly: ro}
 	}
 	assert.NoError(t, ok().Validate())
+	assert.NoError(t, onEC2(nil).Validate())
+	assert.NoError(t, onEC2(func(h *filegateway.EC2Host) {
+		h.InstanceType = "c5.2xlarge"
+		h.CacheDiskGiB = 16384
+		h.Timezone = "GMT-9:30"
+	}).Validate())
+	for _, typ := range filegateway.InstanceTypes() {
+		assert.NoError(t, onEC2(func(h *filegateway.EC2Host) { h.InstanceType = typ }).Validate(), typ)
+	}
 	assert.NoError(t, with(func(p *filegateway.Props) { p.Shares = customShares(); p.ReservedConcurrency = 1 }).Validate())
 	assert.NoError(t, with(func(p *filegateway.Props) {
 		p.Shares = []filegateway.Share{nfs("aa1", datalake.BucketShared, "share/a", false), nfs("bb1", datalake.BucketShared, "share/b/", false), nfs("cc1", datalake.BucketCurated, "x/", true)}
@@ -36,8 +55,22 @@ func TestValidate(t *testing.T) {
 		{"bad gateway ARN", with(func(p *filegateway.Props) {
 			p.GatewayARN = "arn:aws:storagegateway:eu-west-1:111122223333:share/share-1A2B3C4D"
 		}), []string{`Props.GatewayARN is "arn:aws:storagegateway:eu-west-1:111122223333:share/share-1A2B3C4D"; accepted: a gateway ARN`}},
-		{"EC2 not built", with(func(p *filegateway.Props) { p.GatewayARN = ""; p.EC2 = &filegateway.EC2Host{CacheDiskGiB: 150} }), []string{"Props.EC2 is {CacheDiskGiB: 150}; accepted: nil: a gateway hosted on EC2 is not built yet"}},
-		{"EC2 and ARN", with(func(p *filegateway.Props) { p.EC2 = &filegateway.EC2Host{} }), []string{"either an existing gateway (GatewayARN) or EC2, not both"}},
+		{"neither ARN nor EC2", with(func(p *filegateway.Props) { p.GatewayARN = "" }), []string{"or EC2 to host and activate one on EC2"}},
+		{"EC2 and ARN", with(func(p *filegateway.Props) { p.EC2 = &filegateway.EC2Host{CacheDiskGiB: 150} }), []string{`Props.GatewayARN is "` + gatewayARN + `"; accepted: either an existing gateway (GatewayARN) or EC2, not both`}},
+		{"cache too small", onEC2(func(h *filegateway.EC2Host) { h.CacheDiskGiB = 100 }), []string{"Props.EC2.CacheDiskGiB is 100; accepted: 150 to 16384 GiB"}},
+		{"cache missing", onEC2(func(h *filegateway.EC2Host) { h.CacheDiskGiB = 0 }), []string{"Props.EC2.CacheDiskGiB is 0; accepted: 150 to 16384 GiB"}},
+		{"cache over one volume", onEC2(func(h *filegateway.EC2Host) { h.CacheDiskGiB = 65536 }), []string{"Props.EC2.CacheDiskGiB is 65536", "one gp3 volume holds at most 16 TiB"}},
+		{"instance too small", onEC2(func(h *filegateway.EC2Host) { h.InstanceType = "m5.large" }), []string{`Props.EC2.InstanceType is "m5.large"; accepted: one of c4.4xlarge, c4.8xlarge, c5.12xlarge`, "m5.xlarge", `or empty for "m5.xlarge"`, "at least 4 vCPUs and 16 GiB"}},
+		{"c5.xlarge has 8 GiB", onEC2(func(h *filegateway.EC2Host) { h.InstanceType = "c5.xlarge" }), []string{`Props.EC2.InstanceType is "c5.xlarge"`}},
+		{"not an instance type", onEC2(func(h *filegateway.EC2Host) { h.InstanceType = "big" }), []string{`Props.EC2.InstanceType is "big"`}},
+		{"bad timezone", onEC2(func(h *filegateway.EC2Host) { h.Timezone = "Europe/Berlin" }), []string{`Props.EC2.Timezone is "Europe/Berlin"; accepted: "GMT", or "GMT+h:mm"`}},
+		{"too many security group rules", func() *filegateway.Props {
+			p := onEC2(nil)
+			for i := range 10 {
+				p.ClientCIDRs = append(p.ClientCIDRs, fmt.Sprintf("10.%d.0.0/16", i))
+			}
+			return p
+		}(), []string{"Props.EC2 is a gateway security group of 61 inbound rules (10 NFS client networks x 6, 0 SMB client networks, HTTP for activation); accepted: at most 60 inbound rules"}},
 		{"retention", with(func(p *filegateway.Props) { p.LogRetentionDays = 42 }), []string{"Props.LogRetentionDays is 42"}},
 		{"concurrency", with(func(p *filegateway.Props) { p.ReservedConcurrency = 5 }), []string{"Props.ReservedConcurrency is 5; accepted: 1 or 2"}},
 		{"empty shares", with(func(p *filegateway.Props) { p.Shares = []filegateway.Share{} }), []string{"Props.Shares is empty"}},
@@ -106,4 +139,8 @@ func TestValidateSettings(t *testing.T) {
 	assert.NoError(t, p.ValidateSettings())
 	p.GatewayARN = "sgw-12A3456B"
 	assert.ErrorContains(t, p.ValidateSettings(), "Props.GatewayARN")
+	p = &filegateway.Props{EC2: &filegateway.EC2Host{CacheDiskGiB: 150}}
+	assert.NoError(t, p.ValidateSettings())
+	p.EC2.CacheDiskGiB = 149
+	assert.ErrorContains(t, p.ValidateSettings(), "Props.EC2.CacheDiskGiB is 149")
 }
