@@ -37,6 +37,7 @@ const (
 	IngestPackage  = "github.com/biolake/biolake/lambdas/ingest"
 	VerifyPackage  = "github.com/biolake/biolake/lambdas/verify"
 	RestorePackage = "github.com/biolake/biolake/lambdas/restore"
+	SamplesPackage = "github.com/biolake/biolake/lambdas/samples"
 )
 
 // Events on the custom bus that the glue reacts to.
@@ -109,6 +110,9 @@ type EventGlue struct {
 	// Restore starts Glacier restores for workflows (waitForTaskToken) and
 	// reports their completion. Let workflows invoke it with GrantRestore.
 	Restore awslambda.IFunction
+	// Samples lists a run's samples from its sample sheet, for workflows
+	// that fan out per sample. Let workflows invoke it with GrantSamples.
+	Samples awslambda.IFunction
 	// IngestQueue feeds Ingest with S3 "Object Created" events.
 	IngestQueue awssqs.IQueue
 	// RestoreQueue feeds Restore with S3 "Object Restore Completed" events.
@@ -194,6 +198,7 @@ func New(scope constructs.Construct, id string, props *Props) *EventGlue {
 	g.newIngest()
 	g.newVerify()
 	g.newRestore()
+	g.newSamples()
 	g.newIntegrityFailedRule()
 	return g
 }
@@ -652,6 +657,49 @@ func (g *EventGlue) newIntegrityFailedRule() {
 	})
 	g.target(rule, "AlarmTopic", g.AlarmTopic.TopicArn())
 	g.AlarmTopic.AddToResourcePolicy(g.allowRule("IntegrityFailedRule", rule, "sns:Publish", g.AlarmTopic.TopicArn()))
+}
+
+// SamplesConcurrency is the samples handler's reserved concurrency.
+const SamplesConcurrency = 5
+
+// newSamples creates the sample-sheet reader workflows call before their
+// per-sample Map.
+func (g *EventGlue) newSamples() {
+	fn := g.function("Samples", &golambda.Props{
+		Package:     SamplesPackage,
+		Description: "biolake samples: lists a run's samples from its sample sheet for the workflows' per-sample fan-out",
+		Timeout:     time.Minute,
+		Environment: map[string]string{},
+		// Workflow starts are few; this bounds a burst of them.
+		ReservedConcurrency: SamplesConcurrency,
+	})
+	g.Samples = fn
+	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by the workflows' state machines, never asynchronously: "+
+		"a failed invocation is retried or caught by the state machine, and a failed execution raises an alarm.",
+		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
+	// Sample sheets sit directly under a run's prefix, in any data bucket.
+	allow(fn, []string{"s3:GetObject"}, g.dataObjects(), nil)
+	// Without ListBucket S3 answers AccessDenied, not NoSuchKey, for a
+	// sheet that is not there, and a run without a sheet would fail.
+	var buckets []string
+	for _, b := range g.p.Lake.DataBuckets() {
+		buckets = append(buckets, *b.BucketArn())
+	}
+	allow(fn, []string{"s3:ListBucket"}, buckets, nil)
+	allow(fn, []string{"kms:Decrypt"}, []string{*g.p.Lake.DataKey.KeyArn()}, viaService("s3"))
+	nag.SuppressDeferred(fn, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "The samples handler reads (GetObject only) the sample sheet under whichever run prefix a workflow names, in any data bucket, " +
+			"so its object ARNs end in /*; X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions (\"*\").",
+		AppliesTo:      []string{"Resource::*"},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+	})
+}
+
+// GrantSamples lets grantee (a workflow's state machine role) invoke the
+// samples handler.
+func (g *EventGlue) GrantSamples(grantee awsiam.IGrantable) awsiam.Grant {
+	return g.Samples.GrantInvoke(grantee)
 }
 
 // GrantRestore lets grantee (a workflow's state machine role) invoke the

@@ -387,6 +387,7 @@ func TestIAM(t *testing.T) {
 			"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents", "kms:Decrypt", "kms:GenerateDataKey"},
 		"EventGlue/Restore/ServiceRole": {"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject", "dynamodb:PutItem", "dynamodb:UpdateItem",
 			"dynamodb:GetItem", "dynamodb:Query", "events:PutEvents", "states:SendTaskSuccess", "states:SendTaskFailure", "sqs:SendMessage"},
+		"EventGlue/Samples/ServiceRole":                 {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"},
 		"EventGlue/VerifyBatch/VerifyJob/JobRole":       {"s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"},
 		"EventGlue/VerifyBatch/VerifyJob/ExecutionRole": {"logs:CreateLogStream", "logs:PutLogEvents"},
 		"EventGlue/VerifyStateMachine/Role":             {"lambda:InvokeFunction", "batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", "events:PutRule"},
@@ -421,6 +422,14 @@ func TestIAM(t *testing.T) {
 			res := strings.Join(parts, " ")
 			if !strings.Contains(res, "/accepted/*") || !strings.Contains(res, "/catalog/*") || strings.Count(res, "<") != 2 {
 				t.Errorf("verify writes to %s, want partner accepted/* and curated catalog/* only", res)
+			}
+		}
+	}
+	// The samples handler only reads: objects, bucket listings, the data key.
+	for _, st := range f.statements(t, stack, "EventGlue/Samples/ServiceRole") {
+		for _, a := range actionsOf(st) {
+			if !strings.HasPrefix(a, "xray:") && !slices.Contains([]string{"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}, a) {
+				t.Errorf("samples handler may %s: %s", a, asJSON(st))
 			}
 		}
 	}

@@ -84,6 +84,12 @@
 // five minutes, an execution fails, times out or is aborted, the Starter
 // fails, or a RunIngested event lands in the rule's dead-letter queue.
 //
-// Not yet: per-sample fan-out (RunIngested lists no samples, so the Map
-// runs once, for the run; a samples manifest would feed it).
+// # Samples
+//
+// The Map runs the steps once per sample of the run's sample sheet
+// (SampleSheet.csv from an Illumina instrument, v1 or v2, or an nf-core
+// style samplesheet.csv, directly under the run's prefix; see
+// internal/samples), at most MapConcurrency at a time, with SAMPLE set to
+// the sample id. A run without a sample sheet is one item, SAMPLE being the
+// run id. Steps write under OUTPUT_URI, per sample under OUTPUT_URI<sample>/.
 package workflow

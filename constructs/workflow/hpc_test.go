@@ -187,7 +187,7 @@ func TestPerRunLustre(t *testing.T) {
 		}
 	}
 	want := []string{
-		workflow.StatePrepare, workflow.StateRestore, workflow.StateCreateFileSystem,
+		workflow.StatePrepare, workflow.StateRestore, workflow.StateListSamples, workflow.StateCreateFileSystem,
 		"PollRunFileSystem", "WaitForRunFileSystem", "DescribeRunFileSystem", "CheckRunFileSystem",
 		workflow.StateLinkInputs, workflow.StateLinkResults, "PollRunLinks", "WaitForRunLinks", "DescribeRunLinks", "CheckRunLinks",
 		workflow.StateMountDelay, workflow.StateMap, workflow.StateExport, "PollExport", "WaitForExport", "DescribeExport", "CheckExport",
@@ -203,7 +203,7 @@ func TestPerRunLustre(t *testing.T) {
 
 	// Every task retries and catches; the FSx tasks retry FSx's own
 	// transient errors.
-	if n := checkTasks(t, states); n != 16 { // restore, 2 steps, catalog, 3 notifications, 9 FSx
+	if n := checkTasks(t, states); n != 17 { // restore, samples, 2 steps, catalog, 3 notifications, 9 FSx
 		t.Errorf("%d tasks", n)
 	}
 	for name, s := range states {

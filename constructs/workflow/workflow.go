@@ -44,6 +44,7 @@ const (
 	StateNoPartner      = "NoPartner"
 	StatePrepare        = "PrepareRun"
 	StateRestore        = "RestoreInputs"
+	StateListSamples    = "ListSamples"
 	StateMap            = "ProcessSamples"
 	StateStepFailed     = "StepFailed"
 	StateCatalog        = "CatalogResults"
@@ -55,6 +56,10 @@ const (
 	stepStatePrefix     = "Run"
 	stateMachineComment = "biolake secondary analysis: restore archived inputs, Batch steps per sample, catalog and notify"
 )
+
+// SamplesStorageError is the samples handler's error for an S3 failure
+// other than a missing sheet: retried.
+const SamplesStorageError = "ErrStorage"
 
 // Errors the tasks retry.
 var (
@@ -171,6 +176,7 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	if !p.SkipRestore {
 		p.Glue.GrantRestore(sm)
 	}
+	p.Glue.GrantSamples(sm)
 	if p.Lustre != nil {
 		p.Lustre.GrantRunWorkflow(sm.Role())
 	}
@@ -241,9 +247,10 @@ func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, at
 // definition builds:
 //
 //	HasPartner? (no "partner" in the detail -> NoPartner: "none")
-//	-> PrepareRun (samples: [runId]; outputUri)
+//	-> PrepareRun (inputUri, outputUri)
 //	-> RestoreInputs (restore Lambda, .waitForTaskToken; unless SkipRestore)
-//	-> ProcessSamples (Map over $.samples): Run<Step> (Batch .sync) ... ; any failure -> StepFailed
+//	-> ListSamples (samples Lambda: the sample sheet's samples, or [runId])
+//	-> ProcessSamples (Map over $.sampleList.samples): Run<Step> (Batch .sync) ... ; any failure -> StepFailed
 //	-> CatalogResults (events:putEvents WorkflowSucceeded on the platform bus)
 //	-> NotifySucceeded (SNS) -> WorkflowSucceeded
 //
@@ -252,9 +259,8 @@ func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, at
 // file system's states (fsxStates) surround the Map, and every failure
 // once it exists goes to its deletion first.
 //
-// The Map iterates over the run itself (a one-element list): RunIngested
-// carries no samples, so per-sample fan-out needs a samples manifest,
-// which is left for later.
+// Failures of ListSamples (an unreadable or invalid sample sheet) go to
+// NotifyFailed too: a run is never processed with a wrong sample list.
 func (w *Workflow) definition() awsstepfunctions.IChainable {
 	p := &w.p
 	results := *p.Lake.Results.BucketName()
@@ -295,7 +301,6 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		"prefix.$":    "$.prefix",
 		"profile.$":   "$.profile",
 		"partner.$":   "$.partner",
-		"samples.$":   "States.Array($.runId)",
 		"inputUri.$":  "States.Format('s3://{}/{}', $.bucket, $.prefix)",
 		"outputUri.$": "States.Format('s3://" + results + "/" + ResultsPrefix + p.Name + "/{}/', $.runId)",
 		"project":     p.Project,
@@ -304,7 +309,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		run["lustreResultsUri.$"] = p.Lustre.RunResultsURIExpression("$.runId")
 	}
 	prepare := awsstepfunctions.NewPass(w, jsii.String(StatePrepare), &awsstepfunctions.PassProps{
-		Comment:    jsii.String("The items of the Map (the run itself: RunIngested lists no samples) and where results go"),
+		Comment:    jsii.String("Where the run's inputs are and where its results go"),
 		Parameters: &run,
 	})
 	choice := awsstepfunctions.NewChoice(w, jsii.String(StatePartner), nil).
@@ -335,6 +340,29 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		prepare.Next(restore)
 		chain = restore
 	}
+
+	// The items of the Map: the samples of the run's sample sheet, or the
+	// run itself.
+	listSamples := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateListSamples), &awsstepfunctionstasks.LambdaInvokeProps{
+		Comment:        jsii.String("Read the run's sample sheet (SampleSheet.csv or samplesheet.csv): one Map item per sample, or the run as one item"),
+		LambdaFunction: p.Glue.Samples,
+		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"runId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"bucket": awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
+			"prefix": awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
+		}),
+		ResultSelector: &map[string]interface{}{
+			"samples.$": "$.Payload.samples",
+			"source.$":  "$.Payload.source",
+		},
+		ResultPath:               jsii.String("$.sampleList"),
+		RetryOnServiceExceptions: jsii.Bool(false),
+		TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(2))),
+	})
+	retry(listSamples, append(append([]string{}, eventglue.LambdaServiceErrors...), SamplesStorageError), 2, 6)
+	catchFailed(listSamples)
+	chain.Next(listSamples)
+	chain = listSamples
 
 	// The end: catalog and notify.
 	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
@@ -468,8 +496,8 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		selector["fsxPath.$"] = "States.Format('" + batch.LustrePath + "/{}', " + fileSystem + ")"
 	}
 	samples := awsstepfunctions.NewMap(w, jsii.String(StateMap), &awsstepfunctions.MapProps{
-		Comment:        jsii.String("The Batch steps for each item (today: the run)"),
-		ItemsPath:      jsii.String("$.samples"),
+		Comment:        jsii.String("The Batch steps for each sample (or for the run, when it has no sample sheet)"),
+		ItemsPath:      jsii.String("$.sampleList.samples"),
 		MaxConcurrency: jsii.Number(float64(p.MapConcurrency)),
 		ItemSelector:   &selector,
 		ResultPath:     awsstepfunctions.JsonPath_DISCARD(),

@@ -44,8 +44,19 @@ func TestStateMachineStructure(t *testing.T) {
 			t.Errorf("restore payload %s lacks %s", payload, want)
 		}
 	}
+	// The samples come from the run's sample sheet; a bad sheet fails the
+	// run (caught), S3 trouble is retried.
+	list := states[workflow.StateListSamples].(map[string]any)
+	if list["Resource"] != "arn:aws:states:::lambda:invoke" || !strings.Contains(js(list["Retry"]), `"`+workflow.SamplesStorageError+`"`) ||
+		!strings.Contains(js(list["Catch"]), `"Next":"NotifyFailed"`) || list["ResultPath"] != "$.sampleList" ||
+		js(list["ResultSelector"]) != `{"samples.$":"$.Payload.samples","source.$":"$.Payload.source"}` {
+		t.Errorf("list samples %s", js(list))
+	}
+	if restore["Next"] != workflow.StateListSamples || list["Next"] != workflow.StateMap {
+		t.Errorf("order: restore -> %v, list samples -> %v", restore["Next"], list["Next"])
+	}
 	m := states[workflow.StateMap].(map[string]any)
-	if m["Type"] != "Map" || m["ItemsPath"] != "$.samples" || len(m["Catch"].([]any)) != 1 {
+	if m["Type"] != "Map" || m["ItemsPath"] != "$.sampleList.samples" || len(m["Catch"].([]any)) != 1 {
 		t.Fatalf("map %s", js(m))
 	}
 	inner := m["ItemProcessor"].(map[string]any)
@@ -75,7 +86,7 @@ func TestStateMachineStructure(t *testing.T) {
 		t.Errorf("RunAlign next %v", next)
 	}
 	// Every task retries and catches.
-	if tasks := checkTasks(t, states); tasks != 7 { // restore, 3 steps, catalog, 2 notifications
+	if tasks := checkTasks(t, states); tasks != 8 { // restore, samples, 3 steps, catalog, 2 notifications
 		t.Errorf("%d tasks", tasks)
 	}
 	catalog := states[workflow.StateCatalog].(map[string]any)
@@ -85,12 +96,12 @@ func TestStateMachineStructure(t *testing.T) {
 	if states[workflow.StateNotify].(map[string]any)["Resource"] != "arn:aws:states:::sns:publish" {
 		t.Errorf("notify %s", js(states[workflow.StateNotify]))
 	}
-	// Without restore, the run goes straight to the Map.
+	// Without restore, the run goes straight to its samples.
 	qc := machine(t, "Qc")["States"].(map[string]any)
 	if _, ok := qc[workflow.StateRestore]; ok {
 		t.Errorf("qc has a restore state")
 	}
-	if next := qc[workflow.StatePrepare].(map[string]any)["Next"]; next != workflow.StateMap {
+	if next := qc[workflow.StatePrepare].(map[string]any)["Next"]; next != workflow.StateListSamples {
 		t.Errorf("qc: PrepareRun next %v", next)
 	}
 }

@@ -15,6 +15,8 @@ var platformHandlers = []string{
 	ModulePath + "/lambdas/restore",
 	ModulePath + "/lambdas/transferidp",
 	ModulePath + "/lambdas/cacherefresh",
+	ModulePath + "/lambdas/gatewayactivate",
+	ModulePath + "/lambdas/samples",
 }
 
 const maxHandlerBytes = 15 << 20
