@@ -18,7 +18,9 @@ func TestTerminationProtection(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, st := range s.Stacks[env] {
-			stateful := contains(statefulStacks, strings.TrimPrefix(st.Name, env+"-"))
+			id := strings.TrimPrefix(st.Name, env+"-")
+			// Compute holds a standing file system only in persistent mode.
+			stateful := contains(statefulStacks, id) || (id == "Compute" && cfg.Compute.Lustre.Mode == config.LustrePersistent)
 			want := stateful && cfg.Protection.TerminationProtection
 			if st.TerminationProtection != want {
 				t.Errorf("%s: termination protection %v, want %v", st.Name, st.TerminationProtection, want)
