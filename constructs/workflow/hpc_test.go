@@ -191,7 +191,7 @@ func TestPerRunLustre(t *testing.T) {
 		"PollRunFileSystem", "WaitForRunFileSystem", "DescribeRunFileSystem", "CheckRunFileSystem",
 		workflow.StateLinkInputs, workflow.StateLinkResults, "PollRunLinks", "WaitForRunLinks", "DescribeRunLinks", "CheckRunLinks",
 		workflow.StateMountDelay, workflow.StateMap, workflow.StateExport, "PollExport", "WaitForExport", "DescribeExport", "CheckExport",
-		workflow.StateCatalog, workflow.StateDelete, "PollDeletion", "WaitForDeletion", "DescribeDeletion",
+		workflow.StateRecordResults, workflow.StateCatalog, workflow.StateDelete, "PollDeletion", "WaitForDeletion", "DescribeDeletion",
 		workflow.StateDeleted, workflow.StateOutcome, workflow.StateNotify, workflow.StateSucceeded,
 	}
 	if !slices.Equal(path, want) {
@@ -203,7 +203,7 @@ func TestPerRunLustre(t *testing.T) {
 
 	// Every task retries and catches; the FSx tasks retry FSx's own
 	// transient errors.
-	if n := checkTasks(t, states); n != 17 { // restore, samples, 2 steps, catalog, 3 notifications, 9 FSx
+	if n := checkTasks(t, states); n != 18 { // restore, samples, 2 steps, record, catalog, 3 notifications, 9 FSx
 		t.Errorf("%d tasks", n)
 	}
 	for name, s := range states {

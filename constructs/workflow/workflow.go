@@ -47,6 +47,7 @@ const (
 	StateListSamples    = "ListSamples"
 	StateMap            = "ProcessSamples"
 	StateStepFailed     = "StepFailed"
+	StateRecordResults  = "RecordResults"
 	StateCatalog        = "CatalogResults"
 	StateNotify         = "NotifySucceeded"
 	StateNotifyFailed   = "NotifyFailed"
@@ -65,6 +66,8 @@ const SamplesStorageError = "ErrStorage"
 var (
 	// EventBridgeErrors are retried by CatalogResults.
 	EventBridgeErrors = []string{"EventBridge.InternalException", "EventBridge.ThrottlingException", "EventBridge.FailedEntry"}
+	// DynamoDBErrors are retried by RecordResults.
+	DynamoDBErrors = []string{"DynamoDB.InternalServerErrorException", "DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.ThrottlingException", "DynamoDB.RequestLimitExceeded"}
 	// SNSErrors are retried by the notification tasks.
 	SNSErrors = []string{"SNS.InternalErrorException", "SNS.ThrottledException", "SNS.KMSThrottlingException"}
 )
@@ -177,6 +180,15 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		p.Glue.GrantRestore(sm)
 	}
 	p.Glue.GrantSamples(sm)
+	// RecordResults writes to the CMK-encrypted catalog table (CDK grants
+	// dynamodb:PutItem on the table); the key only through DynamoDB.
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+		Resources: jsii.Strings(*p.Glue.CatalogKey.KeyArn()),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
+			"kms:ViaService": "dynamodb." + *stack.Region() + ".amazonaws.com",
+		}},
+	}))
 	if p.Lustre != nil {
 		p.Lustre.GrantRunWorkflow(sm.Role())
 	}
@@ -385,6 +397,32 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	})
 	retry(catalog, EventBridgeErrors, 2, 6)
 
+	// Before the announcement: the results' record in the catalog table,
+	// keyed by run, workflow and execution (a retried write rewrites the
+	// same item).
+	resultItem := map[string]awsstepfunctionstasks.DynamoAttributeValue{
+		"pk":          awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_Format(jsii.String("RUN#{}"), awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")))),
+		"sk":          awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_Format(jsii.String("RESULT#"+p.Name+"#{}"), awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Name")))),
+		"workflow":    awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(p.Name)),
+		"project":     awsstepfunctionstasks.DynamoAttributeValue_FromString(jsii.String(p.Project)),
+		"partner":     awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.partner"))),
+		"outputUri":   awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri"))),
+		"executionId": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id"))),
+		"completedAt": awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$$.State.EnteredTime"))),
+		"samples":     awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_JsonToString(awsstepfunctions.JsonPath_ObjectAt(jsii.String("$.sampleList.samples")))),
+	}
+	if p.Lustre != nil {
+		resultItem["lustreResultsUri"] = awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.lustreResultsUri")))
+	}
+	record := awsstepfunctionstasks.NewDynamoPutItem(w, jsii.String(StateRecordResults), &awsstepfunctionstasks.DynamoPutItemProps{
+		Comment:    jsii.String("Record the run's results in the catalog table (pk RUN#<runId>, sk RESULT#<workflow>#<execution>)"),
+		Table:      p.Glue.Catalog,
+		Item:       &resultItem,
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(record, DynamoDBErrors, 2, 6)
+	record.Next(catalog)
+
 	notifyErr := awsstepfunctions.NewFail(w, jsii.String(StateNotifyError), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("The results are written and announced, but the notification could not be sent"),
 		ErrorPath: jsii.String("$.notifyFailure.Error"),
@@ -417,12 +455,15 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	var fsx *fsxFlow
 	afterMapFailure := awsstepfunctions.IChainable(notifyFailed)
 	if p.Lustre != nil {
-		fsx = w.fsxStates(notifyFailed, catalog, notify)
+		fsx = w.fsxStates(notifyFailed, record, notify)
 		afterMapFailure = fsx.delete
 		chain.Next(fsx.create)
-		catalog.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+		for _, t := range []awsstepfunctions.TaskStateBase{record, catalog} {
+			t.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+		}
 		catalog.Next(fsx.delete)
 	} else {
+		catchFailed(record)
 		catchFailed(catalog)
 		catalog.Next(notify)
 	}
@@ -509,7 +550,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		samples.Next(fsx.export)
 	} else {
 		chain.Next(samples)
-		samples.Next(catalog)
+		samples.Next(record)
 	}
 	return choice
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/workflow"
 )
 
@@ -86,8 +87,20 @@ func TestStateMachineStructure(t *testing.T) {
 		t.Errorf("RunAlign next %v", next)
 	}
 	// Every task retries and catches.
-	if tasks := checkTasks(t, states); tasks != 8 { // restore, samples, 3 steps, catalog, 2 notifications
+	if tasks := checkTasks(t, states); tasks != 9 { // restore, samples, 3 steps, record, catalog, 2 notifications
 		t.Errorf("%d tasks", tasks)
+	}
+	// The results are recorded in the catalog table, then announced.
+	record := states[workflow.StateRecordResults].(map[string]any)
+	item := js(cdktest.Get(record, "Parameters", "Item"))
+	for _, want := range []string{`"pk":{"S.$":"States.Format('RUN#{}', $.runId)"}`, `"sk":{"S.$":"States.Format('RESULT#rnaseq#{}', $$.Execution.Name)"}`,
+		`"outputUri":{"S.$":"$.outputUri"}`, `"samples":{"S.$":"States.JsonToString($.sampleList.samples)"}`} {
+		if !strings.Contains(item, want) {
+			t.Errorf("result item %s lacks %s", item, want)
+		}
+	}
+	if record["Resource"] != "arn:aws:states:::dynamodb:putItem" || record["Next"] != workflow.StateCatalog || states[workflow.StateMap].(map[string]any)["Next"] != workflow.StateRecordResults {
+		t.Errorf("record %s", js(record))
 	}
 	catalog := states[workflow.StateCatalog].(map[string]any)
 	if catalog["Resource"] != "arn:aws:states:::events:putEvents" || !strings.Contains(js(catalog), `"DetailType":"WorkflowSucceeded"`) {
