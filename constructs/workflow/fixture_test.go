@@ -2,10 +2,8 @@ package workflow_test
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/constructs/workflow"
+	"github.com/biolake/biolake/internal/assembly"
 )
 
 // One App, held to the cdk-nag packs: a stack with the network, the data
@@ -126,51 +125,11 @@ func definitions(t *testing.T) map[string]string {
 
 func render(t *testing.T, v any) string {
 	t.Helper()
-	switch d := v.(type) {
-	case string:
-		return d
-	case map[string]any:
-		join, ok := d["Fn::Join"].([]any)
-		if !ok || join[0] != "" {
-			t.Fatalf("definition is not an Fn::Join with \"\": %v", d)
-		}
-		var b strings.Builder
-		for _, part := range join[1].([]any) {
-			switch p := part.(type) {
-			case string:
-				b.WriteString(p)
-			case map[string]any:
-				b.WriteString(placeholder(p))
-			default:
-				t.Fatalf("part %v", part)
-			}
-		}
-		return b.String()
+	asl, err := assembly.RenderDefinition(v)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("definition %T", v)
-	return ""
-}
-
-func placeholder(tok map[string]any) string {
-	if ref, ok := tok["Ref"].(string); ok {
-		switch ref {
-		case "AWS::Partition":
-			return "aws"
-		case "AWS::Region":
-			return "us-east-1"
-		case "AWS::AccountId":
-			return "123456789012"
-		case "AWS::URLSuffix":
-			return "amazonaws.com"
-		}
-		return "ref-" + ref
-	}
-	if ga, ok := tok["Fn::GetAtt"].([]any); ok {
-		// ARNs keep the shape of an ARN, so that the validator's ARN
-		// check sees one.
-		return fmt.Sprintf("arn:aws:lambda:us-east-1:123456789012:function:%v", ga[0])
-	}
-	return "placeholder"
+	return asl
 }
 
 func parse(t *testing.T, asl string) map[string]any {

@@ -18,7 +18,7 @@ func (st *Stack) StateMachineDefinitions() (map[string]string, error) {
 	out := map[string]string{}
 	for id, r := range st.Resources("AWS::StepFunctions::StateMachine") {
 		props, _ := r["Properties"].(map[string]any)
-		def, err := renderDefinition(props["DefinitionString"])
+		def, err := RenderDefinition(props["DefinitionString"])
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", st.Name, id, err)
 		}
@@ -30,7 +30,9 @@ func (st *Stack) StateMachineDefinitions() (map[string]string, error) {
 	return out, nil
 }
 
-func renderDefinition(v any) (string, error) {
+// RenderDefinition renders one DefinitionString (a string, or an Fn::Join
+// of strings and references) as StateMachineDefinitions does.
+func RenderDefinition(v any) (string, error) {
 	switch d := v.(type) {
 	case string:
 		return d, nil
