@@ -106,6 +106,9 @@ var instances = func() map[string]InstanceSpec {
 	gpus := map[string]int{"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
 	add("g5", 4, false, 192, gpus)
 	add("g6", 4, false, 192, gpus)
+	// Training- and large-model-class GPU instances: one size each.
+	out["p4d.24xlarge"] = InstanceSpec{VCPUs: 96, MemoryMiB: 1152 * 1024, GPUs: 8}
+	out["p5.48xlarge"] = InstanceSpec{VCPUs: 192, MemoryMiB: 2048 * 1024, GPUs: 8}
 	return out
 }()
 
@@ -131,7 +134,7 @@ func Instance(typ string) (InstanceSpec, bool) {
 
 func knownInstanceTypes() string {
 	fams := slices.Concat(IntelCPUFamilies, GravitonCPUFamilies, GPUFamilies)
-	return "a family (" + strings.Join(fams, ", ") + ") or one of its sizes (e.g. m7g.4xlarge, g5.12xlarge)"
+	return "a family (" + strings.Join(fams, ", ") + ") or one of its sizes (e.g. m7g.4xlarge, g5.12xlarge), or p4d.24xlarge or p5.48xlarge"
 }
 
 // EnvironmentSpec is one compute environment.
@@ -276,7 +279,7 @@ func (p *Props) validateCompute() []error {
 			case !ok:
 				bad("%s (%q).InstanceTypes has %q; accepted: %s", at, e.Name, it, knownInstanceTypes())
 			case e.Kind == GPU && spec.GPUs == 0:
-				bad("%s (%q).InstanceTypes has %q, which has no GPU; accepted for a GPU environment: %s", at, e.Name, it, strings.Join(GPUFamilies, ", "))
+				bad("%s (%q).InstanceTypes has %q, which has no GPU; accepted for a GPU environment: %s, p4d.24xlarge or p5.48xlarge", at, e.Name, it, strings.Join(GPUFamilies, ", "))
 			case e.Kind != GPU && spec.GPUs > 0:
 				bad("%s (%q).InstanceTypes has the GPU type %q in a CPU environment; accepted: a GPU environment for it", at, e.Name, it)
 			case spec.ARM64 != e.Graviton && e.Kind != GPU:
