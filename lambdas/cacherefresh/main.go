@@ -17,17 +17,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/storagegateway"
 
 	"github.com/biolake/biolake/internal/cacherefresh"
+	"github.com/biolake/biolake/internal/lambdamain"
 )
 
 type settings struct {
@@ -46,33 +44,21 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		return s, fmt.Errorf("SHARES: %w", err)
 	}
 	s.Shares = m
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	return s, nil
 }
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	h := &cacherefresh.Handler{
 		Client: storagegateway.NewFromConfig(cfg),
 		Shares: s.Shares,
 		Logger: logger,
 	}
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start(h.Handle)
 }

@@ -21,16 +21,14 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/storagegateway"
 
 	"github.com/biolake/biolake/internal/gatewayactivate"
+	"github.com/biolake/biolake/internal/lambdamain"
 )
 
 type settings struct {
@@ -43,33 +41,21 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if s.Entry != "onEvent" && s.Entry != "isComplete" {
 		return s, fmt.Errorf("ENTRY %q: want onEvent or isComplete", s.Entry)
 	}
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	return s, nil
 }
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	h := gatewayactivate.NewHandler(storagegateway.NewFromConfig(cfg), gatewayactivate.NewHTTPClient(), logger)
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
 	if s.Entry == "onEvent" {
-		lambda.Start(h.OnEvent)
+		lambdamain.Start(h.OnEvent)
 	} else {
-		lambda.Start(h.IsComplete)
+		lambdamain.Start(h.IsComplete)
 	}
 }

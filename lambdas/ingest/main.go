@@ -28,15 +28,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -45,6 +42,7 @@ import (
 	"github.com/biolake/biolake/internal/catalog"
 	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/ingest"
+	"github.com/biolake/biolake/internal/lambdamain"
 	"github.com/biolake/biolake/internal/runs"
 )
 
@@ -80,11 +78,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		return s, fmt.Errorf("DATA_CLASSES: %w", err)
 	}
 	s.Classes = classes
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	for _, v := range []struct {
 		name string
 		dst  *int
@@ -102,16 +100,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	s3c := s3.NewFromConfig(cfg)
 	h := &ingest.Handler{
 		Store:                catalog.NewDynamo(dynamodb.NewFromConfig(cfg), s.Table),
@@ -124,8 +113,5 @@ func main() {
 		Concurrency:          s.Concurrency,
 		ManifestMaxLineBytes: s.ManifestLine,
 	}
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start(h.Handle)
 }

@@ -22,21 +22,19 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/biolake/biolake/internal/bus"
+	"github.com/biolake/biolake/internal/lambdamain"
 	"github.com/biolake/biolake/internal/restore"
 )
 
@@ -71,26 +69,17 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		}
 		s.Days = int32(n)
 	}
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	return s, nil
 }
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	h := &restore.Handler{
 		S3:        s3.NewFromConfig(cfg),
 		SFN:       sfn.NewFromConfig(cfg),
@@ -100,8 +89,5 @@ func main() {
 		Tier:      s.Tier,
 		Days:      s.Days,
 	}
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start(h.Handle)
 }

@@ -17,15 +17,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/biolake/biolake/internal/lambdamain"
 	"github.com/biolake/biolake/internal/samples"
 )
 
@@ -35,32 +32,20 @@ type settings struct {
 
 func loadSettings(getenv func(string) string) (settings, error) {
 	var s settings
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	return s, nil
 }
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	h := &samples.Handler{
 		S3:     s3.NewFromConfig(cfg),
 		Logger: logger,
 	}
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start(h.Handle)
 }

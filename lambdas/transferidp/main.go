@@ -29,7 +29,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -37,11 +36,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/biolake/biolake/internal/idp"
+	"github.com/biolake/biolake/internal/lambdamain"
 )
 
 // settings is the handler's configuration from the environment.
@@ -87,35 +85,22 @@ func loadSettings(getenv func(string) string) (settings, error) {
 			s.CacheTTL = -1 // no cache
 		}
 	}
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	return s, nil
 }
 
 func main() {
-	boot := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		boot.Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	h, err := idp.NewHandler(s.Config, secretsmanager.NewFromConfig(cfg), logger)
 	if err != nil {
 		logger.Error("bad configuration", "error", err.Error())
 		os.Exit(1)
 	}
 	h.CacheTTL = s.CacheTTL
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(h.Handle)
+	lambdamain.Start(h.Handle)
 }

@@ -32,15 +32,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -48,6 +45,7 @@ import (
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/catalog"
 	"github.com/biolake/biolake/internal/catalogexport"
+	"github.com/biolake/biolake/internal/lambdamain"
 	"github.com/biolake/biolake/internal/verify"
 )
 
@@ -92,11 +90,11 @@ func loadSettings(getenv func(string) string) (settings, error) {
 	if strings.HasPrefix(q, a) || strings.HasPrefix(a, q) {
 		return s, fmt.Errorf("QUARANTINE_PREFIX %q and ACCEPTED_PREFIX %q overlap", q, a)
 	}
-	if lv := getenv("LOG_LEVEL"); lv != "" {
-		if err := s.Level.UnmarshalText([]byte(lv)); err != nil {
-			return s, fmt.Errorf("LOG_LEVEL %q: want debug, info, warn or error", lv)
-		}
+	level, err := lambdamain.LogLevel(getenv)
+	if err != nil {
+		return s, err
 	}
+	s.Level = level
 	var conc, sconc int64
 	for _, v := range []struct {
 		name string
@@ -122,16 +120,7 @@ func loadSettings(getenv func(string) string) (settings, error) {
 
 func main() {
 	s, err := loadSettings(os.Getenv)
-	if err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("bad configuration", "error", err.Error())
-		os.Exit(1)
-	}
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: s.Level}))
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		logger.Error("AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	logger, cfg := lambdamain.Init(s.Level, err)
 	s3c := s3.NewFromConfig(cfg)
 	store := catalog.NewDynamo(dynamodb.NewFromConfig(cfg), s.Table)
 	v := &verify.Verifier{
@@ -149,8 +138,5 @@ func main() {
 	if s.CatalogBucket != "" {
 		v.Exporter = &catalogexport.Exporter{Store: store, S3: s3c, Bucket: s.CatalogBucket, Prefix: s.CatalogPrefix}
 	}
-	if os.Getenv("BIOLAKE_INIT_ONLY") == "1" {
-		return
-	}
-	lambda.Start(v.Handle)
+	lambdamain.Start(v.Handle)
 }
