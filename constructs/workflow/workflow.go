@@ -25,17 +25,20 @@ import (
 	"github.com/biolake/biolake/internal/events"
 )
 
-// Events.
+// Events. The catalogue (internal/events, docs/EVENTS.md) defines them;
+// these names are aliases of its constants.
 const (
-	// Source of the workflow's events on the platform bus.
-	Source = "biolake.workflow"
+	// Source of the workflow's events on the platform bus
+	// (events.SourceWorkflow).
+	Source = events.SourceWorkflow
 	// DetailTypeWorkflowSucceeded is published when a run's results are
-	// written: detail {schemaVersion, workflow, runId, project, partner,
-	// outputUri, executionId}.
-	DetailTypeWorkflowSucceeded = "WorkflowSucceeded"
+	// written (events.DetailTypeWorkflowSucceeded); its detail is an
+	// events.WorkflowSucceeded.
+	DetailTypeWorkflowSucceeded = events.DetailTypeWorkflowSucceeded
 	// ResultsPrefix is where workflows write in the results bucket:
-	// ResultsPrefix + <workflow> + "/" + <runId> + "/".
-	ResultsPrefix = "workflows/"
+	// ResultsPrefix + <workflow> + "/" + <runId> + "/"
+	// (events.WorkflowResultsPrefix).
+	ResultsPrefix = events.WorkflowResultsPrefix
 )
 
 // State names. They are API: runbooks and queries refer to them.
@@ -304,7 +307,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 
 	noPartner := awsstepfunctions.NewPass(w, jsii.String(StateNoPartner), &awsstepfunctions.PassProps{
 		Comment:    jsii.String("Runs that did not come from a partner are tagged partner=none"),
-		Result:     awsstepfunctions.Result_FromString(jsii.String("none")),
+		Result:     awsstepfunctions.Result_FromString(jsii.String(events.PartnerNone)),
 		ResultPath: jsii.String("$.partner"),
 	})
 	run := map[string]interface{}{
@@ -381,10 +384,12 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		Comment: jsii.String("Announce the run's results on the platform bus (the catalog records them)"),
 		Entries: &[]*awsstepfunctionstasks.EventBridgePutEventsEntry{{
 			EventBus:   p.Glue.Bus,
-			Source:     jsii.String(Source),
-			DetailType: jsii.String(DetailTypeWorkflowSucceeded),
+			Source:     jsii.String(events.SourceWorkflow),
+			DetailType: jsii.String(events.DetailTypeWorkflowSucceeded),
+			// An events.WorkflowSucceeded; TestCatalogDetailMatchesSchema
+			// holds it to the schema.
 			Detail: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-				"schemaVersion": "1",
+				"schemaVersion": events.SchemaVersion,
 				"workflow":      p.Name,
 				"project":       p.Project,
 				"runId":         awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),

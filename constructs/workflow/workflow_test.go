@@ -2,15 +2,19 @@ package workflow_test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/workflow"
+	"github.com/biolake/biolake/internal/events"
 )
 
 // machine returns the ASL of the state machine whose logical id starts
@@ -116,6 +120,108 @@ func TestStateMachineStructure(t *testing.T) {
 	}
 	if next := qc[workflow.StatePrepare].(map[string]any)["Next"]; next != workflow.StateListSamples {
 		t.Errorf("qc: PrepareRun next %v", next)
+	}
+}
+
+// TestCatalogDetailMatchesSchema holds the detail CatalogResults puts on
+// the bus to the catalogue: its keys (JSONPath keys without ".$") are
+// exactly the properties of the WorkflowSucceeded schema, every required
+// one among them, and with its JSONPaths given example values it parses as
+// an events.WorkflowSucceeded. The construct and the catalogue cannot drift.
+func TestCatalogDetailMatchesSchema(t *testing.T) {
+	if workflow.Source != events.SourceWorkflow || workflow.DetailTypeWorkflowSucceeded != events.DetailTypeWorkflowSucceeded ||
+		workflow.ResultsPrefix != events.WorkflowResultsPrefix {
+		t.Fatalf("workflow constants %q %q %q differ from the catalogue's", workflow.Source, workflow.DetailTypeWorkflowSucceeded, workflow.ResultsPrefix)
+	}
+	raw, err := events.Schema(events.DetailTypeWorkflowSucceeded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var schema struct {
+		Required   []string                   `json:"required"`
+		Properties map[string]json.RawMessage `json:"properties"`
+	}
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatal(err)
+	}
+	var props []string
+	for k := range schema.Properties {
+		props = append(props, k)
+	}
+	sort.Strings(props)
+
+	for _, tc := range []struct{ prefix, name, project string }{
+		{"RnaSeq", "rnaseq", "oncology"}, // restore, shared compute
+		{"Qc", "qc", "qc"},               // no restore, Project defaults to Name
+		{"Wgs", "wgs", "wgs"},            // a file system per run
+	} {
+		t.Run(tc.prefix, func(t *testing.T) {
+			catalog, ok := machine(t, tc.prefix)["States"].(map[string]any)[workflow.StateCatalog].(map[string]any)
+			if !ok {
+				t.Fatalf("no %s state", workflow.StateCatalog)
+			}
+			entry, ok := cdktest.Get(catalog, "Parameters", "Entries", 0).(map[string]any)
+			if !ok {
+				t.Fatalf("catalog entries %s", js(cdktest.Get(catalog, "Parameters", "Entries")))
+			}
+			if entry["Source"] != events.SourceWorkflow || entry["DetailType"] != events.DetailTypeWorkflowSucceeded {
+				t.Errorf("entry source %v, detail-type %v", entry["Source"], entry["DetailType"])
+			}
+			detail, ok := entry["Detail"].(map[string]any)
+			if !ok {
+				t.Fatalf("entry detail %s", js(entry["Detail"]))
+			}
+
+			// Example values of the JSONPaths, as the execution resolves them.
+			runID := "acme/batch7"
+			paths := map[string]string{
+				"$.runId":         runID,
+				"$.partner":       events.PartnerNone,
+				"$.outputUri":     "s3://results-bucket/" + workflow.ResultsPrefix + tc.name + "/" + runID + "/",
+				"$$.Execution.Id": "arn:aws:states:eu-west-1:123456789012:execution:" + tc.prefix + "StateMachine:0123456789abcdef0123456789abcdef",
+			}
+			resolved := map[string]any{}
+			for k, v := range detail {
+				name, isPath := strings.CutSuffix(k, ".$")
+				if _, dup := resolved[name]; dup {
+					t.Errorf("detail key %q given twice", name)
+				}
+				if !isPath {
+					resolved[name] = v
+					continue
+				}
+				p, _ := v.(string)
+				example, ok := paths[p]
+				if !ok {
+					t.Errorf("detail %q takes %v, which the test has no example for", k, v)
+				}
+				resolved[name] = example
+			}
+			var keys []string
+			for k := range resolved {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			if !slices.Equal(keys, props) {
+				t.Errorf("detail keys %v, schema properties %v", keys, props)
+			}
+			for _, r := range schema.Required {
+				if _, ok := resolved[r]; !ok {
+					t.Errorf("required %q is not in the detail", r)
+				}
+			}
+			if resolved["schemaVersion"] != events.SchemaVersion || resolved["workflow"] != tc.name || resolved["project"] != tc.project {
+				t.Errorf("static fields %s", js(resolved))
+			}
+			b, _ := json.Marshal(resolved)
+			ev, err := events.Parse(events.DetailTypeWorkflowSucceeded, b)
+			if err != nil {
+				t.Fatalf("detail %s: %v", b, err)
+			}
+			if _, ok := ev.(*events.WorkflowSucceeded); !ok {
+				t.Errorf("parsed %T", ev)
+			}
+		})
 	}
 }
 

@@ -16,7 +16,9 @@
 //
 // The event flow: DatasetReceived (first object) -> RunCompleted (all
 // objects arrived; starts verification) -> RunIngested (every file matches
-// its manifest; starts processing) or IntegrityFailed (per bad file).
+// its manifest; starts processing) or IntegrityFailed (per bad file). A
+// workflow that processed a run announces its results with
+// WorkflowSucceeded.
 //
 // Errors are typed (ErrUnknownDetailType, ErrMalformedEvent, ErrInvalidEvent,
 // ErrUnsupportedVersion) so that a Lambda's errorType, and with it a Step
@@ -29,8 +31,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // SchemaVersion is the version of every event detail defined here.
@@ -41,15 +45,19 @@ const (
 	SourceIngest  = "biolake.ingest"
 	SourceVerify  = "biolake.verify"
 	SourceRestore = "biolake.restore"
+	// SourceWorkflow is the source of the workflow state machines' events
+	// (constructs/workflow).
+	SourceWorkflow = "biolake.workflow"
 )
 
 // EventBridge detail-types of biolake's events.
 const (
-	DetailTypeDatasetReceived  = "DatasetReceived"
-	DetailTypeRunCompleted     = "RunCompleted"
-	DetailTypeRunIngested      = "RunIngested"
-	DetailTypeIntegrityFailed  = "IntegrityFailed"
-	DetailTypeRestoreCompleted = "RestoreCompleted"
+	DetailTypeDatasetReceived   = "DatasetReceived"
+	DetailTypeRunCompleted      = "RunCompleted"
+	DetailTypeRunIngested       = "RunIngested"
+	DetailTypeIntegrityFailed   = "IntegrityFailed"
+	DetailTypeRestoreCompleted  = "RestoreCompleted"
+	DetailTypeWorkflowSucceeded = "WorkflowSucceeded"
 )
 
 // DetailTypes lists every detail-type in the catalogue, in a stable order.
@@ -59,6 +67,7 @@ var DetailTypes = []string{
 	DetailTypeRunIngested,
 	DetailTypeIntegrityFailed,
 	DetailTypeRestoreCompleted,
+	DetailTypeWorkflowSucceeded,
 }
 
 // Channel names the way data arrived.
@@ -205,16 +214,48 @@ type RestoreCompleted struct {
 	Tier string `json:"tier,omitempty"`
 }
 
-func (DatasetReceived) Source() string      { return SourceIngest }
-func (DatasetReceived) DetailType() string  { return DetailTypeDatasetReceived }
-func (RunCompleted) Source() string         { return SourceIngest }
-func (RunCompleted) DetailType() string     { return DetailTypeRunCompleted }
-func (RunIngested) Source() string          { return SourceVerify }
-func (RunIngested) DetailType() string      { return DetailTypeRunIngested }
-func (IntegrityFailed) Source() string      { return SourceVerify }
-func (IntegrityFailed) DetailType() string  { return DetailTypeIntegrityFailed }
-func (RestoreCompleted) Source() string     { return SourceRestore }
-func (RestoreCompleted) DetailType() string { return DetailTypeRestoreCompleted }
+// WorkflowSucceeded is emitted by a workflow state machine
+// (constructs/workflow, state CatalogResults) once per successful
+// execution, after the run's results are recorded in the catalog table.
+// Every field is always set.
+type WorkflowSucceeded struct {
+	SchemaVersion string `json:"schemaVersion"`
+	// Workflow is the workflow's name: a letter, then letters or digits,
+	// at most 32.
+	Workflow string `json:"workflow"`
+	// Project is the workflow's "project" cost-allocation tag value.
+	Project string `json:"project"`
+	RunID   string `json:"runId"`
+	// Partner is the partner (CRO) name, or "none" when the run did not
+	// come from a partner.
+	Partner string `json:"partner"`
+	// OutputURI is where the results are:
+	// s3://<results bucket>/workflows/<workflow>/<runId>/.
+	OutputURI string `json:"outputUri"`
+	// ExecutionID is the ARN of the Step Functions execution.
+	ExecutionID string `json:"executionId"`
+}
+
+// PartnerNone is WorkflowSucceeded's Partner for a run that did not come
+// from a partner.
+const PartnerNone = "none"
+
+// WorkflowResultsPrefix is the key prefix of workflow results in the
+// results bucket: WorkflowResultsPrefix + <workflow> + "/" + <runId> + "/".
+const WorkflowResultsPrefix = "workflows/"
+
+func (DatasetReceived) Source() string       { return SourceIngest }
+func (DatasetReceived) DetailType() string   { return DetailTypeDatasetReceived }
+func (RunCompleted) Source() string          { return SourceIngest }
+func (RunCompleted) DetailType() string      { return DetailTypeRunCompleted }
+func (RunIngested) Source() string           { return SourceVerify }
+func (RunIngested) DetailType() string       { return DetailTypeRunIngested }
+func (IntegrityFailed) Source() string       { return SourceVerify }
+func (IntegrityFailed) DetailType() string   { return DetailTypeIntegrityFailed }
+func (RestoreCompleted) Source() string      { return SourceRestore }
+func (RestoreCompleted) DetailType() string  { return DetailTypeRestoreCompleted }
+func (WorkflowSucceeded) Source() string     { return SourceWorkflow }
+func (WorkflowSucceeded) DetailType() string { return DetailTypeWorkflowSucceeded }
 
 // checker collects missing and invalid fields.
 type checker struct {
@@ -339,6 +380,60 @@ func (e RestoreCompleted) Validate() error {
 	return c.err(DetailTypeRestoreCompleted)
 }
 
+var (
+	// workflowNamePattern is a workflow's name (constructs/workflow Props.Name).
+	workflowNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]{0,31}$`)
+	// executionARNPattern is a Standard Step Functions execution's ARN.
+	executionARNPattern = regexp.MustCompile(`^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:execution:[^:]+:[^:]+$`)
+)
+
+// Validate reports missing or invalid fields as *ErrInvalidEvent. Beyond
+// presence it checks the shape of workflow (a letter, then letters or
+// digits, at most 32), project (at most 256 characters), outputUri
+// (s3://<bucket>/workflows/<workflow>/<runId>/) and executionId (an
+// execution ARN).
+func (e WorkflowSucceeded) Validate() error {
+	var c checker
+	c.version(e.SchemaVersion)
+	c.str("workflow", e.Workflow)
+	if strings.TrimSpace(e.Workflow) != "" && !workflowNamePattern.MatchString(e.Workflow) {
+		c.invalid = append(c.invalid, "workflow")
+	}
+	c.str("project", e.Project)
+	if utf8.RuneCountInString(e.Project) > 256 {
+		c.invalid = append(c.invalid, "project")
+	}
+	c.str("runId", e.RunID)
+	c.str("partner", e.Partner)
+	c.str("outputUri", e.OutputURI)
+	if strings.TrimSpace(e.OutputURI) != "" && !validOutputURI(e.OutputURI, e.Workflow, e.RunID) {
+		c.invalid = append(c.invalid, "outputUri")
+	}
+	c.str("executionId", e.ExecutionID)
+	if strings.TrimSpace(e.ExecutionID) != "" && !executionARNPattern.MatchString(e.ExecutionID) {
+		c.invalid = append(c.invalid, "executionId")
+	}
+	return c.err(DetailTypeWorkflowSucceeded)
+}
+
+// validOutputURI reports whether uri is s3://<bucket>/workflows/<workflow>/<runId>/.
+// With workflow or runId blank (reported missing) only the
+// s3://<bucket>/workflows/.../ shape is checked.
+func validOutputURI(uri, workflow, runID string) bool {
+	rest, ok := strings.CutPrefix(uri, "s3://")
+	if !ok {
+		return false
+	}
+	bucket, key, ok := strings.Cut(rest, "/")
+	if !ok || bucket == "" {
+		return false
+	}
+	if strings.TrimSpace(workflow) == "" || strings.TrimSpace(runID) == "" {
+		return strings.HasPrefix(key, WorkflowResultsPrefix) && strings.HasSuffix(key, "/")
+	}
+	return key == WorkflowResultsPrefix+workflow+"/"+runID+"/"
+}
+
 // ErrUnknownDetailType is returned by Parse for a detail-type that is not in
 // the catalogue.
 type ErrUnknownDetailType struct {
@@ -411,6 +506,8 @@ func New(detailType string) (Event, error) {
 		return &IntegrityFailed{SchemaVersion: SchemaVersion}, nil
 	case DetailTypeRestoreCompleted:
 		return &RestoreCompleted{SchemaVersion: SchemaVersion}, nil
+	case DetailTypeWorkflowSucceeded:
+		return &WorkflowSucceeded{SchemaVersion: SchemaVersion}, nil
 	}
 	return nil, &ErrUnknownDetailType{DetailType: detailType}
 }
@@ -489,6 +586,8 @@ func setVersion(ev Event, v string) {
 		e.SchemaVersion = v
 	case *RestoreCompleted:
 		e.SchemaVersion = v
+	case *WorkflowSucceeded:
+		e.SchemaVersion = v
 	}
 }
 
@@ -503,6 +602,8 @@ func version(ev Event) string {
 	case *IntegrityFailed:
 		return e.SchemaVersion
 	case *RestoreCompleted:
+		return e.SchemaVersion
+	case *WorkflowSucceeded:
 		return e.SchemaVersion
 	}
 	return ""

@@ -15,6 +15,8 @@ import (
 
 var t0 = time.Date(2024, 6, 7, 12, 0, 0, 0, time.UTC)
 
+const execARN = "arn:aws:states:eu-west-1:123456789012:execution:RnaSeqStateMachine:0123456789abcdef0123456789abcdef"
+
 // full returns an example of each event with every field set.
 func full() []Event {
 	return []Event{
@@ -23,6 +25,7 @@ func full() []Event {
 		&RunIngested{SchemaVersion: SchemaVersion, RunID: "acme/r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "accepted/acme/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, VerifiedAt: t0, ManifestKey: "accepted/acme/r1/manifest.csv", Partner: "acme"},
 		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMismatch, DetectedAt: t0, VersionID: "v", Algorithm: "sha256", Expected: "aa", Actual: "bb", Detail: "d"},
 		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", RestoredObjects: 2, CompletedAt: t0, Tier: "Bulk"},
+		&WorkflowSucceeded{SchemaVersion: SchemaVersion, Workflow: "rnaseq", Project: "oncology", RunID: "acme/r1", Partner: "acme", OutputURI: "s3://results/workflows/rnaseq/acme/r1/", ExecutionID: execARN},
 	}
 }
 
@@ -34,16 +37,18 @@ func minimal() []Event {
 		&RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelFileGateway, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", VerifiedAt: t0},
 		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMissing, DetectedAt: t0},
 		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", CompletedAt: t0},
+		&WorkflowSucceeded{SchemaVersion: SchemaVersion, Workflow: "qc", Project: "qc", RunID: "r1", Partner: PartnerNone, OutputURI: "s3://results/workflows/qc/r1/", ExecutionID: execARN},
 	}
 }
 
 func TestSourcesAndDetailTypes(t *testing.T) {
 	want := map[string]string{
-		DetailTypeDatasetReceived:  SourceIngest,
-		DetailTypeRunCompleted:     SourceIngest,
-		DetailTypeRunIngested:      SourceVerify,
-		DetailTypeIntegrityFailed:  SourceVerify,
-		DetailTypeRestoreCompleted: SourceRestore,
+		DetailTypeDatasetReceived:   SourceIngest,
+		DetailTypeRunCompleted:      SourceIngest,
+		DetailTypeRunIngested:       SourceVerify,
+		DetailTypeIntegrityFailed:   SourceVerify,
+		DetailTypeRestoreCompleted:  SourceRestore,
+		DetailTypeWorkflowSucceeded: SourceWorkflow,
 	}
 	require.Len(t, DetailTypes, len(want))
 	for _, ev := range full() {
@@ -187,6 +192,36 @@ func TestParseErrors(t *testing.T) {
 		{"missing key", DetailTypeIntegrityFailed, with(DetailTypeIntegrityFailed, func(m map[string]any) { delete(m, "key") }), "ErrInvalidEvent", []string{"key"}, nil},
 		{"bad tier", DetailTypeRestoreCompleted, with(DetailTypeRestoreCompleted, func(m map[string]any) { m["tier"] = "Fast" }), "ErrInvalidEvent", nil, []string{"tier"}},
 		{"missing executionId", DetailTypeRestoreCompleted, with(DetailTypeRestoreCompleted, func(m map[string]any) { delete(m, "executionId") }), "ErrInvalidEvent", []string{"executionId"}, nil},
+		{"workflow: missing partner", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { delete(m, "partner") }), "ErrInvalidEvent", []string{"partner"}, nil},
+		{"workflow: blank partner", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["partner"] = "" }), "ErrInvalidEvent", []string{"partner"}, nil},
+		{"workflow: missing workflow and project", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { delete(m, "workflow"); delete(m, "project") }), "ErrInvalidEvent", []string{"workflow", "project"}, nil},
+		{"workflow: null executionId", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["executionId"] = nil }), "ErrInvalidEvent", []string{"executionId"}, nil},
+		{"workflow: missing runId", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { delete(m, "runId") }), "ErrInvalidEvent", []string{"runId"}, nil},
+		{"workflow: missing outputUri", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { delete(m, "outputUri") }), "ErrInvalidEvent", []string{"outputUri"}, nil},
+		{"workflow: bad name", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) {
+			m["workflow"] = "rna-seq"
+			m["outputUri"] = "s3://biolake-prod-results/workflows/rna-seq/acme/batch7/"
+		}), "ErrInvalidEvent", nil, []string{"workflow"}},
+		{"workflow: name too long", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) {
+			m["workflow"] = "a" + strings.Repeat("1", 32)
+			m["outputUri"] = "s3://biolake-prod-results/workflows/a" + strings.Repeat("1", 32) + "/acme/batch7/"
+		}), "ErrInvalidEvent", nil, []string{"workflow"}},
+		{"workflow: project too long", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["project"] = strings.Repeat("p", 257) }), "ErrInvalidEvent", nil, []string{"project"}},
+		{"workflow: outputUri not s3", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["outputUri"] = "https://example.com/workflows/rnaseq/acme/batch7/" }), "ErrInvalidEvent", nil, []string{"outputUri"}},
+		{"workflow: outputUri without bucket", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["outputUri"] = "s3:///workflows/rnaseq/acme/batch7/" }), "ErrInvalidEvent", nil, []string{"outputUri"}},
+		{"workflow: outputUri of another workflow", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["outputUri"] = "s3://biolake-prod-results/workflows/qc/acme/batch7/" }), "ErrInvalidEvent", nil, []string{"outputUri"}},
+		{"workflow: outputUri of another run", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["outputUri"] = "s3://biolake-prod-results/workflows/rnaseq/acme/batch8/" }), "ErrInvalidEvent", nil, []string{"outputUri"}},
+		{"workflow: outputUri without trailing slash", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["outputUri"] = "s3://biolake-prod-results/workflows/rnaseq/acme/batch7" }), "ErrInvalidEvent", nil, []string{"outputUri"}},
+		{"workflow: missing runId, outputUri outside workflows/", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) {
+			delete(m, "runId")
+			m["outputUri"] = "s3://biolake-prod-results/results/rnaseq/"
+		}), "ErrInvalidEvent", []string{"runId"}, []string{"outputUri"}},
+		{"workflow: executionId not an ARN", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["executionId"] = "unknown" }), "ErrInvalidEvent", nil, []string{"executionId"}},
+		{"workflow: executionId of a state machine", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) {
+			m["executionId"] = "arn:aws:states:eu-west-1:123456789012:stateMachine:RnaSeqStateMachine"
+		}), "ErrInvalidEvent", nil, []string{"executionId"}},
+		{"workflow: unknown field", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["completedAt"] = "2024-06-09T03:00:00Z" }), "ErrMalformedEvent", nil, nil},
+		{"workflow: version 2", DetailTypeWorkflowSucceeded, with(DetailTypeWorkflowSucceeded, func(m map[string]any) { m["schemaVersion"] = "2" }), "ErrUnsupportedVersion", nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,6 +31,8 @@ type propSchema struct {
 	Enum      []string `json:"enum"`
 	Format    string   `json:"format"`
 	MinLength *int     `json:"minLength"`
+	MaxLength *int     `json:"maxLength"`
+	Pattern   string   `json:"pattern"`
 	Minimum   *float64 `json:"minimum"`
 }
 
@@ -63,6 +68,12 @@ func (s jsonSchema) validate(obj map[string]any) error {
 			}
 			if p.MinLength != nil && len(str) < *p.MinLength {
 				return fmt.Errorf("%s: shorter than %d", k, *p.MinLength)
+			}
+			if p.MaxLength != nil && utf8.RuneCountInString(str) > *p.MaxLength {
+				return fmt.Errorf("%s: longer than %d", k, *p.MaxLength)
+			}
+			if p.Pattern != "" && !regexp.MustCompile(p.Pattern).MatchString(str) {
+				return fmt.Errorf("%s: %q does not match %s", k, str, p.Pattern)
 			}
 			if p.Format == "date-time" {
 				if _, err := time.Parse(time.RFC3339Nano, str); err != nil {
@@ -151,4 +162,44 @@ func TestSchemaUnknown(t *testing.T) {
 	_, err := Schema("Nope")
 	var u *ErrUnknownDetailType
 	assert.ErrorAs(t, err, &u)
+}
+
+// TestWorkflowSucceededSchemaAgreesWithValidate: the shapes the schema's
+// patterns and lengths reject, Validate rejects too (and the other way).
+func TestWorkflowSucceededSchemaAgreesWithValidate(t *testing.T) {
+	s := loadSchema(t, DetailTypeWorkflowSucceeded)
+	b, err := os.ReadFile(filepath.Join("testdata", DetailTypeWorkflowSucceeded+".json"))
+	require.NoError(t, err)
+	tests := []struct {
+		field, value string
+	}{
+		{"workflow", "rna-seq"},
+		{"workflow", "1rnaseq"},
+		{"workflow", "a" + strings.Repeat("b", 32)},
+		{"project", strings.Repeat("p", 257)},
+		{"outputUri", "https://example.com/workflows/rnaseq/acme/batch7/"},
+		{"outputUri", "s3:///workflows/rnaseq/acme/batch7/"},
+		{"outputUri", "s3://bucket/results/rnaseq/acme/batch7/"},
+		{"outputUri", "s3://bucket/workflows/rnaseq/acme/batch7"},
+		{"executionId", "unknown"},
+		{"executionId", "arn:aws:states:eu-west-1:123456789012:stateMachine:RnaSeqStateMachine"},
+		{"executionId", "arn:aws:states:eu-west-1:1234:execution:sm:name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.field+"="+tc.value, func(t *testing.T) {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(b, &m))
+			m[tc.field] = tc.value
+			assert.Error(t, s.validate(m), "schema")
+			var ev WorkflowSucceeded
+			require.NoError(t, json.Unmarshal(b, &ev))
+			require.NoError(t, ev.Validate())
+			detail, err := json.Marshal(m)
+			require.NoError(t, err)
+			_, err = Parse(DetailTypeWorkflowSucceeded, detail)
+			var inv *ErrInvalidEvent
+			require.ErrorAs(t, err, &inv)
+			assert.Contains(t, inv.Invalid, tc.field)
+		})
+	}
 }
