@@ -329,7 +329,6 @@ func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	return c.DynamoAPI.UpdateItem(ctx, in, o...)
 }
 
-var tableSeq atomic.Int32
 
 // motoTable creates a fresh table in moto and returns a client for it.
 func motoTable(t *testing.T) (*dynamodb.Client, string) {
@@ -337,7 +336,7 @@ func motoTable(t *testing.T) (*dynamodb.Client, string) {
 	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)
 	})
-	table := fmt.Sprintf("catalog-%d-%d", os.Getpid(), tableSeq.Add(1))
+	table := mototest.Name("catalog")
 	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName:   aws.String(table),
 		BillingMode: types.BillingModePayPerRequest,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -56,9 +55,8 @@ func newE2EMoto(t *testing.T) *e2eMoto {
 		sqs: sqs.NewFromConfig(cfg, func(o *sqs.Options) { o.BaseEndpoint = aws.String(endpoint) }),
 	}
 	m.ddb, m.table = motoCatalog(t, "ingest-e2e")
-	pid := os.Getpid()
-	m.bucket = fmt.Sprintf("biolake-raw-e2e-%d", pid)
-	m.bus = fmt.Sprintf("biolake-e2e-%d", pid)
+	m.bucket = mototest.Name("biolake-raw-e2e")
+	m.bus = mototest.Name("biolake-e2e")
 
 	_, err := m.s3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(m.bucket)})
 	require.NoError(t, err)
@@ -68,7 +66,7 @@ func newE2EMoto(t *testing.T) *e2eMoto {
 	})
 	require.NoError(t, err)
 
-	q, err := m.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(fmt.Sprintf("biolake-e2e-events-%d", pid))})
+	q, err := m.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(mototest.Name("biolake-e2e-events"))})
 	require.NoError(t, err)
 	m.queue = aws.ToString(q.QueueUrl)
 	attrs, err := m.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{

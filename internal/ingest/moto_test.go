@@ -3,7 +3,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand"
 	"os"
 	"sync"
@@ -68,7 +67,7 @@ func (c *countingDynamo) UpdateItem(ctx context.Context, in *dynamodb.UpdateItem
 func motoCatalog(t *testing.T, name string) (*dynamodb.Client, string) {
 	endpoint := mototest.Endpoint(t)
 	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	table := fmt.Sprintf("%s-%d", name, os.Getpid())
+	table := mototest.Name(name)
 	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
@@ -119,7 +118,7 @@ func TestTagRetryOnMoto(t *testing.T) {
 func TestReplayOnMoto(t *testing.T) {
 	endpoint := mototest.Endpoint(t)
 	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	table := fmt.Sprintf("ingest-%d", os.Getpid())
+	table := mototest.Name("ingest")
 	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -98,4 +99,15 @@ func start() {
 		time.Sleep(100 * time.Millisecond)
 	}
 	startErr = fmt.Errorf("moto_server did not answer on %s within 30s", url)
+}
+
+var nameSeq atomic.Int64
+
+// Name returns prefix made unique for this moto_server: the process id and
+// a sequence number, so that tables, buckets and queues of repeated runs
+// (go test -count=N) and of other test binaries never collide. It is
+// lower-case and short enough for a bucket name when prefix is at most 40
+// characters.
+func Name(prefix string) string {
+	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), nameSeq.Add(1))
 }

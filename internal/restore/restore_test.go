@@ -97,12 +97,11 @@ func stores(t *testing.T, f func(t *testing.T, st Store)) {
 	t.Run("dynamo", func(t *testing.T) { f(t, motoStore(t)) })
 }
 
-var tableSeq atomic.Int32
 
 func motoStore(t *testing.T) *Dynamo {
 	endpoint := mototest.Endpoint(t)
 	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	table := fmt.Sprintf("restore-%d-%d", os.Getpid(), tableSeq.Add(1))
+	table := mototest.Name("restore")
 	_, err := client.CreateTable(context.Background(), &dynamodb.CreateTableInput{
 		TableName: aws.String(table), BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
