@@ -329,7 +329,6 @@ func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput,
 	return c.DynamoAPI.UpdateItem(ctx, in, o...)
 }
 
-
 // motoTable creates a fresh table in moto and returns a client for it.
 func motoTable(t *testing.T) (*dynamodb.Client, string) {
 	endpoint := mototest.Endpoint(t)

@@ -97,7 +97,6 @@ func stores(t *testing.T, f func(t *testing.T, st Store)) {
 	t.Run("dynamo", func(t *testing.T) { f(t, motoStore(t)) })
 }
 
-
 func motoStore(t *testing.T) *Dynamo {
 	endpoint := mototest.Endpoint(t)
 	client := dynamodb.NewFromConfig(mototest.Config(), func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) })
