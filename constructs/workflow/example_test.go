@@ -10,6 +10,7 @@ import (
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/constructs/workflow"
@@ -40,4 +41,29 @@ func Example() {
 	})
 	fmt.Println(len(wf.Jobs), *wf.StateMachine.Node().Id(), workflow.DetailTypeWorkflowSucceeded)
 	// Output: 2 StateMachine WorkflowSucceeded
+}
+
+// A workflow with a scratch FSx for Lustre file system per run: created and
+// linked to the run's inputs before the steps, exported and deleted after.
+// The Batch hosts mount it (AttachLustre) and the jobs find it at FSX_PATH.
+func Example_perRunLustre() {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{
+		secure.LogBucketPolicyFlag: true,
+		"biolake:stubLambdaAssets": true, // only for this example
+	}})
+	stack := awscdk.NewStack(app, jsii.String("Analysis"), nil)
+	net := network.New(stack, "Network", nil)
+	lake := datalake.New(stack, "DataLake", nil)
+	img := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
+	glue := eventglue.New(stack, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: img})
+	hpc := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
+	scratch := lustre.New(stack, "RunLustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: hpc.SecurityGroup})
+	hpc.AttachLustre(scratch)
+
+	wf := workflow.New(stack, "Wgs", &workflow.Props{
+		Name: "wgs", Batch: hpc, Glue: glue, Lake: lake, Lustre: scratch,
+		Steps: []workflow.Step{{Name: "Call", Image: img, VCPUs: 16, MemoryMiB: 60000, Queue: "Default"}},
+	})
+	fmt.Println(*wf.Starter.Node().Id(), len(wf.Alarms) > 0)
+	// Output: Starter true
 }
