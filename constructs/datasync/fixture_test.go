@@ -1,11 +1,7 @@
 package datasync_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -16,7 +12,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/datasync"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 )
 
@@ -46,24 +41,18 @@ func isolatedSources() []datasync.Source {
 // a platform bus) and "Existing" (NAT network, an existing agent, one NFS
 // source with every default, no bus). Synthesized once per test binary.
 type fixture struct {
+	*cdktest.Assembly
 	dir      string
-	err      string
 	stacks   map[string]awscdk.Stack
 	ds       map[string]*datasync.DataSync
 	tpl      map[string]template
 	logicals map[string]map[string]string
 }
 
-type template struct {
-	Parameters map[string]map[string]any
-	Resources  map[string]resource
-}
-
-type resource struct {
-	Type       string
-	Properties map[string]any
-	DependsOn  any
-}
+type (
+	template = cdktest.CfnTemplate
+	resource = cdktest.Resource
+)
 
 var (
 	fxOnce sync.Once
@@ -73,15 +62,12 @@ var (
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx = fixture{stacks: map[string]awscdk.Stack{}, ds: map[string]*datasync.DataSync{}, tpl: map[string]template{}, logicals: map[string]map[string]string{}}
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		msg, failed := cdktest.Catch(func() {
+		fx.ds = map[string]*datasync.DataSync{}
+		a := cdktest.Synth("DATASYNC_KEEP_ASSEMBLY", func(app awscdk.App) []awscdk.Stack {
 			iso := awscdk.NewStack(app, jsii.String("Isolated"), nil)
 			net := network.New(iso, "Network", nil)
 			lake := datalake.New(iso, "DataLake", nil)
 			bus := awsevents.NewEventBus(iso, jsii.String("PlatformBus"), nil)
-			fx.stacks["Isolated"] = iso
 			fx.ds["Isolated"] = datasync.New(iso, "DataSync", &datasync.Props{
 				Network:          net,
 				Lake:             lake,
@@ -97,7 +83,6 @@ func load(t *testing.T) *fixture {
 			ex := awscdk.NewStack(app, jsii.String("Existing"), nil)
 			enet := network.New(ex, "Network", &network.Props{Profile: network.ProfileNAT})
 			elake := datalake.New(ex, "DataLake", &datalake.Props{DisableBackup: true})
-			fx.stacks["Existing"] = ex
 			fx.ds["Existing"] = datasync.New(ex, "DataSync", &datasync.Props{
 				Network:  enet,
 				Lake:     elake,
@@ -106,35 +91,11 @@ func load(t *testing.T) *fixture {
 					Name: "nextseq", Protocol: datasync.NFS, Server: "nas02", Subdirectory: "/nextseq", Profile: "nextseq",
 				}},
 			})
-			for name, stack := range fx.stacks {
-				fx.logicals[name] = logicalIDs(stack)
-			}
-			app.Synth(nil)
+			return []awscdk.Stack{iso, ex}
 		})
-		fx.dir = *app.Outdir()
-		if failed {
-			fx.err = msg
-			return
-		}
-		if keep := os.Getenv("DATASYNC_KEEP_ASSEMBLY"); keep != "" {
-			_ = os.CopyFS(keep, os.DirFS(fx.dir))
-		}
-		for name := range fx.stacks {
-			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
-			if err == nil {
-				var tp template
-				err = json.Unmarshal(raw, &tp)
-				fx.tpl[name] = tp
-			}
-			if err != nil {
-				fx.err = err.Error()
-			}
-		}
+		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})
-	if fx.err != "" {
-		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
-		t.Fatalf("synth failed: %s\n%s", fx.err, report)
-	}
+	fx.Check(t)
 	return &fx
 }
 
@@ -142,29 +103,12 @@ func load(t *testing.T) *fixture {
 // left out) with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
 	t.Helper()
-	id, ok := f.logicals[stack][path]
-	if !ok {
-		id, ok = f.logicals[stack][path+"/Resource"]
-	}
-	if !ok {
-		t.Fatalf("%s: no resource at %s", stack, path)
-	}
-	r, ok := f.tpl[stack].Resources[id]
-	if !ok {
-		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
-	}
-	return id, r
+	return f.Res(t, stack, path)
 }
 
 // ofType returns the resources of typ whose path starts with prefix.
 func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
-	out := map[string]resource{}
-	for path, id := range f.logicals[stack] {
-		if r, ok := f.tpl[stack].Resources[id]; ok && r.Type == typ && strings.HasPrefix(path, prefix) {
-			out[path] = r
-		}
-	}
-	return out
+	return f.OfType(stack, typ, prefix)
 }
 
 func sorted(s []string) []string {
@@ -190,8 +134,7 @@ func strs(v any) []string {
 
 // Template helpers shared by the construct tests (cdktest).
 var (
-	logicalIDs = cdktest.LogicalIDs
-	render     = cdktest.Render
-	resolve    = cdktest.Resolve
-	get        = cdktest.Get
+	render  = cdktest.Render
+	resolve = cdktest.Resolve
+	get     = cdktest.Get
 )

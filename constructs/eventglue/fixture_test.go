@@ -3,7 +3,6 @@ package eventglue_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 )
 
@@ -27,8 +25,8 @@ import (
 // synthesized once per test binary; tests read the templates from its
 // cloud assembly.
 type fixture struct {
+	*cdktest.Assembly
 	dir      string
-	err      string
 	stacks   map[string]awscdk.Stack
 	glue     map[string]*eventglue.EventGlue
 	lake     map[string]*datalake.DataLake
@@ -36,16 +34,10 @@ type fixture struct {
 	logicals map[string]map[string]string // stack -> construct path -> logical id
 }
 
-type template struct {
-	Resources map[string]resource
-}
-
-type resource struct {
-	Type           string
-	Properties     map[string]any
-	DeletionPolicy string
-	Metadata       map[string]any
-}
+type (
+	template = cdktest.CfnTemplate
+	resource = cdktest.Resource
+)
 
 const testImage = "public.ecr.aws/docker/library/busybox:1.36"
 
@@ -86,22 +78,21 @@ func customProps(lake *datalake.DataLake, net *network.Network) *eventglue.Props
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx = fixture{stacks: map[string]awscdk.Stack{}, glue: map[string]*eventglue.EventGlue{}, lake: map[string]*datalake.DataLake{},
-			tpl: map[string]template{}, logicals: map[string]map[string]string{}}
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		build := func(name string, netProps *network.Props, lakeProps *datalake.Props, props func(*datalake.DataLake, *network.Network) *eventglue.Props) {
-			stack := awscdk.NewStack(app, jsii.String(name), nil)
-			net := network.New(stack, "Network", netProps)
-			lake := datalake.New(stack, "DataLake", lakeProps)
-			fx.stacks[name], fx.lake[name] = stack, lake
-			fx.glue[name] = eventglue.New(stack, "EventGlue", props(lake, net))
-		}
-		msg, failed := cdktest.Catch(func() {
-			build("Glue", nil, nil, customProps)
+		fx.glue, fx.lake = map[string]*eventglue.EventGlue{}, map[string]*datalake.DataLake{}
+		// EVENTGLUE_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
+		a := cdktest.Synth("EVENTGLUE_KEEP_ASSEMBLY", func(app awscdk.App) []awscdk.Stack {
+			build := func(name string, netProps *network.Props, lakeProps *datalake.Props, props func(*datalake.DataLake, *network.Network) *eventglue.Props) awscdk.Stack {
+				stack := awscdk.NewStack(app, jsii.String(name), nil)
+				net := network.New(stack, "Network", netProps)
+				lake := datalake.New(stack, "DataLake", lakeProps)
+				fx.lake[name] = lake
+				fx.glue[name] = eventglue.New(stack, "EventGlue", props(lake, net))
+				return stack
+			}
+			custom := build("Glue", nil, nil, customProps)
 			// The defaults, in a NAT network, next to a data lake without
 			// backup (a dev sandbox).
-			build("Defaults", &network.Props{Profile: network.ProfileNAT}, &datalake.Props{DisableBackup: true}, func(l *datalake.DataLake, n *network.Network) *eventglue.Props {
+			defaults := build("Defaults", &network.Props{Profile: network.ProfileNAT}, &datalake.Props{DisableBackup: true}, func(l *datalake.DataLake, n *network.Network) *eventglue.Props {
 				return &eventglue.Props{Lake: l, Network: n, VerifierImage: image()}
 			})
 			// The data lake and network in one stack, the glue in another.
@@ -109,38 +100,12 @@ func load(t *testing.T) *fixture {
 			lake := datalake.New(state, "DataLake", nil)
 			net := network.New(state, "Network", nil)
 			glue := awscdk.NewStack(app, jsii.String("SplitGlue"), nil)
-			fx.stacks["SplitLake"], fx.stacks["SplitGlue"] = state, glue
 			fx.glue["SplitGlue"] = eventglue.New(glue, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
-			for name, stack := range fx.stacks {
-				fx.logicals[name] = logicalIDs(stack)
-			}
-			app.Synth(nil)
+			return []awscdk.Stack{custom, defaults, state, glue}
 		})
-		fx.dir = *app.Outdir()
-		if failed {
-			fx.err = msg
-			return
-		}
-		// EVENTGLUE_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
-		if keep := os.Getenv("EVENTGLUE_KEEP_ASSEMBLY"); keep != "" {
-			_ = os.CopyFS(keep, os.DirFS(fx.dir))
-		}
-		for name := range fx.stacks {
-			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
-			if err == nil {
-				var tp template
-				err = json.Unmarshal(raw, &tp)
-				fx.tpl[name] = tp
-			}
-			if err != nil {
-				fx.err = err.Error()
-			}
-		}
+		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})
-	if fx.err != "" {
-		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
-		t.Fatalf("synth failed: %s\n%s", fx.err, report)
-	}
+	fx.Check(t)
 	return &fx
 }
 
@@ -148,35 +113,12 @@ func load(t *testing.T) *fixture {
 // left out) of stack, with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
 	t.Helper()
-	id, ok := f.logicals[stack][path]
-	if !ok {
-		id, ok = f.logicals[stack][path+"/Resource"]
-	}
-	if !ok {
-		var near []string
-		for p := range f.logicals[stack] {
-			if strings.HasPrefix(p, path) {
-				near = append(near, p)
-			}
-		}
-		t.Fatalf("%s: no resource at %s (under it: %v)", stack, path, near)
-	}
-	r, ok := f.tpl[stack].Resources[id]
-	if !ok {
-		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
-	}
-	return id, r
+	return f.Res(t, stack, path)
 }
 
 // ofType returns the resources of typ whose logical id starts with prefix.
 func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
-	out := map[string]resource{}
-	for id, r := range f.tpl[stack].Resources {
-		if r.Type == typ && strings.HasPrefix(id, prefix) {
-			out[id] = r
-		}
-	}
-	return out
+	return f.OfTypeByID(stack, typ, prefix)
 }
 
 // ref and getAtt are the JSON forms of CloudFormation references.
@@ -241,6 +183,5 @@ func TestCfnLint(t *testing.T) {
 
 // Template helpers shared by the construct tests (cdktest).
 var (
-	logicalIDs = cdktest.LogicalIDs
-	get        = cdktest.Get
+	get = cdktest.Get
 )

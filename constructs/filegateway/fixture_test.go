@@ -1,11 +1,7 @@
 package filegateway_test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 
@@ -15,7 +11,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/filegateway"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 )
 
@@ -39,25 +34,18 @@ const ec2CacheGiB = 300
 // custom shares on a gateway hosted on EC2 with default settings and a
 // 300 GiB cache, isolated network).
 type fixture struct {
+	*cdktest.Assembly
 	dir      string
-	err      string
 	stacks   map[string]awscdk.Stack
 	gws      map[string]*filegateway.FileGateway
 	tpl      map[string]template
 	logicals map[string]map[string]string
 }
 
-type template struct {
-	Resources  map[string]resource
-	Parameters map[string]any
-}
-
-type resource struct {
-	Type           string
-	Properties     map[string]any
-	DeletionPolicy string
-	DependsOn      any
-}
+type (
+	template = cdktest.CfnTemplate
+	resource = cdktest.Resource
+)
 
 var (
 	fxOnce sync.Once
@@ -67,19 +55,15 @@ var (
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx = fixture{stacks: map[string]awscdk.Stack{}, gws: map[string]*filegateway.FileGateway{}, tpl: map[string]template{}, logicals: map[string]map[string]string{}}
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		msg, failed := cdktest.Catch(func() {
+		fx.gws = map[string]*filegateway.FileGateway{}
+		a := cdktest.Synth("FILEGATEWAY_KEEP_ASSEMBLY", func(app awscdk.App) []awscdk.Stack {
 			def := awscdk.NewStack(app, jsii.String("Defaults"), nil)
-			fx.stacks["Defaults"] = def
 			fx.gws["Defaults"] = filegateway.New(def, "FileGateway", &filegateway.Props{
 				Network:    network.New(def, "Network", nil),
 				Lake:       datalake.New(def, "DataLake", nil),
 				GatewayARN: gatewayARN,
 			})
 			cus := awscdk.NewStack(app, jsii.String("Custom"), nil)
-			fx.stacks["Custom"] = cus
 			fx.gws["Custom"] = filegateway.New(cus, "FileGateway", &filegateway.Props{
 				Network:             network.New(cus, "Network", &network.Props{Profile: network.ProfileNAT}),
 				Lake:                datalake.New(cus, "DataLake", &datalake.Props{DisableBackup: true}),
@@ -90,7 +74,6 @@ func load(t *testing.T) *fixture {
 				ReservedConcurrency: 1,
 			})
 			ec2 := awscdk.NewStack(app, jsii.String("OnEC2"), nil)
-			fx.stacks["OnEC2"] = ec2
 			fx.gws["OnEC2"] = filegateway.New(ec2, "FileGateway", &filegateway.Props{
 				Network:     network.New(ec2, "Network", nil),
 				Lake:        datalake.New(ec2, "DataLake", &datalake.Props{DisableBackup: true}),
@@ -98,35 +81,11 @@ func load(t *testing.T) *fixture {
 				Shares:      customShares(),
 				ClientCIDRs: []string{"172.16.0.0/12"},
 			})
-			for name, stack := range fx.stacks {
-				fx.logicals[name] = logicalIDs(stack)
-			}
-			app.Synth(nil)
+			return []awscdk.Stack{def, cus, ec2}
 		})
-		fx.dir = *app.Outdir()
-		if failed {
-			fx.err = msg
-			return
-		}
-		if keep := os.Getenv("FILEGATEWAY_KEEP_ASSEMBLY"); keep != "" {
-			_ = os.CopyFS(keep, os.DirFS(fx.dir))
-		}
-		for name := range fx.stacks {
-			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
-			if err == nil {
-				var tp template
-				err = json.Unmarshal(raw, &tp)
-				fx.tpl[name] = tp
-			}
-			if err != nil {
-				fx.err = err.Error()
-			}
-		}
+		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})
-	if fx.err != "" {
-		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
-		t.Fatalf("synth failed: %s\n%s", fx.err, report)
-	}
+	fx.Check(t)
 	return &fx
 }
 
@@ -134,36 +93,13 @@ func load(t *testing.T) *fixture {
 // left out) of stack, with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
 	t.Helper()
-	id, ok := f.logicals[stack][path]
-	if !ok {
-		id, ok = f.logicals[stack][path+"/Resource"]
-	}
-	if !ok {
-		var near []string
-		for p := range f.logicals[stack] {
-			if strings.HasPrefix(p, path) {
-				near = append(near, p)
-			}
-		}
-		t.Fatalf("%s: no resource at %s (under it: %v)", stack, path, near)
-	}
-	r, ok := f.tpl[stack].Resources[id]
-	if !ok {
-		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
-	}
-	return id, r
+	return f.Res(t, stack, path)
 }
 
 // ofType returns the resources of typ whose construct path starts with
 // prefix, by path.
 func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
-	out := map[string]resource{}
-	for path, id := range f.logicals[stack] {
-		if r, ok := f.tpl[stack].Resources[id]; ok && r.Type == typ && strings.HasPrefix(path, prefix) {
-			out[path] = r
-		}
-	}
-	return out
+	return f.OfType(stack, typ, prefix)
 }
 
 func sorted(s []string) []string {
@@ -173,7 +109,6 @@ func sorted(s []string) []string {
 
 // Template helpers shared by the construct tests (cdktest).
 var (
-	logicalIDs = cdktest.LogicalIDs
-	render     = cdktest.Render
-	resolve    = cdktest.Resolve
+	render  = cdktest.Render
+	resolve = cdktest.Resolve
 )

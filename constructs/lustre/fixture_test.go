@@ -2,8 +2,6 @@ package lustre_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -14,7 +12,6 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 )
@@ -25,21 +22,12 @@ import (
 // its lake's, which is in "Lake"), "Scratch" (a standing SCRATCH_2, lake
 // without backup) and "PerRun" (ModePerRun with a workflow role).
 type fixture struct {
+	*cdktest.Assembly
 	dir string
-	err string
 	l   map[string]*lustre.Lustre
-	tpl map[string]template
 }
 
-type template struct {
-	Resources map[string]resource
-}
-
-type resource struct {
-	Type       string
-	Properties map[string]any
-	DependsOn  any
-}
+type resource = cdktest.Resource
 
 var (
 	fxOnce sync.Once
@@ -57,10 +45,8 @@ func clientSG(stack awscdk.Stack, net *network.Network) awsec2.ISecurityGroup {
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx = fixture{l: map[string]*lustre.Lustre{}, tpl: map[string]template{}}
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		msg, failed := cdktest.Catch(func() {
+		fx.l = map[string]*lustre.Lustre{}
+		a := cdktest.Synth("", func(app awscdk.App) []awscdk.Stack {
 			ps := awscdk.NewStack(app, jsii.String("Persistent"), nil)
 			net := network.New(ps, "Network", nil)
 			lake := datalake.New(ps, "DataLake", nil)
@@ -96,41 +82,17 @@ func load(t *testing.T) *fixture {
 			})
 			l.GrantRunWorkflow(role)
 			fx.l["PerRun"] = l
-			app.Synth(nil)
+			return []awscdk.Stack{ps, ls, cs, ss, rs}
 		})
-		fx.dir = *app.Outdir()
-		if failed {
-			fx.err = msg
-			return
-		}
-		for _, name := range stackNames {
-			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
-			if err == nil {
-				var tp template
-				err = json.Unmarshal(raw, &tp)
-				fx.tpl[name] = tp
-			}
-			if err != nil {
-				fx.err = err.Error()
-			}
-		}
+		fx.Assembly, fx.dir = a, a.Dir
 	})
-	if fx.err != "" {
-		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
-		t.Fatalf("synth failed: %s\n%s", fx.err, report)
-	}
+	fx.Check(t)
 	return &fx
 }
 
 // ofType returns the resources of typ in stack by logical id.
 func (f *fixture) ofType(stack, typ string) map[string]resource {
-	out := map[string]resource{}
-	for id, r := range f.tpl[stack].Resources {
-		if r.Type == typ {
-			out[id] = r
-		}
-	}
-	return out
+	return f.OfTypeByID(stack, typ, "")
 }
 
 func (f *fixture) one(t *testing.T, stack, typ string) (string, resource) {

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -18,7 +16,6 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/transfer"
 )
@@ -71,24 +68,18 @@ func isolatedPartners() []transfer.Partner {
 // IPs, SFTP and FTPS, the defaults otherwise). It is synthesized once per
 // test binary; tests read the templates from its cloud assembly.
 type fixture struct {
+	*cdktest.Assembly
 	dir      string
-	err      string
 	stacks   map[string]awscdk.Stack
 	servers  map[string]*transfer.Server
 	tpl      map[string]template
 	logicals map[string]map[string]string // stack -> construct path -> logical id
 }
 
-type template struct {
-	Resources map[string]resource
-}
-
-type resource struct {
-	Type           string
-	Properties     map[string]any
-	DeletionPolicy string
-	DependsOn      any
-}
+type (
+	template = cdktest.CfnTemplate
+	resource = cdktest.Resource
+)
 
 var (
 	fxOnce sync.Once
@@ -98,14 +89,12 @@ var (
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx = fixture{stacks: map[string]awscdk.Stack{}, servers: map[string]*transfer.Server{}, tpl: map[string]template{}, logicals: map[string]map[string]string{}}
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		msg, failed := cdktest.Catch(func() {
+		fx.servers = map[string]*transfer.Server{}
+		// TRANSFER_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
+		a := cdktest.Synth("TRANSFER_KEEP_ASSEMBLY", func(app awscdk.App) []awscdk.Stack {
 			iso := awscdk.NewStack(app, jsii.String("Isolated"), nil)
 			net := network.New(iso, "Network", nil)
 			lake := datalake.New(iso, "DataLake", nil)
-			fx.stacks["Isolated"] = iso
 			fx.servers["Isolated"] = transfer.New(iso, "PartnerTransfer", &transfer.Props{
 				Network:             net,
 				Lake:                lake,
@@ -120,7 +109,6 @@ func load(t *testing.T) *fixture {
 			pub := awscdk.NewStack(app, jsii.String("Public"), nil)
 			pnet := network.New(pub, "Network", &network.Props{Profile: network.ProfileNAT})
 			plake := datalake.New(pub, "DataLake", &datalake.Props{DisableBackup: true})
-			fx.stacks["Public"] = pub
 			fx.servers["Public"] = transfer.New(pub, "PartnerTransfer", &transfer.Props{
 				Network:        pnet,
 				Lake:           plake,
@@ -129,36 +117,11 @@ func load(t *testing.T) *fixture {
 				CertificateArn: certificate,
 				Endpoint:       transfer.EndpointPublicVPC,
 			})
-			for name, stack := range fx.stacks {
-				fx.logicals[name] = logicalIDs(stack)
-			}
-			app.Synth(nil)
+			return []awscdk.Stack{iso, pub}
 		})
-		fx.dir = *app.Outdir()
-		if failed {
-			fx.err = msg
-			return
-		}
-		// TRANSFER_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
-		if keep := os.Getenv("TRANSFER_KEEP_ASSEMBLY"); keep != "" {
-			_ = os.CopyFS(keep, os.DirFS(fx.dir))
-		}
-		for name := range fx.stacks {
-			raw, err := os.ReadFile(filepath.Join(fx.dir, name+".template.json"))
-			if err == nil {
-				var tp template
-				err = json.Unmarshal(raw, &tp)
-				fx.tpl[name] = tp
-			}
-			if err != nil {
-				fx.err = err.Error()
-			}
-		}
+		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})
-	if fx.err != "" {
-		report, _ := os.ReadFile(filepath.Join(fx.dir, "validation-report.json"))
-		t.Fatalf("synth failed: %s\n%s", fx.err, report)
-	}
+	fx.Check(t)
 	return &fx
 }
 
@@ -166,36 +129,13 @@ func load(t *testing.T) *fixture {
 // left out) of stack, with its logical id.
 func (f *fixture) res(t *testing.T, stack, path string) (string, resource) {
 	t.Helper()
-	id, ok := f.logicals[stack][path]
-	if !ok {
-		id, ok = f.logicals[stack][path+"/Resource"]
-	}
-	if !ok {
-		var near []string
-		for p := range f.logicals[stack] {
-			if strings.HasPrefix(p, path) {
-				near = append(near, p)
-			}
-		}
-		t.Fatalf("%s: no resource at %s (under it: %v)", stack, path, near)
-	}
-	r, ok := f.tpl[stack].Resources[id]
-	if !ok {
-		t.Fatalf("%s: %s (%s) is not in the template", stack, path, id)
-	}
-	return id, r
+	return f.Res(t, stack, path)
 }
 
 // ofType returns the resources of typ whose construct path starts with
 // prefix, by path.
 func (f *fixture) ofType(stack, typ, prefix string) map[string]resource {
-	out := map[string]resource{}
-	for path, id := range f.logicals[stack] {
-		if r, ok := f.tpl[stack].Resources[id]; ok && r.Type == typ && strings.HasPrefix(path, prefix) {
-			out[path] = r
-		}
-	}
-	return out
+	return f.OfType(stack, typ, prefix)
 }
 
 func ref(id string) map[string]any { return map[string]any{"Ref": id} }
@@ -232,8 +172,7 @@ func strs(v any) []string {
 
 // Template helpers shared by the construct tests (cdktest).
 var (
-	logicalIDs = cdktest.LogicalIDs
-	render     = cdktest.Render
-	resolve    = cdktest.Resolve
-	get        = cdktest.Get
+	render  = cdktest.Render
+	resolve = cdktest.Resolve
+	get     = cdktest.Get
 )

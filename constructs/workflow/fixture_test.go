@@ -2,8 +2,6 @@ package workflow_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
-	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
@@ -31,19 +28,13 @@ import (
 // per run, EC2 steps).
 var (
 	once   sync.Once
+	asm    *cdktest.Assembly
 	outdir string
-	err    string
-	tpl    template
 )
 
 const stackName = "Analysis"
 
-type template struct {
-	Resources map[string]struct {
-		Type       string
-		Properties map[string]any
-	}
-}
+type template = cdktest.CfnTemplate
 
 func image() awsecs.ContainerImage {
 	return awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
@@ -60,10 +51,8 @@ func rnaseqSteps() []workflow.Step {
 func load(t *testing.T) template {
 	t.Helper()
 	once.Do(func() {
-		app := cdktest.NewApp(nil)
-		nag.Apply(app)
-		stack := awscdk.NewStack(app, jsii.String(stackName), nil)
-		msg, failed := cdktest.Catch(func() {
+		asm = cdktest.Synth("", func(app awscdk.App) []awscdk.Stack {
+			stack := awscdk.NewStack(app, jsii.String(stackName), nil)
 			net := network.New(stack, "Network", nil)
 			lake := datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true})
 			glue := eventglue.New(stack, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
@@ -87,26 +76,12 @@ func load(t *testing.T) template {
 					{Name: "Call", Image: image(), VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},
 				},
 			})
-			app.Synth(nil)
+			return []awscdk.Stack{stack}
 		})
-		outdir = *app.Outdir()
-		if failed {
-			err = msg
-			return
-		}
-		raw, e := os.ReadFile(filepath.Join(outdir, stackName+".template.json"))
-		if e == nil {
-			e = json.Unmarshal(raw, &tpl)
-		}
-		if e != nil {
-			err = e.Error()
-		}
+		outdir = asm.Dir
 	})
-	if err != "" {
-		report, _ := os.ReadFile(filepath.Join(outdir, "validation-report.json"))
-		t.Fatalf("synth: %s\n%s", err, report)
-	}
-	return tpl
+	asm.Check(t)
+	return asm.Templates[stackName]
 }
 
 // definitions returns the ASL of every state machine, by logical id, with
