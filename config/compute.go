@@ -245,8 +245,8 @@ func parseDuration(s string) (time.Duration, error) {
 
 func (c *Compute) validate(e *Environment) error {
 	if !c.Enabled() {
-		if c.LustreEnabled() || len(c.Environments) > 0 || len(c.Queues) > 0 {
-			return e.fail("compute.workflows", "", "is empty: compute environments, queues and Lustre are created only for workflows or nextflow; add a workflow or set nextflow.enabled")
+		if c.LustreEnabled() || len(c.Environments) > 0 || len(c.Queues) > 0 || c.DefaultQueue != "" || c.Graviton || c.Nextflow != (Nextflow{}) {
+			return e.fail("compute.workflows", "", "is empty: compute environments, queues, Lustre and Nextflow settings take effect only with a workflow or nextflow.enabled; add a workflow, set nextflow.enabled, or remove the settings")
 		}
 		return nil
 	}

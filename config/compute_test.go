@@ -38,6 +38,8 @@ func TestBadComputeConfig(t *testing.T) {
 		{"lustre capacity", workflowYAML(alignStep) + "  lustre: {mode: persistent, storageCapacityGiB: 1000}\n", []string{"compute.lustre", "StorageCapacityGiB", "1200"}},
 		{"lustre settings with mode none", workflowYAML(alignStep) + "  lustre: {mode: none, throughputPerTiB: 500}\n", []string{"compute.lustre.mode", "none but other lustre settings"}},
 		{"lustre without workflows", base + "compute:\n  lustre: {mode: per-run}\n", []string{"compute.workflows", "add a workflow"}},
+		{"nextflow settings without workflows", base + "compute:\n  nextflow: {taskQueue: Default}\n", []string{"compute.workflows", "Nextflow settings take effect only"}},
+		{"graviton without workflows", base + "compute:\n  graviton: true\n", []string{"compute.workflows", "remove the settings"}},
 		{"unknown environment kind", workflowYAML(alignStep) + "  environments: [{name: Big, kind: cpu-reserved}]\n", []string{"compute.environments[0].kind", `"cpu-reserved"`, "cpu-spot"}},
 		{"queue of an unknown environment", workflowYAML(alignStep) + "  environments: [{name: Spot, kind: cpu-spot}]\n  queues: [{name: Default, environments: [Spot, Big]}]\n",
 			[]string{"bad.yaml: compute", `"Big"`}},
