@@ -310,6 +310,10 @@ func (c *Compute) validate(e *Environment) error {
 				return e.fail("compute.nextflow."+q.path, q.name, "is not a queue of compute.queues; use one of %s", strings.Join(queues, ", "))
 			}
 		}
+		// "" is the default queue.
+		if capacity, err := bp.Capacity(n.TaskQueue); err == nil && capacity.Fargate {
+			return e.fail("compute.nextflow.taskQueue", n.TaskQueue, "is (or defaults to) a Fargate queue; Nextflow's tasks need a queue of EC2 environments (they use the hosts' /scratch): name one in compute.nextflow.taskQueue")
+		}
 	} else if n != (Nextflow{}) {
 		return e.fail("compute.nextflow.enabled", "false", "is false but other nextflow settings are given; set it true or remove them")
 	}
