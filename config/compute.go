@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
+	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/workflow"
 	"github.com/biolake/biolake/internal/runs"
@@ -141,6 +142,9 @@ type WorkflowStep struct {
 	Timeout string `yaml:"timeout"`
 	// Environment variables. Default: none.
 	Environment map[string]string `yaml:"environment"`
+	// Reads: the data buckets (raw, partner, shared, curated, results) the
+	// job may read. Default: all of them.
+	Reads []string `yaml:"reads"`
 }
 
 // Nextflow settings.
@@ -227,6 +231,9 @@ func (c *Compute) WorkflowProps(e *Environment, i int, image func(ref string) aw
 		step := workflow.Step{
 			Name: s.Name, Command: s.Command, VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB, GPUs: s.GPUs,
 			Queue: s.Queue, Timeout: t, Environment: s.Environment,
+		}
+		for _, b := range s.Reads {
+			step.Reads = append(step.Reads, datalake.BucketName(b))
 		}
 		if s.Image != "" {
 			step.Image = image(s.Image)

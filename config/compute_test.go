@@ -46,6 +46,7 @@ func TestBadComputeConfig(t *testing.T) {
 		{"nextflow with an unknown queue", base + "compute:\n  nextflow: {enabled: true, taskQueue: Huge}\n", []string{"compute.nextflow.taskQueue", `"Huge"`, "Default"}},
 		{"nextflow tasks on Fargate", base + "compute:\n  nextflow: {enabled: true, taskQueue: Fargate}\n", []string{"compute.nextflow.taskQueue", `"Fargate"`, "EC2"}},
 		{"nextflow settings while off", workflowYAML(alignStep) + "  nextflow: {headQueue: High}\n", []string{"compute.nextflow.enabled", "false but other nextflow settings"}},
+		{"unknown bucket to read", workflowYAML("        - {name: Align, image: example.org/bwa:1, reads: [raw, scratch]}\n"), []string{"compute.workflows[0]", `Reads has "scratch"`, "curated"}},
 		{"misspelt step field", workflowYAML("        - {name: Align, image: example.org/bwa:1, cpus: 4}\n"), []string{"compute.workflows[0].steps[0].cpus", "not a known field", "vcpus"}},
 	}
 	checkBad(t, cases)

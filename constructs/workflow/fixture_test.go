@@ -44,7 +44,7 @@ func rnaseqSteps() []workflow.Step {
 	return []workflow.Step{
 		{Name: "Align", Image: image(), Command: []string{"align"}, VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
 		{Name: "Basecall", Image: image(), VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},
-		{Name: "Report", Image: image(), VCPUs: 1, MemoryMiB: 2048, Queue: "Fargate"},
+		{Name: "Report", Image: image(), VCPUs: 1, MemoryMiB: 2048, Queue: "Fargate", Reads: []datalake.BucketName{datalake.BucketResults}},
 	}
 }
 

@@ -61,6 +61,11 @@ type Step struct {
 	// Environment of the container, besides the variables above. Default:
 	// none.
 	Environment map[string]string
+	// Reads are the data buckets the job's role may read (its inputs, and
+	// reference data in curated); it writes only under the workflow's
+	// prefix of the results bucket. Default: every data bucket
+	// (datalake.DataBucketNames), since runs arrive in raw or partner.
+	Reads []datalake.BucketName
 }
 
 // RestoreTier is a Glacier retrieval tier.
@@ -205,6 +210,11 @@ func ValidateSteps(steps []Step, bp *batch.Props) error {
 			errs = append(errs, fmt.Errorf("%s: Name %q is used by an earlier step; accepted: unique step names", at, s.Name))
 		}
 		seen = append(seen, s.Name)
+		for _, b := range s.Reads {
+			if !slices.Contains(datalake.DataBucketNames(), b) {
+				errs = append(errs, fmt.Errorf("%s: Reads has %q; accepted: data buckets (%v)", at, b, datalake.DataBucketNames()))
+			}
+		}
 		jp := s.jobProps()
 		var err error
 		if bp != nil {

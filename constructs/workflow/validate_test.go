@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
@@ -128,5 +131,12 @@ func TestValidateLustre(t *testing.T) {
 	msg, panicked := cdktest.Catch(func() { workflow.New(stack, "Bad", props(func(p *workflow.Props) { p.Lustre = persistent })) })
 	if !panicked || !strings.Contains(msg, `workflow.New "Validate/Bad"`) || !strings.Contains(msg, "Props.Lustre") {
 		t.Errorf("New: panicked %v: %s", panicked, msg)
+	}
+}
+
+func TestStepReadsValidate(t *testing.T) {
+	err := workflow.ValidateSteps([]workflow.Step{{Name: "A", Image: awsecs.ContainerImage_FromRegistry(jsii.String("x:1"), nil), Reads: []datalake.BucketName{"scratch"}}}, nil)
+	if err == nil || !strings.Contains(err.Error(), `Props.Steps[0] ("A"): Reads has "scratch"; accepted: data buckets`) {
+		t.Errorf("bad Reads: %v", err)
 	}
 }

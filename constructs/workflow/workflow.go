@@ -144,7 +144,11 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		jp.LogKey = logKey
 		jp.LogRetentionDays = p.LogRetentionDays
 		job := p.Batch.AddJob(p.Name+s.Name, jp)
-		job.GrantLake(p.Lake, datalake.DataBucketNames(), "", ResultsPrefix+p.Name+"/")
+		reads := s.Reads
+		if len(reads) == 0 {
+			reads = datalake.DataBucketNames()
+		}
+		job.GrantLake(p.Lake, reads, "", ResultsPrefix+p.Name+"/")
 		w.Jobs[s.Name] = job
 	}
 

@@ -322,3 +322,37 @@ func TestCfnLint(t *testing.T) {
 		t.Errorf("cfn-lint: %v\n%s", err, out)
 	}
 }
+
+// A step's role reads only the buckets it names (Step.Reads), and writes
+// only under the workflow's prefix of the results bucket.
+func TestStepReads(t *testing.T) {
+	load(t)
+	reads := func(job string) (read []string, write []string) {
+		for _, r := range asm.OfType(stackName, "AWS::IAM::Policy", "Hpc/"+job+"/JobRole/") {
+			for _, st := range cdktest.Get(r.Properties, "PolicyDocument", "Statement").([]any) {
+				res := cdktest.Render(cdktest.Get(st, "Resource"))
+				acts := js(cdktest.Get(st, "Action"))
+				switch {
+				case strings.Contains(acts, "s3:PutObject"):
+					write = append(write, res)
+				case strings.Contains(acts, "s3:GetObject"):
+					read = append(read, res)
+				}
+			}
+		}
+		return read, write
+	}
+	read, write := reads("rnaseqReport")
+	if len(read) == 0 || strings.Contains(strings.Join(read, " "), "DataLakeRaw") || !strings.Contains(strings.Join(read, " "), "DataLakeResults") {
+		t.Errorf("Report reads %v, want the results bucket only", read)
+	}
+	if len(write) != 1 || !strings.Contains(write[0], "/workflows/rnaseq/*") {
+		t.Errorf("Report writes %v, want workflows/rnaseq/ of results only", write)
+	}
+	all, _ := reads("rnaseqAlign")
+	for _, b := range []string{"DataLakeRaw", "DataLakePartner", "DataLakeShared", "DataLakeCurated", "DataLakeResults"} {
+		if !strings.Contains(strings.Join(all, " "), b) {
+			t.Errorf("Align (no Reads) does not read %s: %v", b, all)
+		}
+	}
+}
