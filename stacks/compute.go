@@ -64,7 +64,13 @@ func NewComputeStack(scope constructs.Construct, id string, env *config.Environm
 		if s.Lustre != nil && s.Lustre.Mode() == lustre.ModePerRun {
 			wp.Lustre = s.Lustre
 		}
-		s.Workflows = append(s.Workflows, workflow.New(s.Stack, "Workflow"+wp.Name, wp))
+		wf := workflow.New(s.Stack, "Workflow"+wp.Name, wp)
+		s.Workflows = append(s.Workflows, wf)
+		// What a manual rerun starts (docs/WORKFLOWS.md).
+		awscdk.NewCfnOutput(s.Stack, jsii.String("Workflow"+wp.Name+"StateMachine"), &awscdk.CfnOutputProps{
+			Value:       wf.StateMachine.StateMachineArn(),
+			Description: jsii.String("State machine of the " + wp.Name + " workflow (start a rerun with a RunIngested detail as input)"),
+		})
 	}
 	if c.Nextflow.Enabled {
 		np := c.NextflowProps()
