@@ -192,13 +192,13 @@ func TestPerRunMode(t *testing.T) {
 	for _, want := range []string{
 		`"fsx:CreateFileSystem"`, `"fsx:DeleteFileSystem"`, `"fsx:DescribeFileSystems"`, `"fsx:CreateDataRepositoryTask"`,
 		`"fsx:DescribeDataRepositoryTasks"`, `"aws:ResourceTag/biolake:managed-by":"workflow"`, `"aws:RequestTag/biolake:managed-by":"workflow"`,
-		`"iam:CreateServiceLinkedRole"`, `"iam:AWSServiceName":"fsx.amazonaws.com"`, `/runs/*`, `/lustre/*`,
+		`"iam:CreateServiceLinkedRole"`, `"iam:AWSServiceName":"fsx.amazonaws.com"`, `/runs/*`, `/lustre/*`, `/accepted/*`,
 	} {
 		if !strings.Contains(doc, want) {
 			t.Errorf("run policy lacks %s", want)
 		}
 	}
-	if strings.Contains(doc, `"s3:DeleteObject"`) || strings.Contains(doc, `"fsx:*"`) {
+	if strings.Contains(doc, `"s3:DeleteObject"`) || strings.Contains(doc, `"fsx:*"`) || strings.Contains(doc, "quarantine") {
 		t.Errorf("run policy too broad: %s", doc)
 	}
 	if roles := js(f.ofType("PerRun", "AWS::IAM::Role")); !strings.Contains(roles, "LustreRunPolicy") {

@@ -461,6 +461,9 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 	}
 	const s3Link = "s3.data-source.lustre.fsx.amazonaws.com"
 	rawObjects := *lake.Raw.ArnForObjects(jsii.String(p.RawPrefix + "*"))
+	// Partner datasets reach workflows from the partner bucket's accepted/
+	// prefix (verified copies), never from quarantine/.
+	partnerObjects := *lake.Partner.ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*"))
 	resultObjects := *lake.Results.ArnForObjects(jsii.String(p.ResultsPrefix + "*"))
 	viaS3 := map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"}}
 	statements := []awsiam.PolicyStatement{
@@ -475,8 +478,8 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		st("FSxS3ServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr(s3Link)},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"iam:AWSServiceName": s3Link}}),
 		st("FSxS3ServiceLinkedRolePolicy", []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"}, []string{slr(s3Link)}, nil),
-		st("LinkedBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket"}, []string{*lake.Raw.BucketArn(), *lake.Results.BucketArn()}, nil),
-		st("ReadRawInputs", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging"}, []string{rawObjects}, nil),
+		st("LinkedBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket"}, []string{*lake.Raw.BucketArn(), *lake.Partner.BucketArn(), *lake.Results.BucketArn()}, nil),
+		st("ReadRunInputs", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging"}, []string{rawObjects, partnerObjects}, nil),
 		st("WriteResults", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{resultObjects}, nil),
 		st("DataKeyThroughS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3),
 	}
@@ -488,12 +491,13 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		ID: "AwsSolutions-IAM5",
 		Reason: "Per-run file systems, their associations and tasks get ids only when created: the fsx wildcards are limited to this account and region and by the " +
 			ManagedByTag + "=" + WorkflowTagValue + " request or resource tag; Describe calls take no resource; the service-linked role ARNs are FSx's own paths; " +
-			"S3 object wildcards are the raw input and results prefixes the file systems are linked to.",
+			"S3 object wildcards are the raw input, partner accepted/ and results prefixes the file systems are linked to.",
 		AppliesToRegex: []string{
 			`/^Resource::arn:` + nag.ArnScope + `:fsx:` + nag.RegionScope + `:` + nag.AccountScope + `:(file-system|association|task)\/\*$/`,
 			`/^Resource::\*$/`,
 			`/^Resource::arn:` + nag.ArnScope + `:iam::` + nag.AccountScope + `:role\/aws-service-role\/[a-z0-9.-]+\/\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.RawPrefix) + `\*$/`,
+			`/^Resource::<.+\.Arn>\/` + regexpQuote(datalake.PartnerAcceptedPrefix) + `\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.ResultsPrefix) + `\*$/`,
 		},
 	})

@@ -55,7 +55,7 @@
 //	CreateRunFileSystem -> wait until AVAILABLE -> LinkRunInputs (/raw: the
 //	run's input, import only) -> LinkRunResults (/results: export only) ->
 //	wait until both AVAILABLE -> WaitForMount (60 s) -> ProcessSamples ->
-//	ExportResults -> wait until SUCCEEDED -> CatalogResults ->
+//	ExportResults -> wait until SUCCEEDED -> RecordResults -> CatalogResults ->
 //	DeleteRunFileSystem -> wait until FSx no longer knows it -> RunOutcome
 //
 // The Batch hosts mount every AVAILABLE file system tagged
@@ -64,7 +64,8 @@
 // $FSX_PATH/results is exported to s3://<results>/<Lustre
 // ResultsPrefix><runId>/ (lustreResultsUri in the success notification);
 // OUTPUT_URI stays where they may write to S3 directly. The run's input
-// must be in the raw bucket under the Lustre construct's RawPrefix.
+// must be in the raw bucket under the Lustre construct's RawPrefix, or a
+// verified partner dataset under accepted/ of the partner bucket.
 //
 // Each wait polls FSx (every 30 s; the export every minute) and gives up
 // after FileSystemTimeout, LinksTimeout, ExportTimeout or DeletionTimeout.
