@@ -322,17 +322,7 @@ func (g *EventGlue) function(id string, p *golambda.Props) awslambda.Function {
 	p.LogRetentionDays = g.p.LogRetentionDays
 	p.Environment["LOG_LEVEL"] = g.p.LogLevel
 	fn := golambda.New(g, id, p)
-	nag.SuppressDeferred(fn,
-		nag.Rule{
-			ID: "AwsSolutions-IAM4",
-			Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
-				"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
-			AppliesTo: []string{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-			},
-		},
-	)
+	nag.SuppressDeferred(fn, nag.VPCLambdaManagedPolicies)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The execution role's policy holds the grants CDK and this construct make to this one function; "+
 		"inline, it lives and dies with the role and cannot be attached elsewhere.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)

@@ -295,15 +295,7 @@ func (g *FileGateway) newLogGroup(scope constructs.Construct, id string) awslogs
 // wildcard resources reason, inline policies, and why there is no DLQ.
 func (g *FileGateway) suppressHandler(fn awslambda.Function, wildcard, noDLQ string) {
 	nag.SuppressDeferred(fn,
-		nag.Rule{
-			ID: "AwsSolutions-IAM4",
-			Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
-				"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
-			AppliesTo: []string{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-			},
-		},
+		nag.VPCLambdaManagedPolicies,
 		nag.Rule{ID: "AwsSolutions-IAM5", Reason: wildcard, AppliesTo: []string{"Resource::*"}},
 	)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The execution role's policy holds the grants CDK and this construct make to this one function; "+

@@ -452,15 +452,7 @@ func (g *FileGateway) newCacheRefresh() {
 	}))
 
 	nag.SuppressDeferred(fn,
-		nag.Rule{
-			ID: "AwsSolutions-IAM4",
-			Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
-				"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
-			AppliesTo: []string{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
-			},
-		},
+		nag.VPCLambdaManagedPolicies,
 		nag.Rule{
 			ID:        "AwsSolutions-IAM5",
 			Reason:    "X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so their resource is \"*\"; RefreshCache is limited to the shares' ARNs.",

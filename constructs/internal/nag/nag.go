@@ -110,3 +110,16 @@ const (
 	RegionScope  = `(<AWS::Region>|[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9])`
 	AccountScope = `(<AWS::AccountId>|[0-9]{12})`
 )
+
+// VPCLambdaManagedPolicies is the AwsSolutions-IAM4 suppression every Go
+// handler in a VPC needs: CDK attaches the AWS managed policies Lambda
+// documents for it.
+var VPCLambdaManagedPolicies = Rule{
+	ID: "AwsSolutions-IAM4",
+	Reason: "The AWS managed policies Lambda documents for an execution role in a VPC: write the function's own logs, " +
+		"and create and delete its network interfaces (EC2 offers no resource-level scoping for those calls).",
+	AppliesTo: []string{
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+	},
+}
