@@ -3,7 +3,6 @@ package eventglue_test
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -161,24 +160,13 @@ func asJSON(v any) string {
 // report from every pack for every stack, and the glue's suppressions
 // logged for review (go test -v).
 func TestNagFindings(t *testing.T) {
-	f := load(t)
-	var names []string
-	for name := range f.stacks {
-		names = append(names, name)
-	}
-	lines := cdktest.NagReports(t, f.dir, names, "/EventGlue/")
-	t.Logf("suppressed findings of the event glue (%d):\n%s", len(lines), strings.Join(lines, "\n"))
+	load(t).NagGate(t, "/EventGlue/", "event glue")
 }
 
 // TestCfnLint runs cfn-lint with the repository's settings over the
 // templates.
 func TestCfnLint(t *testing.T) {
-	f := load(t)
-	var files []string
-	for name := range f.stacks {
-		files = append(files, filepath.Join(f.dir, name+".template.json"))
-	}
-	cdktest.CfnLint(t, files)
+	cdktest.CfnLint(t, load(t).TemplateFiles())
 }
 
 // Template helpers shared by the construct tests (cdktest).

@@ -2,7 +2,6 @@ package filegateway_test
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -12,23 +11,14 @@ import (
 // report from every pack for every stack, and the construct's suppressions
 // logged for review (go test -v).
 func TestNagFindings(t *testing.T) {
-	f := load(t)
-	var names []string
-	for name := range f.stacks {
-		names = append(names, name)
-	}
-	lines := cdktest.NagReports(t, f.dir, names, "/FileGateway/")
-	t.Logf("suppressed findings of the file gateway construct (%d):\n%s", len(lines), strings.Join(lines, "\n"))
+	load(t).NagGate(t, "/FileGateway/", "file gateway")
 }
 
 // TestCfnLint runs cfn-lint with the repository's settings over the
 // templates.
 func TestCfnLint(t *testing.T) {
 	f := load(t)
-	var files []string
-	for name := range f.stacks {
-		files = append(files, filepath.Join(f.dir, name+".template.json"))
-	}
+	files := f.TemplateFiles()
 	// cfn-lint 1.51.0 does not know the file share types yet: see the
 	// schemas' description.
 	schemas, _ := filepath.Abs("testdata/cfn-schemas")

@@ -1,8 +1,6 @@
 package transfer_test
 
 import (
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -12,22 +10,11 @@ import (
 // report from every pack for every stack, and the construct's suppressions
 // logged for review (go test -v).
 func TestNagFindings(t *testing.T) {
-	f := load(t)
-	var names []string
-	for name := range f.stacks {
-		names = append(names, name)
-	}
-	lines := cdktest.NagReports(t, f.dir, names, "/PartnerTransfer/")
-	t.Logf("suppressed findings of the transfer construct (%d):\n%s", len(lines), strings.Join(lines, "\n"))
+	load(t).NagGate(t, "/PartnerTransfer/", "transfer")
 }
 
 // TestCfnLint runs cfn-lint with the repository's settings over the
 // templates.
 func TestCfnLint(t *testing.T) {
-	f := load(t)
-	var files []string
-	for name := range f.stacks {
-		files = append(files, filepath.Join(f.dir, name+".template.json"))
-	}
-	cdktest.CfnLint(t, files)
+	cdktest.CfnLint(t, load(t).TemplateFiles())
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -141,4 +142,32 @@ func (a *Assembly) OfTypeByID(stack, typ, prefix string) map[string]Resource {
 		}
 	}
 	return out
+}
+
+// StackNames returns the names of the assembly's stacks, sorted.
+func (a *Assembly) StackNames() []string {
+	names := make([]string, 0, len(a.Stacks))
+	for name := range a.Stacks {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// TemplateFiles returns the paths of the stacks' templates.
+func (a *Assembly) TemplateFiles() []string {
+	var files []string
+	for _, name := range a.StackNames() {
+		files = append(files, filepath.Join(a.Dir, name+".template.json"))
+	}
+	return files
+}
+
+// NagGate runs NagReports over every stack of the assembly and logs the
+// suppressed findings of the construct at owner (a path part such as
+// "/DataSync/") for review (go test -v).
+func (a *Assembly) NagGate(t testing.TB, owner, what string) {
+	t.Helper()
+	lines := NagReports(t, a.Dir, a.StackNames(), owner)
+	t.Logf("suppressed findings of the %s construct (%d):\n%s", what, len(lines), strings.Join(lines, "\n"))
 }
