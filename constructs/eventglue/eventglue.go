@@ -27,6 +27,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/secure"
@@ -387,38 +388,9 @@ func (g *EventGlue) s3Rule(id, detailType string, queue awssqs.IQueue) awsevents
 			Detail:     &map[string]interface{}{"bucket": map[string]interface{}{"name": g.dataBucketNames()}},
 		},
 	})
-	g.target(rule, "Queue", queue.QueueArn())
-	queue.AddToResourcePolicy(g.allowRule(id, rule, "sqs:SendMessage", queue.QueueArn()))
+	eventrule.Target(rule, "Queue", queue.QueueArn(), g.eventDLQ)
+	queue.AddToResourcePolicy(eventrule.Allow(id, rule, "sqs:SendMessage", queue.QueueArn()))
 	return rule
-}
-
-// target sets the one target of rule, with the events dead-letter queue
-// and retries, on the CloudFormation rule. CDK's SqsQueue and SnsTopic
-// targets would grant EventBridge the target's key with no condition (or
-// the account's only) and send rights without naming the rule; here the
-// target's resource policy names the rule (aws:SourceArn, see allowRule)
-// and its key policy is the one secure.ServiceEvents gives.
-func (g *EventGlue) target(rule awsevents.Rule, id string, arn *string) {
-	cfn := rule.Node().DefaultChild().(awsevents.CfnRule)
-	cfn.AddPropertyOverride(jsii.String("Targets"), []interface{}{map[string]interface{}{
-		"Id":               id,
-		"Arn":              arn,
-		"DeadLetterConfig": map[string]interface{}{"Arn": g.eventDLQ.QueueArn()},
-		"RetryPolicy":      map[string]interface{}{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
-	}})
-	g.eventDLQ.AddToResourcePolicy(g.allowRule(*rule.Node().Id(), rule, "sqs:SendMessage", g.eventDLQ.QueueArn()))
-}
-
-// allowRule is a resource-policy statement that lets EventBridge call
-// action on resource for rule, and for no other rule.
-func (g *EventGlue) allowRule(id string, rule awsevents.IRule, action string, resource *string) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowEventBridge" + id),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-		Actions:    jsii.Strings(action),
-		Resources:  jsii.Strings(*resource),
-		Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": *rule.RuleArn()}},
-	})
 }
 
 // runRuleJSON is one element of RUN_RULES, as the ingest handler decodes it.
@@ -645,8 +617,8 @@ func (g *EventGlue) newIntegrityFailedRule() {
 			DetailType: jsii.Strings(DetailTypeIntegrityFailed),
 		},
 	})
-	g.target(rule, "AlarmTopic", g.AlarmTopic.TopicArn())
-	g.AlarmTopic.AddToResourcePolicy(g.allowRule("IntegrityFailedRule", rule, "sns:Publish", g.AlarmTopic.TopicArn()))
+	eventrule.Target(rule, "AlarmTopic", g.AlarmTopic.TopicArn(), g.eventDLQ)
+	g.AlarmTopic.AddToResourcePolicy(eventrule.Allow("IntegrityFailedRule", rule, "sns:Publish", g.AlarmTopic.TopicArn()))
 }
 
 // SamplesConcurrency is the samples handler's reserved concurrency.

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/secure"
@@ -406,8 +407,8 @@ func (g *FileGateway) newCacheRefresh() {
 				Detail:     &detail,
 			},
 		})
-		g.target(rule, "CacheRefreshQueue", queue.QueueArn())
-		queue.AddToResourcePolicy(g.allowRule(id, rule, queue.QueueArn()))
+		eventrule.Target(rule, "CacheRefreshQueue", queue.QueueArn(), g.EventsDeadLetterQueue)
+		queue.AddToResourcePolicy(eventrule.Allow(id, rule, "sqs:SendMessage", queue.QueueArn()))
 		g.Rules = append(g.Rules, rule)
 	}
 
@@ -493,31 +494,6 @@ func (g *FileGateway) newDeadLetterQueue(id, holds string) awssqs.Queue {
 	a.AddOkAction(action)
 	g.Alarms = append(g.Alarms, a)
 	return q
-}
-
-// target sets the one target of rule, with the events dead-letter queue
-// and retries (see eventglue: CDK's SqsQueue target would grant
-// EventBridge the queue's key without naming the rule).
-func (g *FileGateway) target(rule awsevents.Rule, id string, arn *string) {
-	cfn := rule.Node().DefaultChild().(awsevents.CfnRule)
-	cfn.AddPropertyOverride(jsii.String("Targets"), []interface{}{map[string]interface{}{
-		"Id":               id,
-		"Arn":              arn,
-		"DeadLetterConfig": map[string]interface{}{"Arn": g.EventsDeadLetterQueue.QueueArn()},
-		"RetryPolicy":      map[string]interface{}{"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400},
-	}})
-	g.EventsDeadLetterQueue.AddToResourcePolicy(g.allowRule(*rule.Node().Id(), rule, g.EventsDeadLetterQueue.QueueArn()))
-}
-
-// allowRule lets EventBridge send messages to resource for rule only.
-func (g *FileGateway) allowRule(id string, rule awsevents.IRule, resource *string) awsiam.PolicyStatement {
-	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowEventBridge" + id),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sqs:SendMessage"),
-		Resources:  jsii.Strings(*resource),
-		Conditions: &map[string]interface{}{"ArnEquals": map[string]interface{}{"aws:SourceArn": *rule.RuleArn()}},
-	})
 }
 
 // Share returns the share called name, or nil.
