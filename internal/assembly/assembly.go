@@ -22,6 +22,10 @@ type Stack struct {
 	TemplateFile          string         // absolute path of the template
 	Template              map[string]any // the decoded template
 	TerminationProtection bool
+	// Account and Region are the stack's environment as the manifest
+	// states it: literal values for a stack with an explicit environment,
+	// "unknown-account" and "unknown-region" for an environment-agnostic one.
+	Account, Region string
 }
 
 // Assembly is a read cloud assembly.
@@ -36,8 +40,9 @@ type Assembly struct {
 
 type manifest struct {
 	Artifacts map[string]struct {
-		Type       string `json:"type"`
-		Properties struct {
+		Type        string `json:"type"`
+		Environment string `json:"environment"`
+		Properties  struct {
 			DirectoryName         string `json:"directoryName"`
 			TemplateFile          string `json:"templateFile"`
 			StackName             string `json:"stackName"`
@@ -107,6 +112,12 @@ func (a *Assembly) readStage(stage, dir string) error {
 		}
 		if err := json.Unmarshal(raw, &st.Template); err != nil {
 			return fmt.Errorf("assembly: %s: %w", st.TemplateFile, err)
+		}
+		st.Account, st.Region = "unknown-account", "unknown-region"
+		if env, ok := strings.CutPrefix(art.Environment, "aws://"); ok {
+			if acct, region, ok := strings.Cut(env, "/"); ok {
+				st.Account, st.Region = acct, region
+			}
 		}
 		a.Stacks[stage] = append(a.Stacks[stage], st)
 	}
