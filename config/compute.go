@@ -225,6 +225,7 @@ func (c *Compute) WorkflowProps(e *Environment, i int, image func(ref string) aw
 		Name: w.Name, Profiles: w.Profiles, Project: w.Project, MapConcurrency: w.MapConcurrency,
 		SkipRestore: w.SkipRestore, RestoreTier: workflow.RestoreTier(w.RestoreTier), RestoreDays: w.RestoreDays,
 		Timeout: timeout, LogRetentionDays: e.Logs.RetentionDays,
+		StartOnSettled: e.EventGlue.StartWorkflowsOnSettled,
 	}
 	for _, s := range w.Steps {
 		t, _ := parseDuration(s.Timeout)

@@ -28,6 +28,11 @@ type EventGlue struct {
 	AlarmEmail string `yaml:"alarmEmail"`
 	// LogLevel of the handlers: debug, info, warn or error. Default: info.
 	LogLevel string `yaml:"logLevel"`
+	// StartWorkflowsOnSettled lets the workflows start on runs verified
+	// only by a settle window (RunIngested verifiedBy "settled": no
+	// manifest, no DataSync evidence, nothing compared). Default: false:
+	// workflows start on runs verified by their manifest or by DataSync.
+	StartWorkflowsOnSettled bool `yaml:"startWorkflowsOnSettled"`
 }
 
 // Concurrency per handler; 0 keeps the default.

@@ -70,7 +70,7 @@ func load(t *testing.T) template {
 				AlarmTopic: ops,
 			})
 			workflow.New(stack, "Wgs", &workflow.Props{
-				Name: "wgs", Batch: hpc, Glue: glue, Lake: lake, Lustre: fsx, LustreStorageGiB: 2400,
+				Name: "wgs", Batch: hpc, Glue: glue, Lake: lake, Lustre: fsx, LustreStorageGiB: 2400, StartOnSettled: true,
 				Steps: []workflow.Step{
 					{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
 					{Name: "Call", Image: image(), VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},

@@ -97,6 +97,12 @@ type Props struct {
 	// Profiles limits the workflow to RunIngested events of these
 	// instrument profiles. Default: every run.
 	Profiles []string
+	// StartOnSettled also starts the workflow on runs whose RunIngested
+	// says verifiedBy "settled": runs with neither a manifest nor a
+	// DataSync task execution to vouch for them, complete only because no
+	// new object arrived for a settle window (docs/EVENTS.md). Default:
+	// false (runs verified by their manifest or by DataSync only).
+	StartOnSettled bool
 	// SkipRestore leaves out the restore of archived inputs, for runs that
 	// are never archived before processing. Default: false (restore).
 	SkipRestore bool

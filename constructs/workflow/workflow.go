@@ -216,8 +216,19 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	return w
 }
 
+// VerifiedByAccepted lists the RunIngested verifiedBy values a workflow's
+// rule starts on: manifest and datasync, and settled with startOnSettled.
+// Events without verifiedBy never match.
+func VerifiedByAccepted(startOnSettled bool) []string {
+	out := []string{string(events.VerifiedByManifest), string(events.VerifiedByDataSync)}
+	if startOnSettled {
+		out = append(out, string(events.VerifiedBySettled))
+	}
+	return out
+}
+
 // newRule starts the Starter with the detail of each RunIngested event on
-// the platform bus.
+// the platform bus whose verification the workflow accepts.
 func (w *Workflow) newRule(path string) {
 	p := &w.p
 	dlq := awssqs.NewQueue(w, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
@@ -234,9 +245,14 @@ func (w *Workflow) newRule(path string) {
 		Source:     jsii.Strings(events.SourceVerify),
 		DetailType: jsii.Strings(events.DetailTypeRunIngested),
 	}
+	// Processing starts on verified data only: a run verified against its
+	// manifest or by a successful DataSync task execution, and one that
+	// merely settled only where the environment opts in.
+	detail := map[string]interface{}{"verifiedBy": VerifiedByAccepted(p.StartOnSettled)}
 	if len(p.Profiles) > 0 {
-		pattern.Detail = &map[string]interface{}{"profile": p.Profiles}
+		detail["profile"] = p.Profiles
 	}
+	pattern.Detail = &detail
 	w.Rule = awsevents.NewRule(w, jsii.String("RunIngestedRule"), &awsevents.RuleProps{
 		Description:  jsii.String("RunIngested events start the " + p.Name + " workflow (through its Starter)"),
 		EventBus:     p.Glue.Bus,

@@ -244,7 +244,8 @@ func TestStateMachineResources(t *testing.T) {
 				t.Errorf("%s: log group without KMS key", id)
 			}
 		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "RnaSeqRunIngestedRule"):
-			if got := js(r.Properties["EventPattern"]); got != `{"detail-type":["RunIngested"],"source":["biolake.verify"]}` {
+			// Verified runs only: a settled run does not start it.
+			if got := js(r.Properties["EventPattern"]); got != `{"detail":{"verifiedBy":["manifest","datasync"]},"detail-type":["RunIngested"],"source":["biolake.verify"]}` {
 				t.Errorf("pattern %s", got)
 			}
 			tg := js(r.Properties["Targets"])
@@ -256,8 +257,13 @@ func TestStateMachineResources(t *testing.T) {
 				t.Errorf("rule %s", js(r.Properties))
 			}
 		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "QcRunIngestedRule"):
-			if !strings.Contains(js(r.Properties["EventPattern"]), `"detail":{"profile":["novaseq-x"]}`) {
+			if !strings.Contains(js(r.Properties["EventPattern"]), `"detail":{"profile":["novaseq-x"],"verifiedBy":["manifest","datasync"]}`) {
 				t.Errorf("qc pattern %s", js(r.Properties["EventPattern"]))
+			}
+		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "WgsRunIngestedRule"):
+			// StartOnSettled: settled runs start it too.
+			if !strings.Contains(js(r.Properties["EventPattern"]), `"detail":{"verifiedBy":["manifest","datasync","settled"]}`) {
+				t.Errorf("wgs pattern %s", js(r.Properties["EventPattern"]))
 			}
 		case r.Type == "AWS::Batch::JobDefinition" && strings.HasPrefix(id, "Hpcrnaseq"):
 			if r.Properties["PropagateTags"] != true || !strings.Contains(js(r.Properties["RetryStrategy"]), `"OnStatusReason":"Host EC2*"`) {

@@ -89,6 +89,38 @@ func (c Channel) Valid() bool {
 	return false
 }
 
+// Verification says what showed a run whole (RunCompleted's evidence) and
+// how it was verified (RunIngested's verifiedBy).
+type Verification string
+
+// The kinds of verification, strongest first.
+const (
+	// VerifiedByManifest: the run's manifest arrived, every data object it
+	// lists arrived, and (RunIngested) each matched its checksum and size.
+	VerifiedByManifest Verification = "manifest"
+	// VerifiedByDataSync: the run has no manifest; a DataSync task execution
+	// for the run's location ended successfully after the run's completion
+	// markers arrived (DataSync verified what it transferred).
+	VerifiedByDataSync Verification = "datasync"
+	// VerifiedBySettled: the run has no manifest and no DataSync evidence;
+	// no new object arrived for the settle window its rule opts in to.
+	// Nothing was compared: workflows start on it only when the
+	// environment opts in.
+	VerifiedBySettled Verification = "settled"
+)
+
+// Verifications lists the kinds of verification, strongest first.
+var Verifications = []Verification{VerifiedByManifest, VerifiedByDataSync, VerifiedBySettled}
+
+// Valid reports whether v is one of the known kinds.
+func (v Verification) Valid() bool {
+	switch v {
+	case VerifiedByManifest, VerifiedByDataSync, VerifiedBySettled:
+		return true
+	}
+	return false
+}
+
 // Event is implemented by every event of the catalogue.
 type Event interface {
 	// Source is the EventBridge source, e.g. "biolake.ingest".
@@ -133,6 +165,10 @@ type RunCompleted struct {
 	ManifestKey string `json:"manifestKey,omitempty"`
 	// Partner is the partner (CRO) name for the transfer channel.
 	Partner string `json:"partner,omitempty"`
+	// Evidence is what showed the run whole: its manifest, a DataSync task
+	// execution, or a settle window. Always set by biolake's ingest
+	// handler; absent only in events from before the field existed.
+	Evidence Verification `json:"evidence,omitempty"`
 }
 
 // RunIngested is emitted exactly once per run, by the verify flow
@@ -158,6 +194,11 @@ type RunIngested struct {
 	ManifestKey string `json:"manifestKey,omitempty"`
 	// Partner is the partner (CRO) name for the transfer channel.
 	Partner string `json:"partner,omitempty"`
+	// VerifiedBy says how the run was verified: manifest, datasync or
+	// settled (see Verification). Always set by biolake's verify flow;
+	// absent only in events from before the field existed, which no rule
+	// of biolake's starts processing on.
+	VerifiedBy Verification `json:"verifiedBy,omitempty"`
 }
 
 // IntegrityFailure is the reason of an IntegrityFailed event.
@@ -320,6 +361,7 @@ func (e RunCompleted) Validate() error {
 	c.version(e.SchemaVersion)
 	c.run(e.RunID, e.Channel, e.Bucket, e.Prefix, e.Profile, e.ObjectCount, e.TotalBytes)
 	c.time("completedAt", e.CompletedAt)
+	c.verification("evidence", e.Evidence, e.ManifestKey)
 	return c.err(DetailTypeRunCompleted)
 }
 
@@ -329,7 +371,20 @@ func (e RunIngested) Validate() error {
 	c.version(e.SchemaVersion)
 	c.run(e.RunID, e.Channel, e.Bucket, e.Prefix, e.Profile, e.ObjectCount, e.TotalBytes)
 	c.time("verifiedAt", e.VerifiedAt)
+	c.verification("verifiedBy", e.VerifiedBy, e.ManifestKey)
 	return c.err(DetailTypeRunIngested)
+}
+
+// verification checks an optional Verification field: a known kind, and
+// "manifest" only with a manifestKey.
+func (c *checker) verification(name string, v Verification, manifestKey string) {
+	switch {
+	case v == "":
+	case !v.Valid():
+		c.invalid = append(c.invalid, name)
+	case v == VerifiedByManifest && strings.TrimSpace(manifestKey) == "":
+		c.missing = append(c.missing, "manifestKey")
+	}
 }
 
 // run checks the fields RunCompleted and RunIngested share.

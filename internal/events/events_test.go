@@ -21,8 +21,8 @@ const execARN = "arn:aws:states:eu-west-1:123456789012:execution:RnaSeqStateMach
 func full() []Event {
 	return []Event{
 		&DatasetReceived{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "novaseq-x", FirstKey: "runs/r1/RunInfo.xml", ReceivedAt: t0, Partner: "acme"},
-		&RunCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "runs/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, CompletedAt: t0, ManifestKey: "runs/r1/manifest.csv", Partner: "acme"},
-		&RunIngested{SchemaVersion: SchemaVersion, RunID: "acme/r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "accepted/acme/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, VerifiedAt: t0, ManifestKey: "accepted/acme/r1/manifest.csv", Partner: "acme"},
+		&RunCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "runs/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, CompletedAt: t0, ManifestKey: "runs/r1/manifest.csv", Partner: "acme", Evidence: VerifiedByManifest},
+		&RunIngested{SchemaVersion: SchemaVersion, RunID: "acme/r1", Channel: ChannelTransfer, Bucket: "b", Prefix: "accepted/acme/r1/", Profile: "generic", ObjectCount: 3, TotalBytes: 10, VerifiedAt: t0, ManifestKey: "accepted/acme/r1/manifest.csv", Partner: "acme", VerifiedBy: VerifiedByManifest},
 		&IntegrityFailed{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", Key: "k", Reason: FailureMismatch, DetectedAt: t0, VersionID: "v", Algorithm: "sha256", Expected: "aa", Actual: "bb", Detail: "d"},
 		&RestoreCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Bucket: "b", ExecutionID: "arn:x", RestoredObjects: 2, CompletedAt: t0, Tier: "Bulk"},
 		&WorkflowSucceeded{SchemaVersion: SchemaVersion, Workflow: "rnaseq", Project: "oncology", RunID: "acme/r1", Partner: "acme", OutputURI: "s3://results/workflows/rnaseq/acme/r1/", ExecutionID: execARN},
@@ -273,6 +273,40 @@ func TestValidateNamesMissingFields(t *testing.T) {
 			assert.Contains(t, inv.Missing, f, dt)
 		}
 	}
+}
+
+// TestVerification: evidence and verifiedBy take the three kinds only, and
+// "manifest" needs the manifest's key.
+func TestVerification(t *testing.T) {
+	base := RunIngested{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", VerifiedAt: t0}
+	for _, v := range Verifications {
+		ri := base
+		ri.VerifiedBy = v
+		rc := RunCompleted{SchemaVersion: SchemaVersion, RunID: "r1", Channel: ChannelDataSync, Bucket: "b", Prefix: "runs/r1/", Profile: "miseq", CompletedAt: t0, Evidence: v}
+		if v == VerifiedByManifest {
+			var inv *ErrInvalidEvent
+			require.ErrorAs(t, ri.Validate(), &inv)
+			assert.Equal(t, []string{"manifestKey"}, inv.Missing)
+			require.ErrorAs(t, rc.Validate(), &inv)
+			assert.Equal(t, []string{"manifestKey"}, inv.Missing)
+			ri.ManifestKey, rc.ManifestKey = "runs/r1/manifest.sha256", "runs/r1/manifest.sha256"
+		}
+		assert.NoError(t, ri.Validate(), v)
+		assert.NoError(t, rc.Validate(), v)
+		_, _, detail, err := Marshal(ri)
+		require.NoError(t, err)
+		got, err := Parse(DetailTypeRunIngested, detail)
+		require.NoError(t, err)
+		assert.Equal(t, v, got.(*RunIngested).VerifiedBy)
+	}
+	bad := base
+	bad.VerifiedBy = "checked"
+	var inv *ErrInvalidEvent
+	require.ErrorAs(t, bad.Validate(), &inv)
+	assert.Equal(t, []string{"verifiedBy"}, inv.Invalid)
+	_, err := Parse(DetailTypeRunCompleted, []byte(`{"schemaVersion":"1","runId":"r1","channel":"datasync","bucket":"b","prefix":"runs/r1/","profile":"miseq","objectCount":1,"totalBytes":1,"completedAt":"2024-06-07T12:00:00Z","evidence":"markers"}`))
+	require.ErrorAs(t, err, &inv)
+	assert.Equal(t, []string{"evidence"}, inv.Invalid)
 }
 
 func TestMarshalInvalid(t *testing.T) {
