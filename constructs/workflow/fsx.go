@@ -25,6 +25,13 @@ const (
 	StateOutcome          = "RunOutcome"
 	StateNotifyCleanup    = "NotifyCleanupFailed"
 	StateCleanupFailed    = "FileSystemNotDeleted"
+	// StateCleanupOutcome chooses, when the file system could not be
+	// deleted, between a run that had failed already
+	// (StateNotifyFailedNotDeleted, then StateFailed with the run's error)
+	// and one that had succeeded (StateNotifyCleanup, then
+	// StateCleanupFailed).
+	StateCleanupOutcome         = "CleanupFailureOutcome"
+	StateNotifyFailedNotDeleted = "NotifyFailedNotDeleted"
 )
 
 // Each wait for FSx is a loop of six states named after the thing awaited
@@ -211,9 +218,13 @@ type fsxFlow struct {
 //	-> RunFileSystemDeleted -> RunOutcome: NotifyFailed if a failure was recorded, else NotifySucceeded
 //
 // Once the file system exists, every failure is recorded in $.failure
-// and goes to DeleteRunFileSystem; a failed deletion goes to
-// NotifyCleanupFailed -> FileSystemNotDeleted.
-func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunctions.IChainable) *fsxFlow {
+// and goes to DeleteRunFileSystem. A failed deletion is recorded in
+// $.cleanupFailure and goes to CleanupFailureOutcome: after a failed run,
+// NotifyFailedNotDeleted tells the topic both failures and the execution
+// fails with the run's error (WorkflowFailed); after a successful run,
+// NotifyCleanupFailed tells it the results are in and the file system is
+// not deleted, and the execution fails as FileSystemNotDeleted.
+func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunctions.IChainable, failed awsstepfunctions.Fail) *fsxFlow {
 	p := &w.p
 	l := p.Lustre
 	paths := w.runPaths()
@@ -225,14 +236,17 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		ErrorPath: jsii.String("$.cleanupFailure.Error"),
 		CausePath: jsii.String("$.cleanupFailure.Cause"),
 	})
+	action := "delete the file system by hand (aws fsx delete-file-system); it is tagged " + lustre.ManagedByTag + "=" + lustre.WorkflowTagValue + " and runId"
 	notifyCleanup := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyCleanup), &awsstepfunctionstasks.SnsPublishProps{
 		Topic:   w.Topic,
 		Subject: jsii.String("biolake workflow " + p.Name + ": FSx file system not deleted"),
 		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
 			"workflow":     p.Name,
 			"status":       "FILE_SYSTEM_NOT_DELETED",
-			"action":       "delete the file system by hand (aws fsx delete-file-system); it is tagged " + lustre.ManagedByTag + "=" + lustre.WorkflowTagValue + " and runId",
+			"runStatus":    "SUCCEEDED",
+			"action":       action,
 			"runId":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"outputUri":    awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
 			"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
 			"executionId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
 			"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
@@ -243,6 +257,38 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 	retry(notifyCleanup, SNSErrors, 5, 5)
 	notifyCleanup.AddCatch(cleanupFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
 	notifyCleanup.Next(cleanupFailed)
+
+	// A run that failed and whose file system could not be deleted: one
+	// message with both failures, and the execution fails with the run's
+	// error, not with the deletion's.
+	notifyBoth := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyFailedNotDeleted), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:   w.Topic,
+		Subject: jsii.String("biolake workflow " + p.Name + " failed; FSx file system not deleted"),
+		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+			"workflow":    p.Name,
+			"status":      "FAILED",
+			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+			"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
+			"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
+			"cleanup": map[string]interface{}{
+				"status":       "FILE_SYSTEM_NOT_DELETED",
+				"action":       action,
+				"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
+				"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
+				"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
+			},
+		}),
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(notifyBoth, SNSErrors, 5, 5)
+	notifyBoth.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
+	notifyBoth.Next(failed)
+	cleanupOutcome := awsstepfunctions.NewChoice(w, jsii.String(StateCleanupOutcome), &awsstepfunctions.ChoiceProps{
+		Comment: jsii.String("The file system could not be deleted: had the run failed already?"),
+	}).
+		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.failure")), notifyBoth, nil).
+		Otherwise(notifyCleanup)
 
 	f.outcome = awsstepfunctions.NewChoice(w, jsii.String(StateOutcome), &awsstepfunctions.ChoiceProps{
 		Comment: jsii.String("The file system is gone: report the run's outcome"),
@@ -264,7 +310,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		MaxAttempts: jsii.Number(5),
 		BackoffRate: jsii.Number(2),
 	})
-	del.AddCatch(notifyCleanup, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.cleanupFailure")})
+	del.AddCatch(cleanupOutcome, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.cleanupFailure")})
 	f.delete = del
 	catchToDelete := func(s awsstepfunctions.CustomState) {
 		s.AddCatch(del, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
@@ -275,7 +321,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		selector: map[string]interface{}{"lifecycle.$": "$.FileSystems[0].Lifecycle"},
 		pending:  []awsstepfunctions.Condition{is("$.poll.status.lifecycle", "DELETING")},
 		interval: 30 * time.Second, timeout: DeletionTimeout,
-		notFound: deleted, errorPath: "$.cleanupFailure", onError: notifyCleanup, failed: notifyCleanup,
+		notFound: deleted, errorPath: "$.cleanupFailure", onError: cleanupOutcome, failed: cleanupOutcome,
 	}, nil)
 	del.Next(deletion)
 

@@ -203,7 +203,7 @@ func TestPerRunLustre(t *testing.T) {
 
 	// Every task retries and catches; the FSx tasks retry FSx's own
 	// transient errors.
-	if n := checkTasks(t, states); n != 18 { // restore, samples, 2 steps, record, catalog, 3 notifications, 9 FSx
+	if n := checkTasks(t, states); n != 19 { // restore, samples, 2 steps, record, catalog, 4 notifications, 9 FSx
 		t.Errorf("%d tasks", n)
 	}
 	for name, s := range states {
@@ -280,13 +280,21 @@ func TestPerRunLustre(t *testing.T) {
 			t.Errorf("from %s the failure is not notified", from)
 		}
 	}
-	// A failed deletion is notified and fails the execution.
+	// A failed deletion is notified and fails the execution: with the
+	// run's error after a failed run (TestStepAndCleanupFailBoth executes
+	// both paths).
 	del := state(workflow.StateDelete)
-	if next := catcher(t, del, "States.ALL"); next != workflow.StateNotifyCleanup {
+	if next := catcher(t, del, "States.ALL"); next != workflow.StateCleanupOutcome {
 		t.Errorf("delete failure goes to %s", next)
 	}
-	if next := state("CheckDeletion")["Default"]; next != "DeletionFailed" || state("DeletionFailed")["Next"] != workflow.StateNotifyCleanup {
+	if next := state("CheckDeletion")["Default"]; next != "DeletionFailed" || state("DeletionFailed")["Next"] != workflow.StateCleanupOutcome {
 		t.Errorf("deletion that does not finish goes to %v", next)
+	}
+	if s := js(state(workflow.StateCleanupOutcome)); !strings.Contains(s, `"Next":"`+workflow.StateNotifyFailedNotDeleted+`"`) || !strings.Contains(s, `"Default":"`+workflow.StateNotifyCleanup+`"`) {
+		t.Errorf("cleanup outcome %s", s)
+	}
+	if state(workflow.StateNotifyFailedNotDeleted)["Next"] != workflow.StateFailed {
+		t.Errorf("the combined notification %s does not end in %s", js(state(workflow.StateNotifyFailedNotDeleted)), workflow.StateFailed)
 	}
 	if state(workflow.StateNotifyCleanup)["Next"] != workflow.StateCleanupFailed || state(workflow.StateCleanupFailed)["Type"] != "Fail" {
 		t.Errorf("cleanup notification %s", js(state(workflow.StateNotifyCleanup)))

@@ -480,7 +480,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	var fsx *fsxFlow
 	afterMapFailure := awsstepfunctions.IChainable(notifyFailed)
 	if p.Lustre != nil {
-		fsx = w.fsxStates(notifyFailed, record, notify)
+		fsx = w.fsxStates(notifyFailed, record, notify, failed)
 		afterMapFailure = fsx.delete
 		chain.Next(fsx.create)
 		for _, t := range []awsstepfunctions.TaskStateBase{record, catalog} {

@@ -1,0 +1,158 @@
+package workflow_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/biolake/biolake/constructs/workflow"
+	"github.com/biolake/biolake/internal/sfnlocal"
+)
+
+// execute runs scenarios against the state machine whose logical id starts
+// with prefix + "StateMachine" (or prefix + "Starter", or prefix +
+// "Cleanup"), with aws-local-stepfunctions.
+func execute(t *testing.T, prefix string, scenarios ...sfnlocal.Scenario) []sfnlocal.Outcome {
+	t.Helper()
+	tools, err := sfnlocal.Find(".")
+	if errors.Is(err, sfnlocal.ErrNotInstalled) && os.Getenv("CI") != "true" {
+		t.Skip(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(prefix, "Starter") && !strings.HasSuffix(prefix, "Cleanup") {
+		prefix += "StateMachine"
+	}
+	defs := map[string]string{}
+	for id, asl := range definitions(t) {
+		if strings.HasPrefix(id, prefix) {
+			defs[prefix] = asl
+		}
+	}
+	if len(defs) == 0 {
+		t.Fatalf("no state machine %s", prefix)
+	}
+	for i := range scenarios {
+		scenarios[i].Machine = prefix
+		if scenarios[i].Context == nil {
+			scenarios[i].Context = execContext()
+		}
+	}
+	out, err := tools.Run(context.Background(), defs, scenarios)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+const (
+	execID = "arn:aws:states:us-east-1:123456789012:execution:WgsStateMachine:0123456789abcdef0123456789abcdef"
+	fsID   = "fs-0123456789abcdef0"
+)
+
+func execContext() map[string]any {
+	return map[string]any{
+		"Execution": map[string]any{"Id": execID, "Name": "0123456789abcdef0123456789abcdef", "StartTime": "2026-12-01T12:00:00Z"},
+		"State":     map[string]any{"EnteredTime": "2026-12-01T12:00:00Z", "Name": "any"},
+		"Task":      map[string]any{"Token": "AQCEAAAAKgAAAA"},
+	}
+}
+
+func runIngested() map[string]any {
+	return map[string]any{
+		"schemaVersion": "1", "runId": "20261101_LH00123_0042_A22ABCDEF", "channel": "datasync", "bucket": "raw-bucket",
+		"prefix": "runs/novaseqx/20261101_LH00123_0042_A22ABCDEF/", "profile": "novaseq-x", "objectCount": 1234,
+		"totalBytes": 1000000, "verifiedAt": "2026-11-01T12:00:00Z",
+	}
+}
+
+// wgsRun answers every task of the per-run Lustre workflow "wgs" as on a
+// successful run of two samples.
+func wgsRun() map[string][]sfnlocal.Answer {
+	return map[string][]sfnlocal.Answer{
+		workflow.StateRestore:                {sfnlocal.Result(map[string]any{"runId": "20261101_LH00123_0042_A22ABCDEF", "restored": 0})},
+		workflow.StateListSamples:            {sfnlocal.LambdaInvoke(map[string]any{"samples": []string{"S1", "S2"}, "source": "SampleSheet.csv"})},
+		workflow.StateCreateFileSystem:       {sfnlocal.CreateFileSystem(fsID)},
+		"DescribeRunFileSystem":              {sfnlocal.DescribeFileSystems(fsID, "CREATING"), sfnlocal.DescribeFileSystems(fsID, "AVAILABLE")},
+		workflow.StateLinkInputs:             {sfnlocal.CreateDataRepositoryAssociation("dra-0123456789abcdef1", fsID, "/raw")},
+		workflow.StateLinkResults:            {sfnlocal.CreateDataRepositoryAssociation("dra-0123456789abcdef2", fsID, "/results")},
+		"DescribeRunLinks":                   {sfnlocal.DescribeDataRepositoryAssociations(fsID, []string{"dra-0123456789abcdef1", "dra-0123456789abcdef2"}, []string{"AVAILABLE", "AVAILABLE"})},
+		"RunAlign":                           {sfnlocal.BatchJob("biolake-wgs-Align")},
+		"RunCall":                            {sfnlocal.BatchJob("biolake-wgs-Call")},
+		workflow.StateExport:                 {sfnlocal.CreateDataRepositoryTask("task-0123456789abcdef0", fsID)},
+		"DescribeExport":                     {sfnlocal.DescribeDataRepositoryTasks("task-0123456789abcdef0", fsID, "EXECUTING"), sfnlocal.DescribeDataRepositoryTasks("task-0123456789abcdef0", fsID, "SUCCEEDED")},
+		workflow.StateRecordResults:          {sfnlocal.DynamoPutItem()},
+		workflow.StateCatalog:                {sfnlocal.PutEvents()},
+		workflow.StateDelete:                 {sfnlocal.DeleteFileSystem(fsID)},
+		"DescribeDeletion":                   {sfnlocal.DescribeFileSystems(fsID, "DELETING"), sfnlocal.FileSystemNotFound(fsID)},
+		workflow.StateNotify:                 {sfnlocal.SNSPublish()},
+		workflow.StateNotifyFailed:           {sfnlocal.SNSPublish()},
+		workflow.StateNotifyCleanup:          {sfnlocal.SNSPublish()},
+		workflow.StateNotifyFailedNotDeleted: {sfnlocal.SNSPublish()},
+	}
+}
+
+// messages returns the SNS messages the execution published, by state.
+func messages(t *testing.T, o sfnlocal.Outcome) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, c := range o.Calls {
+		var in struct {
+			TopicArn string
+			Message  json.RawMessage
+		}
+		if json.Unmarshal(c.Input, &in) != nil || in.TopicArn == "" {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(in.Message, &m); err != nil {
+			t.Fatalf("%s: message %s is not a JSON object", c.State, in.Message)
+		}
+		out[c.State] = m
+	}
+	return out
+}
+
+// TestStepAndCleanupFailBoth: when a step fails and the file system then
+// cannot be deleted, the topic hears of both failures and the execution
+// fails with the step's error; a successful run whose file system cannot
+// be deleted stays distinguishable.
+func TestStepAndCleanupFailBoth(t *testing.T) {
+	stepFails := wgsRun()
+	stepFails["RunCall"] = []sfnlocal.Answer{sfnlocal.BatchJobFailed("biolake-wgs-Call", 137)}
+	stepFails[workflow.StateDelete] = []sfnlocal.Answer{sfnlocal.Fail("FSx.ServiceLimitExceededException", "Account limit reached")}
+	deleteFails := wgsRun()
+	deleteFails[workflow.StateDelete] = stepFails[workflow.StateDelete]
+	out := execute(t, "Wgs",
+		sfnlocal.Scenario{Name: "step and deletion fail", Input: runIngested(), Mocks: stepFails},
+		sfnlocal.Scenario{Name: "deletion fails after success", Input: runIngested(), Mocks: deleteFails},
+	)
+
+	both := out[0]
+	if both.Status != "FAILED" || both.Error != "States.TaskFailed" {
+		t.Errorf("step and deletion fail: %s %s, want FAILED States.TaskFailed (the step's error)", both.Status, both.Error)
+	}
+	msgs := messages(t, both)
+	m, ok := msgs[workflow.StateNotifyFailedNotDeleted]
+	if !ok || len(msgs) != 1 {
+		t.Fatalf("step and deletion fail: messages %v, want one from %s", msgs, workflow.StateNotifyFailedNotDeleted)
+	}
+	cleanup, _ := m["cleanup"].(map[string]any)
+	if m["status"] != "FAILED" || m["error"] != "States.TaskFailed" || !strings.Contains(m["cause"].(string), "biolake-wgs-Call") ||
+		cleanup["status"] != "FILE_SYSTEM_NOT_DELETED" || cleanup["error"] != "FSx.ServiceLimitExceededException" || cleanup["fileSystemId"] != fsID {
+		t.Errorf("step and deletion fail: message %v lacks one of the failures", m)
+	}
+
+	ok2 := out[1]
+	if ok2.Status != "FAILED" || ok2.Error != "FSx.ServiceLimitExceededException" || !ok2.Visited(workflow.StateCleanupFailed) {
+		t.Errorf("deletion fails after success: %s %s, want FAILED in %s", ok2.Status, ok2.Error, workflow.StateCleanupFailed)
+	}
+	msgs = messages(t, ok2)
+	if m := msgs[workflow.StateNotifyCleanup]; len(msgs) != 1 || m["status"] != "FILE_SYSTEM_NOT_DELETED" || m["runStatus"] != "SUCCEEDED" {
+		t.Errorf("deletion fails after success: messages %v, want one FILE_SYSTEM_NOT_DELETED with runStatus SUCCEEDED", msgs)
+	}
+}
