@@ -51,8 +51,23 @@
 // over FTPS is refused. Partners reach the function as the PARTNERS
 // environment variable (names, CIDRs, public keys without comments, secret
 // ARNs: nothing secret), which Lambda limits to 4 KB, so Validate counts it.
-// In the isolated profile the function reaches Secrets Manager through the
-// network's secretsmanager interface endpoint.
+// In the isolated profile the function reaches Secrets Manager and Systems
+// Manager through the network's secretsmanager and ssm interface endpoints
+// (Validate refuses an isolated network without the ssm endpoint).
+//
+// The function serves one server and refuses requests whose serverId is
+// another's, beside the resource policy that lets only that server invoke
+// it. It cannot be told the id in its environment: the server names the
+// function, and Transfer Family wants the function to exist first, so the
+// id would be a dependency cycle. The construct therefore writes the id
+// into a Systems Manager parameter (ServerIDParameter) that CloudFormation
+// creates after the server, under a name fixed at synth
+// (/biolake/transfer/<unique id of the construct>/server-id), and the
+// function reads it (cached for a minute; refused logins until it exists,
+// for a moment during the first deployment). It also refuses a request
+// whose JSON repeats a key or spells a known key in another case (Go's
+// decoder would let the last spelling win, so a trailing "SOURCEIP" or a
+// second "password": "" could change the answer).
 //
 // An accepted partner gets the server's access role, narrowed by a session
 // policy to its home, and a LOGICAL home directory: "/" is

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/jsii-runtime-go"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -182,6 +183,11 @@ func (p *Props) Validate() error {
 	if p.Endpoint == EndpointPublicVPC && p.Network != nil && p.Network.Profile() != network.ProfileNAT {
 		bad("Endpoint", string(p.Endpoint), "%q only with a network of profile %q (which has public subnets); the %q profile has no internet path, so use %q and let partners in over VPN or Direct Connect",
 			EndpointVPC, network.ProfileNAT, p.Network.Profile(), EndpointVPC)
+	}
+	if p.Network != nil && p.Network.Profile() == network.ProfileIsolated && p.Network.Vpc != nil &&
+		p.Network.Vpc.Node().TryFindChild(jsii.String("SsmEndpoint")) == nil {
+		bad("Network", raw("an isolated network without an SSM endpoint"), "an isolated network with network.EndpointSSM in InterfaceEndpoints: "+
+			"the identity provider reads the id of the server it serves from a Systems Manager parameter and has no other way to reach it")
 	}
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)

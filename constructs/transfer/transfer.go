@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awstransfer"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -84,9 +85,14 @@ type Server struct {
 	// SecretKey encrypts the secrets the construct created; nil when it
 	// created none.
 	SecretKey awskms.IKey
+	// ServerIDParameter holds the server's id for the identity provider,
+	// which refuses requests of any other server (see serverIDParameterName).
+	ServerIDParameter awsssm.IStringParameter
 
 	p      Props
 	logKey awskms.IKey
+	// serverIDParameter is the name of ServerIDParameter, fixed at synth.
+	serverIDParameter string
 }
 
 // New creates the server. It panics, naming the construct path, when props
@@ -127,9 +133,27 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 	s.AccessRole = s.newAccessRole(stack, homeObjects)
 	s.newWorkflow(stack, homeObjects)
 	secretArns, createdArns, existingArns := s.newSecrets()
-	s.newIdentityProvider(secretArns, createdArns, existingArns)
+	s.serverIDParameter = serverIDParameterName(c)
+	s.newIdentityProvider(stack, secretArns, createdArns, existingArns)
 	s.newServer(stack)
 	return s
+}
+
+// serverIDParameterName is the name of the parameter that tells the
+// identity provider which server it serves. The function cannot be given
+// the server's id directly: the server names the function as its identity
+// provider, and Transfer Family requires the function to exist before the
+// server is created
+// (https://docs.aws.amazon.com/transfer/latest/userguide/custom-lambda-idp.html),
+// so an environment variable holding the id would be a dependency cycle.
+// Instead CloudFormation writes the id into a parameter once the server
+// exists, and the function reads it. The function must know the
+// parameter's name without referring to the parameter (a reference would
+// close the cycle again), so the name is fixed at synth: derived from the
+// construct's path, which is unique within the app, as every stack name of
+// the app is.
+func serverIDParameterName(c constructs.Construct) string {
+	return "/biolake/transfer/" + *awscdk.Names_UniqueId(c) + "/server-id"
 }
 
 // newAccessRole creates the role of partner sessions: list, put and get
@@ -312,7 +336,7 @@ func (s *Server) partnersJSON(secretArns map[string]string) string {
 
 // newIdentityProvider creates the identity provider function with its
 // security group and grants.
-func (s *Server) newIdentityProvider(secretArns map[string]string, created, existing []string) {
+func (s *Server) newIdentityProvider(stack awscdk.Stack, secretArns map[string]string, created, existing []string) {
 	c := constructs.Construct(s)
 	p := &s.p
 	sg := awsec2.NewSecurityGroup(c, jsii.String("IdentityProviderSecurityGroup"), &awsec2.SecurityGroupProps{
@@ -334,6 +358,7 @@ func (s *Server) newIdentityProvider(secretArns map[string]string, created, exis
 			"HOME_PREFIX":          datalake.PartnerQuarantinePrefix,
 			"ACCESS_ROLE_ARN":      *s.AccessRole.RoleArn(),
 			"DATA_KEY_ARN":         *p.Lake.DataKey.KeyArn(),
+			"SERVER_ID_PARAMETER":  s.serverIDParameter,
 			"SECRET_CACHE_SECONDS": "60",
 			"LOG_LEVEL":            "info",
 		},
@@ -358,6 +383,17 @@ func (s *Server) newIdentityProvider(secretArns map[string]string, created, exis
 			Resources: jsii.Strings(arns...),
 		}))
 	}
+	// The parameter's ARN is built from its name, not referenced: the
+	// parameter depends on the server, which depends on this function and
+	// its policy.
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("ReadServerId"),
+		Actions: jsii.Strings("ssm:GetParameter"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ssm"), Resource: jsii.String("parameter"),
+			ResourceName: jsii.String(s.serverIDParameter[1:]), ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})),
+	}))
 	viaSecrets := "secretsmanager." + *awscdk.Aws_REGION() + ".amazonaws.com"
 	if len(created) > 0 {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -503,6 +539,13 @@ func (s *Server) newServer(stack awscdk.Stack) {
 	s.Server = awstransfer.NewCfnServer(c, jsii.String("Server"), sp)
 	// The workflow's permissions exist before the first upload can start it.
 	s.Server.Node().AddDependency(s.WorkflowRole)
+
+	s.ServerIDParameter = awsssm.NewStringParameter(c, jsii.String("ServerIdParameter"), &awsssm.StringParameterProps{
+		ParameterName: jsii.String(s.serverIDParameter),
+		StringValue:   s.Server.AttrServerId(),
+		Description:   jsii.String("biolake transfer: the id of the server whose identity provider reads it; requests of other servers are refused"),
+		Tier:          awsssm.ParameterTier_STANDARD,
+	})
 
 	s.IdentityProvider.AddPermission(jsii.String("TransferInvoke"), &awslambda.Permission{
 		Principal:     awsiam.NewServicePrincipal(jsii.String("transfer.amazonaws.com"), nil),

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -174,9 +177,20 @@ func TestEnvironmentReachesTheHandler(t *testing.T) {
 	assert.NotContains(t, partnersJSON, "sftp@acme.example", "key comments stay out")
 	assert.Less(t, len(partnersJSON), 4096)
 
+	// The served server's id comes from the parameter the construct
+	// writes once the server exists.
+	srvID, _ := f.res(t, "Isolated", "PartnerTransfer/Server")
+	_, param := f.res(t, "Isolated", "PartnerTransfer/ServerIdParameter")
+	assert.Equal(t, param.Properties["Name"], env["SERVER_ID_PARAMETER"], "the function reads the parameter the construct writes")
+	assert.JSONEq(t, asJSON(getAtt(srvID, "ServerId")), asJSON(param.Properties["Value"]))
+	assert.Equal(t, "String", param.Properties["Type"])
+	assert.Regexp(t, `^/biolake/transfer/IsolatedPartnerTransfer[0-9A-F]{8}/server-id$`, env["SERVER_ID_PARAMETER"])
+	ssmClient := &fakeParameter{name: env["SERVER_ID_PARAMETER"].(string), value: "s-0123456789abcdef0"}
+
 	h, err := idp.NewHandler(idp.Config{
 		Bucket: "biolake-partner-bucket", HomePrefix: env["HOME_PREFIX"].(string),
 		RoleArn: "arn:aws:iam::111122223333:role/access", DataKeyArn: "arn:aws:kms:eu-west-1:111122223333:key/k", Partners: partners,
+		Server: &idp.ParameterServer{SSM: ssmClient, Name: env["SERVER_ID_PARAMETER"].(string)},
 	}, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	raw, _ := json.Marshal(map[string]string{"username": "gamma", "protocol": "SFTP", "serverId": "s-0123456789abcdef0", "sourceIp": "192.0.2.70"})
@@ -188,6 +202,53 @@ func TestEnvironmentReachesTheHandler(t *testing.T) {
 	assert.Contains(t, resp.Policy, `"s3:prefix":"quarantine/gamma/*"`)
 	assert.Contains(t, resp.Policy, `"Resource":"arn:aws:s3:::biolake-partner-bucket/quarantine/gamma/*"`)
 	assert.NotContains(t, resp.Policy, "Delete")
+
+	raw, _ = json.Marshal(map[string]string{"username": "gamma", "protocol": "SFTP", "serverId": "s-0fedcba9876543210", "sourceIp": "192.0.2.70"})
+	resp, err = h.Handle(context.Background(), raw)
+	require.NoError(t, err)
+	assert.Empty(t, resp.Role, "a request of another server is refused")
+}
+
+// TestNoDependencyCycle: the server refers to the function, the parameter
+// to the server; neither the function, nor its role and policies, nor the
+// server may refer back, or CloudFormation refuses the template. The
+// function reads the parameter by a name fixed at synth.
+func TestNoDependencyCycle(t *testing.T) {
+	f := load(t)
+	for _, stack := range []string{"Isolated", "Public"} {
+		srvID, srv := f.res(t, stack, "PartnerTransfer/Server")
+		paramID, _ := f.res(t, stack, "PartnerTransfer/ServerIdParameter")
+		for _, path := range []string{"PartnerTransfer/IdentityProvider", "PartnerTransfer/IdentityProvider/ServiceRole", "PartnerTransfer/IdentityProvider/ServiceRole/DefaultPolicy"} {
+			_, r := f.res(t, stack, path)
+			whole := asJSON(r)
+			assert.NotContains(t, whole, srvID, "%s %s refers to the server", stack, path)
+			assert.NotContains(t, whole, paramID, "%s %s refers to the parameter", stack, path)
+		}
+		assert.NotContains(t, asJSON(srv), paramID)
+	}
+	// The function may read exactly that parameter.
+	_, fnPolicy := f.res(t, "Isolated", "PartnerTransfer/IdentityProvider/ServiceRole/DefaultPolicy")
+	_, fn := f.res(t, "Isolated", "PartnerTransfer/IdentityProvider")
+	name := get(fn.Properties, "Environment", "Variables", "SERVER_ID_PARAMETER").(string)
+	var found bool
+	for _, s := range statements(fnPolicy.Properties["PolicyDocument"]) {
+		if s["Sid"] == "ReadServerId" {
+			found = true
+			assert.Equal(t, []string{"ssm:GetParameter"}, strs(s["Action"]))
+			assert.Equal(t, "arn:<Ref:AWS::Partition>:ssm:<Ref:AWS::Region>:<Ref:AWS::AccountId>:parameter"+name, render(s["Resource"]))
+		}
+	}
+	assert.True(t, found, "ReadServerId statement")
+}
+
+// fakeParameter serves one Systems Manager parameter.
+type fakeParameter struct{ name, value string }
+
+func (f *fakeParameter) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	if aws.ToString(in.Name) != f.name {
+		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("no parameter " + aws.ToString(in.Name))}
+	}
+	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Name: in.Name, Value: aws.String(f.value)}}, nil
 }
 
 func TestLambdaPermission(t *testing.T) {
@@ -267,6 +328,7 @@ func TestRoles(t *testing.T) {
 	assert.Equal(t, []string{
 		"<nil> [xray:PutTelemetryRecords xray:PutTraceSegments] * null",
 		fmt.Sprintf("ReadPasswordHashes [secretsmanager:GetSecretValue] %s,<Ref:%s> null", existingSecret, secretID),
+		"ReadServerId [ssm:GetParameter] " + render(get(fnPolicy.Properties, "PolicyDocument", "Statement", 2, "Resource")) + " null",
 		fmt.Sprintf(`DecryptCreatedSecrets [kms:Decrypt] <%s.Arn> {"StringEquals":{"kms:ViaService":"secretsmanager.<Ref:AWS::Region>.amazonaws.com"}}`, secretKeyID),
 		fmt.Sprintf(`DecryptExistingSecrets [kms:Decrypt] * {"StringEquals":{"kms:EncryptionContext:SecretARN":[%q],"kms:ViaService":"secretsmanager.<Ref:AWS::Region>.amazonaws.com"}}`, existingSecret),
 	}, got)

@@ -22,6 +22,7 @@ import (
 var (
 	depsOnce       sync.Once
 	isoNet, natNet *network.Network
+	noSSMNet       *network.Network
 	depsLake       *datalake.DataLake
 	depsApp        awscdk.App
 	depsStack      awscdk.Stack
@@ -35,6 +36,7 @@ func deps(t *testing.T) (*network.Network, *network.Network, *datalake.DataLake)
 			depsApp, depsStack = cdktest.NewStack("Deps")
 			isoNet = network.New(depsStack, "Iso", nil)
 			natNet = network.New(depsStack, "Nat", &network.Props{Profile: network.ProfileNAT})
+			noSSMNet = network.New(depsStack, "NoSsm", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointSecretsManager, network.EndpointLogs}})
 			depsLake = datalake.New(depsStack, "Lake", &datalake.Props{DisableBackup: true})
 		})
 	})
@@ -112,6 +114,7 @@ func TestValidate(t *testing.T) {
 		{"public endpoint in the isolated network", func(p *transfer.Props) { p.Endpoint = transfer.EndpointPublicVPC }, []string{`Props.Endpoint is "PublicVPC"`, `profile "nat"`, "VPN or Direct Connect"}},
 		{"public endpoint without partner CIDRs", func(p *transfer.Props) { p.Network, p.Endpoint, p.Partners = nat, transfer.EndpointPublicVPC, nil }, []string{"Props.Partners is empty", "internet-facing security group"}},
 		{"unknown endpoint", func(p *transfer.Props) { p.Endpoint = "PUBLIC" }, []string{`Props.Endpoint is "PUBLIC"`, `"VPC" or "PublicVPC"`}},
+		{"isolated network without an SSM endpoint", func(p *transfer.Props) { p.Network = noSSMNet }, []string{"Props.Network is an isolated network without an SSM endpoint", "network.EndpointSSM", "id of the server it serves"}},
 		{"old security policy", func(p *transfer.Props) { p.SecurityPolicy = "TransferSecurityPolicy-2018-11" }, []string{`Props.SecurityPolicy is "TransferSecurityPolicy-2018-11"`, "SHA-1"}},
 		{"not a security policy", func(p *transfer.Props) { p.SecurityPolicy = "ELBSecurityPolicy-TLS13" }, []string{`Props.SecurityPolicy is "ELBSecurityPolicy-TLS13"`, "Transfer Family security policy name"}},
 		{"bad retention", func(p *transfer.Props) { p.LogRetentionDays = 10 }, []string{"Props.LogRetentionDays is 10", "one of 1, 3, 5"}},

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/netip"
 	"os"
@@ -30,6 +31,12 @@ func FuzzParseRequest(f *testing.F) {
 		`{"username":"ACME","protocol":"FTP","serverId":"s-1","sourceIp":"2001:db8::1","extra":{"a":[1,2]}}`,
 		`{"username":"acme\u0000","protocol":"SFTP","serverId":"s-1","sourceIp":"1.2.3.4"}`,
 		`{"username":"acme","username":"other","protocol":"SFTP","serverId":"s-1","sourceIp":"1.2.3.4"}`,
+		`{"username":"acme","password":"pw","protocol":"SFTP","serverId":"s-1","sourceIp":"1.2.3.4","password":""}`,
+		`{"username":"acme","protocol":"SFTP","serverId":"s-1","sourceIp":"192.0.2.1","SOURCEIP":"1.2.3.4"}`,
+		`{"username":"acme","protocol":"SFTP","serverId":"s-1","sourceIp":"192.0.2.1","\u017fourceIp":"1.2.3.4"}`,
+		`{"username":"acme","protocol":"SFTP","serverId":"s-1","sourceIp":"1.2.3.4","\u0070assword":"x"}`,
+		`{"Username":"acme","Protocol":"SFTP","ServerId":"s-1","SourceIp":"1.2.3.4"}`,
+		`{"username":"acme","protocol":"SFTP","serverId":"s-1","sourceIp":"1.2.3.4","x":{"password":"a","password":"b"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -75,9 +82,70 @@ func FuzzParseRequest(f *testing.F) {
 		if len(r.Password) > MaxPasswordBytes || len(raw) > MaxRequestBytes || !validServerID(r.ServerID) {
 			t.Fatalf("accepted %v", r)
 		}
+		// Every known field came from one key spelled exactly: no
+		// duplicate and no case variant could have chosen its value.
+		pairs := topLevel(t, raw)
+		got := map[string]string{"username": r.Username, "password": r.Password, "protocol": r.Protocol, "serverId": r.ServerID, "sourceIp": r.SourceIP}
+		seen := map[string]bool{}
+		for _, kv := range pairs {
+			if seen[kv.key] {
+				t.Fatalf("accepted a request with %q twice", kv.key)
+			}
+			seen[kv.key] = true
+			for _, k := range KnownKeys {
+				if !strings.EqualFold(kv.key, k) {
+					continue
+				}
+				if kv.key != k {
+					t.Fatalf("accepted %q beside the field %q", kv.key, k)
+				}
+				var v *string
+				if err := json.Unmarshal(kv.value, &v); err != nil {
+					t.Fatalf("accepted %s = %s: %v", k, kv.value, err)
+				}
+				want := ""
+				if v != nil {
+					want = *v
+				}
+				if k == "username" {
+					want, _ = NormalizeUsername(want)
+				}
+				if got[k] != want {
+					t.Fatalf("%s is %q, the request says %q", k, got[k], want)
+				}
+			}
+		}
 		r.Password = marker
 		if strings.Contains(r.String(), marker) {
 			t.Fatalf("String shows the password")
 		}
 	})
+}
+
+type pair struct {
+	key   string
+	value json.RawMessage
+}
+
+// topLevel lists the key-value pairs of a JSON object in order, duplicates
+// included.
+func topLevel(t *testing.T, raw []byte) []pair {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("accepted a request that is not an object: %s", raw)
+	}
+	var out []pair
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatalf("accepted invalid JSON: %v", err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			t.Fatalf("accepted invalid JSON: %v", err)
+		}
+		out = append(out, pair{key: tok.(string), value: v})
+	}
+	return out
 }

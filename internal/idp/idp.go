@@ -6,6 +6,11 @@
 // One partner is one user; the username is the partner's name. A request
 // (see Request) is accepted when
 //
+//   - it is a JSON object with each field once, spelled exactly (no
+//     "SOURCEIP" beside "sourceIp", no second "password"),
+//   - its serverId is the server the function serves (see ServerSource;
+//     the function's resource policy admits that server only, and this
+//     check holds should the policy ever be widened),
 //   - the username is a configured partner (case-insensitive),
 //   - the source IP is inside one of the partner's CIDRs,
 //   - for a password (SFTP or FTPS): it matches the argon2id or bcrypt hash
@@ -84,6 +89,9 @@ type Config struct {
 	DataKeyArn string
 	// Partners are the users.
 	Partners []Partner
+	// Server says which server the handler serves; requests from any
+	// other server are refused. Required.
+	Server ServerSource
 }
 
 // Response is the identity provider's answer. The zero value, which
@@ -113,6 +121,7 @@ type Handler struct {
 	Now func() time.Time
 
 	role     string
+	server   ServerSource
 	partners map[string]*partner
 
 	mu    sync.Mutex
@@ -148,10 +157,13 @@ func NewHandler(cfg Config, secrets SecretsAPI, logger *slog.Logger) (*Handler, 
 	if _, err := arnPartition(cfg.DataKeyArn, "kms"); err != nil {
 		errs = append(errs, fmt.Errorf("data key: %w", err))
 	}
+	if cfg.Server == nil {
+		errs = append(errs, errors.New("server: the server the function serves is not configured (a ParameterServer or StaticServer)"))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	h := &Handler{Secrets: secrets, Logger: logger, role: cfg.RoleArn, partners: map[string]*partner{}, cache: map[string]cached{}}
+	h := &Handler{Secrets: secrets, Logger: logger, role: cfg.RoleArn, server: cfg.Server, partners: map[string]*partner{}, cache: map[string]cached{}}
 	for _, p := range cfg.Partners {
 		if _, dup := h.partners[p.Name]; dup {
 			errs = append(errs, fmt.Errorf("partner %q appears twice", p.Name))
@@ -250,6 +262,13 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Response, er
 	deny := func(reason string, extra ...any) (Response, error) {
 		log.Warn("auth", append([]any{"result", "deny", "reason", reason}, extra...)...)
 		return Response{}, nil
+	}
+	served, err := h.server.ServerID(ctx)
+	if err != nil {
+		return deny("the id of the server this function serves is unknown", "error", err.Error())
+	}
+	if req.ServerID != served {
+		return deny("the request comes from another server than the one this function serves", "servedServerId", served)
 	}
 	if req.Protocol == ProtocolFTP {
 		return deny("plain FTP is never accepted")

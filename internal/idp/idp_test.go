@@ -15,6 +15,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -27,6 +29,7 @@ const (
 	pwonlySecret = "arn:aws:secretsmanager:us-east-1:111122223333:secret:biolake/transfer/pwonly-GhIjKl"
 	acmePassword = "correct horse battery staple"
 	pwonlyPass   = "Tr0ub4dor&3 but longer"
+	testServer   = "s-0123456789abcdef0"
 )
 
 var (
@@ -110,7 +113,7 @@ func newRig(t testing.TB) *rig {
 		count:   &counter{},
 		logs:    &bytes.Buffer{},
 	}
-	h, err := NewHandler(Config{Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey, Partners: testPartners(t)},
+	h, err := NewHandler(Config{Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey, Partners: testPartners(t), Server: StaticServer(testServer)},
 		r.secrets, slog.New(slog.NewJSONHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	h.Verify = r.count.verify
@@ -119,8 +122,20 @@ func newRig(t testing.TB) *rig {
 }
 
 func req(user, password, protocol, ip string) json.RawMessage {
-	b, _ := json.Marshal(map[string]string{"username": user, "password": password, "protocol": protocol, "serverId": "s-0123456789abcdef0", "sourceIp": ip})
+	return reqOn(testServer, user, password, protocol, ip)
+}
+
+func reqOn(server, user, password, protocol, ip string) json.RawMessage {
+	b, _ := json.Marshal(map[string]string{"username": user, "password": password, "protocol": protocol, "serverId": server, "sourceIp": ip})
 	return b
+}
+
+// missingParameter answers GetParameter as SSM does for a parameter that
+// does not exist.
+type missingParameter struct{}
+
+func (missingParameter) GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	return nil, &ssmtypes.ParameterNotFound{Message: aws.String("parameter not found")}
 }
 
 func golden(t *testing.T, name string) Response {
@@ -208,6 +223,42 @@ func TestHandle(t *testing.T) {
 		{name: "not an object", raw: json.RawMessage(`["acme"]`), reason: "malformed"},
 		{name: "null", raw: json.RawMessage(`null`), reason: "malformed"},
 		{name: "not JSON", raw: json.RawMessage(`{"username":`), reason: "malformed"},
+
+		// The server: only the one the function serves.
+		{name: "request from another server", raw: reqOn("s-0fedcba9876543210", "acme", acmePassword, "SFTP", "203.0.113.7"), reason: "another server"},
+		{name: "key login from another server", raw: reqOn("s-0fedcba9876543210", "acme", "", "SFTP", "203.0.113.7"), reason: "another server"},
+		{name: "server id in another case", raw: reqOn("S-0123456789ABCDEF0", "acme", acmePassword, "SFTP", "203.0.113.7"), reason: "another server"},
+		{name: "served server unknown", raw: req("acme", acmePassword, "SFTP", "203.0.113.7"), reason: "server this function serves is unknown",
+			setup: func(r *rig) {
+				r.h.server = &ParameterServer{SSM: missingParameter{}, Name: "/biolake/transfer/x/server-id"}
+			}},
+
+		// Duplicate keys and case variants of known keys: refused, never
+		// the last one wins.
+		{name: "second empty password turns a password login into a key login",
+			raw:    json.RawMessage(`{"username":"acme","password":"` + acmePassword + `","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7","password":""}`),
+			reason: "password: appears more than once"},
+		{name: "SOURCEIP overrides sourceIp",
+			raw:    json.RawMessage(`{"username":"acme","password":"` + acmePassword + `","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"192.0.2.1","SOURCEIP":"203.0.113.7"}`),
+			reason: `sourceIp: also appears as \"SOURCEIP\"`},
+		{name: "Password in another case after a key login",
+			raw:    json.RawMessage(`{"username":"acme","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7","Password":"x"}`),
+			reason: "field names are case-sensitive"},
+		{name: "username case variant picks another partner",
+			raw:    json.RawMessage(`{"username":"mallory","USERNAME":"acme","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7"}`),
+			reason: "username: also appears"},
+		{name: "Unicode case fold of sourceIp (U+017F)",
+			raw:    json.RawMessage(`{"username":"acme","password":"` + acmePassword + `","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"192.0.2.1","\u017fourceIp":"203.0.113.7"}`),
+			reason: "field names are case-sensitive"},
+		{name: "escaped duplicate of password",
+			raw:    json.RawMessage(`{"username":"acme","password":"` + acmePassword + `","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7","\u0070assword":""}`),
+			reason: "password: appears more than once"},
+		{name: "serverId in another case",
+			raw:    json.RawMessage(`{"username":"acme","protocol":"SFTP","serverId":"s-0123456789abcdef0","serverid":"s-0fedcba9876543210","sourceIp":"203.0.113.7"}`),
+			reason: "serverId: also appears"},
+		{name: "unknown key twice",
+			raw:    json.RawMessage(`{"username":"acme","protocol":"SFTP","serverId":"s-0123456789abcdef0","sourceIp":"203.0.113.7","extra":1,"extra":2}`),
+			reason: "extra: appears more than once"},
 	}
 	// pwonly's accepted response differs from acme's only in the partner.
 	pw := wantPassword
@@ -311,7 +362,7 @@ func TestSecretCache(t *testing.T) {
 }
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
-	good := Config{Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey, Partners: testPartners(t)}
+	good := Config{Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey, Partners: testPartners(t), Server: StaticServer(testServer)}
 	for name, mutate := range map[string]func(*Config){
 		"no bucket":           func(c *Config) { c.Bucket = "" },
 		"prefix without /":    func(c *Config) { c.HomePrefix = "quarantine" },
@@ -321,6 +372,7 @@ func TestNewHandlerRejectsBadConfig(t *testing.T) {
 		"role of another svc": func(c *Config) { c.RoleArn = testKey },
 		"key not an ARN":      func(c *Config) { c.DataKeyArn = "" },
 		"duplicate partner":   func(c *Config) { c.Partners = append(c.Partners, c.Partners[0]) },
+		"no server":           func(c *Config) { c.Server = nil },
 		"partner without CIDRs": func(c *Config) {
 			c.Partners = append([]Partner(nil), c.Partners...)
 			c.Partners[0].CIDRs = nil

@@ -10,6 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -34,7 +36,7 @@ func TestMotoSecretsManager(t *testing.T) {
 
 	h, err := NewHandler(Config{
 		Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey,
-		Partners: []Partner{{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, SecretArn: arn}},
+		Partners: []Partner{{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, SecretArn: arn}}, Server: StaticServer("s-0123456789abcdef0"),
 	}, sm, slog.New(slog.NewJSONHandler(&logs, nil)))
 	require.NoError(t, err)
 	h.CacheTTL = -1 // read every time, to see each change at once
@@ -75,4 +77,36 @@ func TestMotoSecretsManager(t *testing.T) {
 	for _, s := range []string{acmePassword, "rotated by the partner", "$argon2id$", "$2a$"} {
 		assert.NotContains(t, logs.String(), s)
 	}
+}
+
+// TestMotoServerParameter reads the served server's id from a Systems
+// Manager parameter as moto_server emulates it: refused until the
+// parameter exists (a first deployment before CloudFormation wrote it),
+// then only the named server's requests get through.
+func TestMotoServerParameter(t *testing.T) {
+	endpoint := mototest.Endpoint(t)
+	ctx := context.Background()
+	client := ssm.NewFromConfig(mototest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	name := "/biolake/transfer/" + t.Name() + "/server-id"
+	var logs bytes.Buffer
+	h, err := NewHandler(Config{
+		Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey,
+		Partners: []Partner{{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, PublicKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFk5Qyy1VXzd1Xh/HDy7jYdJ1bN6O1TBL7V0cJ4qHkbK"}}},
+		Server:   &ParameterServer{SSM: client, Name: name, TTL: -1},
+	}, nil, slog.New(slog.NewJSONHandler(&logs, nil)))
+	require.NoError(t, err)
+	login := func(server string) Response {
+		t.Helper()
+		r, err := h.Handle(ctx, reqOn(server, "acme", "", "SFTP", "203.0.113.9"))
+		require.NoError(t, err)
+		return r
+	}
+	assert.Empty(t, login("s-0123456789abcdef0").Role, "no parameter yet: refused")
+	assert.Contains(t, logs.String(), "does not exist yet")
+
+	_, err = client.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("s-0123456789abcdef0"), Type: ssmtypes.ParameterTypeString})
+	require.NoError(t, err)
+	assert.Equal(t, testRole, login("s-0123456789abcdef0").Role)
+	assert.Empty(t, login("s-0fedcba9876543210").Role, "another server")
+	assert.Contains(t, logs.String(), "another server")
 }

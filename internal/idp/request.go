@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // Protocols as the identity provider request names them.
@@ -64,8 +65,12 @@ func reqErr(field, format string, args ...any) error {
 	return &RequestError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
+// KnownKeys are the request's fields as Transfer Family spells them.
+var KnownKeys = []string{"username", "password", "protocol", "serverId", "sourceIp"}
+
 // ParseRequest decodes and checks a request: a JSON object whose known
-// fields are strings (unknown fields are ignored, as AWS may add some), a
+// fields are strings, each at most once and spelled exactly as in KnownKeys
+// (unknown fields are ignored, as AWS may add some; see checkKeys), a
 // well-formed username (see NormalizeUsername; it is returned in lower
 // case), a password of at most MaxPasswordBytes, a protocol of SFTP, FTPS or
 // FTP (FTP parses, so the handler can say why it refuses it), a server id
@@ -77,6 +82,9 @@ func ParseRequest(raw []byte) (Request, error) {
 	trimmed := bytes.TrimSpace(raw)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Request{}, reqErr("body", "not a JSON object")
+	}
+	if err := checkKeys(trimmed); err != nil {
+		return Request{}, err
 	}
 	var r Request
 	if err := json.Unmarshal(trimmed, &r); err != nil {
@@ -108,6 +116,47 @@ func ParseRequest(raw []byte) (Request, error) {
 	}
 	r.Addr = addr.Unmap()
 	return r, nil
+}
+
+// checkKeys refuses an object whose top-level keys repeat, or that spells
+// a known key in another case. encoding/json matches keys to fields without
+// regard to case (Unicode simple folding, so "ſourceIp" with U+017F is
+// sourceIp too) and the last match wins: a trailing "SOURCEIP" would
+// override "sourceIp", and a second "password": "" would turn a password
+// login into a key login. Transfer Family sends each field once, spelled as
+// in KnownKeys; anything else did not come from it unaltered. Keys are
+// compared after JSON unescaping ("\u0070assword" is password), as the
+// decoder compares them.
+func checkKeys(raw []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return reqErr("body", "not a JSON object")
+	}
+	seen := make(map[string]bool, len(KnownKeys))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return reqErr("body", "not valid JSON")
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return reqErr("body", "not valid JSON")
+		}
+		if seen[key] {
+			return reqErr(truncate(key, 32), "appears more than once; each field may appear once")
+		}
+		seen[key] = true
+		for _, k := range KnownKeys {
+			if key != k && strings.EqualFold(key, k) {
+				return reqErr(k, "also appears as %q; field names are case-sensitive: %s", truncate(key, 32), strings.Join(KnownKeys, ", "))
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return reqErr("body", "not valid JSON")
+		}
+	}
+	return nil
 }
 
 // NormalizeUsername returns s in lower case if it is a well-formed username:

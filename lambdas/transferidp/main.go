@@ -14,14 +14,19 @@
 //	HOME_PREFIX           key prefix of the partner homes, ending in "/" (default "quarantine/")
 //	ACCESS_ROLE_ARN       role Transfer Family assumes for partner sessions (required)
 //	DATA_KEY_ARN          KMS key of the partner bucket (required; the session policy allows it)
+//	SERVER_ID_PARAMETER   name of the Systems Manager parameter holding the id of the server
+//	                      the function serves; requests of other servers are refused
+//	SERVER_ID             the server's id itself, for a server created before the function
+//	                      (exactly one of SERVER_ID_PARAMETER and SERVER_ID is required)
 //	SECRET_CACHE_SECONDS  how long a password hash read from Secrets Manager is reused
 //	                      (default 60; 0 reads it at every login)
 //	LOG_LEVEL             debug, info, warn or error (default info)
 //	BIOLAKE_INIT_ONLY     "1": build everything, then exit before lambda.Start
 //	                      (cold-start measurements)
 //
-// IAM: secretsmanager:GetSecretValue on the partners' secrets, and
-// kms:Decrypt (through Secrets Manager) on the key that encrypts them.
+// IAM: secretsmanager:GetSecretValue on the partners' secrets,
+// kms:Decrypt (through Secrets Manager) on the key that encrypts them, and
+// ssm:GetParameter on the server-id parameter.
 //
 // Invocation: synchronous, by transfer.amazonaws.com for the one server
 // (the function's resource policy names its ARN). A bad configuration stops
@@ -37,6 +42,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/biolake/biolake/internal/idp"
 	"github.com/biolake/biolake/internal/lambdamain"
@@ -47,6 +53,9 @@ type settings struct {
 	Config   idp.Config
 	CacheTTL time.Duration
 	Level    slog.Level
+	// ServerParameter names the parameter holding the served server's
+	// id; empty when SERVER_ID gave it (Config.Server is then set).
+	ServerParameter string
 }
 
 func loadSettings(getenv func(string) string) (settings, error) {
@@ -70,6 +79,23 @@ func loadSettings(getenv func(string) string) (settings, error) {
 		if v == "" {
 			return s, fmt.Errorf("%s is not set", name)
 		}
+	}
+	param, id := strings.TrimSpace(getenv("SERVER_ID_PARAMETER")), strings.TrimSpace(getenv("SERVER_ID"))
+	switch {
+	case param != "" && id != "":
+		return s, fmt.Errorf("SERVER_ID_PARAMETER and SERVER_ID are both set; set one")
+	case param != "":
+		if !strings.HasPrefix(param, "/") {
+			return s, fmt.Errorf("SERVER_ID_PARAMETER %q: want a parameter name starting with \"/\"", param)
+		}
+		s.ServerParameter = param
+	case id != "":
+		if !idp.IsServerID(id) {
+			return s, fmt.Errorf("SERVER_ID %q: want a Transfer Family server id (s- and 17 hex digits)", id)
+		}
+		s.Config.Server = idp.StaticServer(id)
+	default:
+		return s, fmt.Errorf("neither SERVER_ID_PARAMETER nor SERVER_ID is set: the function must know the server it serves")
 	}
 	if s.Config.HomePrefix == "" {
 		s.Config.HomePrefix = "quarantine/"
@@ -96,6 +122,9 @@ func loadSettings(getenv func(string) string) (settings, error) {
 func main() {
 	s, err := loadSettings(os.Getenv)
 	logger, cfg := lambdamain.Init(s.Level, err)
+	if s.ServerParameter != "" {
+		s.Config.Server = &idp.ParameterServer{SSM: ssm.NewFromConfig(cfg), Name: s.ServerParameter, TTL: s.CacheTTL}
+	}
 	h, err := idp.NewHandler(s.Config, secretsmanager.NewFromConfig(cfg), logger)
 	if err != nil {
 		logger.Error("bad configuration", "error", err.Error())

@@ -21,6 +21,7 @@ func base() map[string]string {
 		"PARTNER_BUCKET":  "partner-bucket",
 		"ACCESS_ROLE_ARN": "arn:aws:iam::111122223333:role/access",
 		"DATA_KEY_ARN":    "arn:aws:kms:eu-west-1:111122223333:key/abc",
+		"SERVER_ID":       "s-0123456789abcdef0",
 	}
 }
 
@@ -44,6 +45,14 @@ func TestLoadSettings(t *testing.T) {
 	assert.Equal(t, "incoming/", s.Config.HomePrefix)
 
 	m = base()
+	delete(m, "SERVER_ID")
+	m["SERVER_ID_PARAMETER"] = "/biolake/transfer/Dev/server-id"
+	s, err = loadSettings(env(m))
+	require.NoError(t, err)
+	assert.Equal(t, "/biolake/transfer/Dev/server-id", s.ServerParameter)
+	assert.Nil(t, s.Config.Server, "main builds the parameter reader with its SSM client")
+
+	m = base()
 	m["PARTNERS"] = "[]"
 	_, err = loadSettings(env(m))
 	assert.NoError(t, err, "no partners: nobody can log in")
@@ -60,6 +69,9 @@ func TestLoadSettings(t *testing.T) {
 		"everyone":        {"PARTNERS", `[{"name":"acme","cidrs":["0.0.0.0/0"],"secretArn":"arn:x"}]`},
 		"unknown field":   {"PARTNERS", `[{"name":"acme","cidrs":["203.0.113.0/24"],"secretArn":"arn:x","hash":"$2a$"}]`},
 		"partners object": {"PARTNERS", `{"acme":{}}`},
+		"no server":       {"SERVER_ID", ""},
+		"bad server id":   {"SERVER_ID", "s-1"},
+		"both server ids": {"SERVER_ID_PARAMETER", "/biolake/transfer/Dev/server-id"},
 	} {
 		m := base()
 		m[change[0]] = change[1]
