@@ -118,7 +118,18 @@ type Network struct {
 	NATGateways int `yaml:"natGateways"`
 	// CIDR of the VPC, an IPv4 prefix from /16 to /24. Default: 10.40.0.0/16.
 	CIDR string `yaml:"cidr"`
+	// InterfaceEndpoints: required (an interface endpoint for each AWS
+	// service the environment's constructs call from inside the VPC) or
+	// none (every call leaves through the NAT gateways; profile nat only).
+	// docs/COSTS.md compares the two. Default: required.
+	InterfaceEndpoints string `yaml:"interfaceEndpoints"`
 }
+
+// Values of Network.InterfaceEndpoints.
+const (
+	EndpointsRequired = "required"
+	EndpointsNone     = "none"
+)
 
 // CloudTrailEnabled reports whether the environment creates its own trail.
 func (a Audit) CloudTrailEnabled() bool { return a.CloudTrail == nil || *a.CloudTrail }
@@ -207,6 +218,9 @@ func (e *Environment) applyDefaults() {
 	}
 	if e.Network.CIDR == "" {
 		e.Network.CIDR = "10.40.0.0/16"
+	}
+	if e.Network.InterfaceEndpoints == "" {
+		e.Network.InterfaceEndpoints = EndpointsRequired
 	}
 	e.DataLake.applyDefaults(e)
 }
@@ -317,6 +331,12 @@ func (e *Environment) validateNetwork() error {
 	}
 	if n.MaxAZs < 1 || n.MaxAZs > 3 {
 		return e.fail("network.maxAZs", fmt.Sprint(n.MaxAZs), "must be between 1 and 3")
+	}
+	switch {
+	case n.InterfaceEndpoints != EndpointsRequired && n.InterfaceEndpoints != EndpointsNone:
+		return e.fail("network.interfaceEndpoints", n.InterfaceEndpoints, "is not accepted; use %s or %s", EndpointsRequired, EndpointsNone)
+	case n.InterfaceEndpoints == EndpointsNone && n.Profile != "nat":
+		return e.fail("network.interfaceEndpoints", n.InterfaceEndpoints, "needs profile nat: an isolated network reaches AWS services only through its interface endpoints; use %s", EndpointsRequired)
 	}
 	p, err := netip.ParsePrefix(n.CIDR)
 	if err != nil || !p.Addr().Is4() || p.Bits() < 16 || p.Bits() > 24 || p.Masked() != p {

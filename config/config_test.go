@@ -65,7 +65,7 @@ func TestBadConfig(t *testing.T) {
 		"tags: {owner: lab}\nprotection: {terminationProtection: true}\ndataLake: {objectLock: {mode: COMPLIANCE}}\n"
 	cases := []badCase{
 		{"unknown top-level field", ok + "netwrk: {}\n", []string{"bad.yaml:4", "netwrk", "not a known field", "accepted fields here:", "network"}},
-		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, maxAZs, natGateways, profile"}},
+		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, interfaceEndpoints, maxAZs, natGateways, profile"}},
 		{"wrong type int", ok + "network: {maxAZs: two}\n", []string{"network.maxAZs", `"two"`, "whole number"}},
 		{"wrong type bool", ok + "audit: {cloudTrail: yes please}\n", []string{"audit.cloudTrail", "true or false"}},
 		{"wrong type string", ok + "account: 123456789012\n", []string{"account", "must be a string", "quote"}},
@@ -86,6 +86,8 @@ func TestBadConfig(t *testing.T) {
 		{"too many AZs", ok + "network: {maxAZs: 4}\n", []string{"network.maxAZs", "between 1 and 3"}},
 		{"nat gateways on isolated", ok + "network: {natGateways: 1}\n", []string{"network.natGateways", "profile isolated"}},
 		{"nat gateways beyond AZs", ok + "network: {profile: nat, maxAZs: 2, natGateways: 3}\n", []string{"network.natGateways", "between 1 and network.maxAZs (2)"}},
+		{"bad interface endpoints", ok + "network: {profile: nat, interfaceEndpoints: all}\n", []string{"network.interfaceEndpoints", `"all"`, "required or none"}},
+		{"no interface endpoints on isolated", ok + "network: {interfaceEndpoints: none}\n", []string{"network.interfaceEndpoints", "needs profile nat"}},
 		{"bad cidr", ok + "network: {cidr: 10.40.0.1/16}\n", []string{"network.cidr", "10.40.0.1/16", "/16 to /24"}},
 		{"cidr too large", ok + "network: {cidr: 10.0.0.0/8}\n", []string{"network.cidr", "/16 to /24"}},
 		{"bad object lock mode", ok + "dataLake: {objectLock: {mode: governance}}\n", []string{"dataLake.objectLock.mode", `"governance"`, "GOVERNANCE or COMPLIANCE"}},

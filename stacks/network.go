@@ -24,6 +24,8 @@ func NewNetworkStack(scope constructs.Construct, id string, env *config.Environm
 		CIDR:                 env.Network.CIDR,
 		FlowLogRetentionDays: env.Logs.RetentionDays,
 		LogKey:               sec.LogsKey,
+		// Empty InterfaceEndpoints: the endpoints the constructs require.
+		DisableInterfaceEndpoints: env.Network.InterfaceEndpoints == config.EndpointsNone,
 	})
 	return s
 }

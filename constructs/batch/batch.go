@@ -181,6 +181,7 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 	q := &Queue{props: p}
 	constructs.NewConstruct_Override(q, scope, jsii.String(id))
 	var c constructs.Construct = q
+	p.Network.Require(q, p.Endpoints()...)
 
 	q.SecurityGroup = p.SecurityGroup
 	if q.SecurityGroup == nil {

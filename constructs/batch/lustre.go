@@ -11,6 +11,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/lustre"
+	"github.com/biolake/biolake/constructs/network"
 )
 
 // Lustre client settings of the EC2 hosts.
@@ -56,6 +57,8 @@ func (q *Queue) AttachLustre(l *lustre.Lustre) {
 		panic(fmt.Errorf("batch: %s: AttachLustre needs EC2 compute environments (Props.Environments of kind cpu-spot, cpu-ondemand or gpu); Fargate cannot mount Lustre", *q.Node().Path()))
 	}
 	q.Lustre = l
+	// The hosts' boot script looks the file systems up (aws fsx).
+	q.props.Network.Require(q, network.EndpointFSx)
 	for _, port := range []awsec2.Port{
 		awsec2.Port_Tcp(jsii.Number(lustre.PortLNet)),
 		awsec2.Port_TcpRange(jsii.Number(lustre.PortRangeFirst), jsii.Number(lustre.PortRangeLast)),

@@ -16,6 +16,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/lustre"
+	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -144,6 +145,8 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 	n := &Nextflow{}
 	constructs.NewConstruct_Override(n, scope, jsii.String(id))
 	var c constructs.Construct = n
+	// The head job submits the pipeline's tasks to Batch.
+	q.props.Network.Require(n, network.EndpointBatch)
 	stack := awscdk.Stack_Of(c)
 	if p.LogKey == nil {
 		p.LogKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake Nextflow " + *c.Node().Path() + ": log groups", Services: []secure.Service{secure.ServiceLogs}})

@@ -124,6 +124,10 @@ func New(scope constructs.Construct, id string, props *Props) *DataSync {
 	stack := awscdk.Stack_Of(c)
 	path := *c.Node().Path()
 
+	if p.AgentCIDR != "" {
+		// The agent in AgentCIDR reaches DataSync over private link.
+		p.Network.Require(d, network.EndpointDataSync)
+	}
 	d.newAgent(stack)
 
 	d.LogKey = p.LogKey

@@ -215,7 +215,7 @@ func (p *Props) Validate() error {
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose raw bucket receives the runs")
 	}
-	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && dataSyncEndpoint(p.Network) == nil {
+	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && !p.Network.Provides(network.EndpointDataSync) {
 		bad("Network", raw("a network without a DataSync endpoint"), "an isolated network with network.EndpointDataSync in InterfaceEndpoints: the agent has no other way to reach DataSync")
 	}
 	if err := p.ValidateSettings(); err != nil {

@@ -30,6 +30,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -151,6 +152,8 @@ func New(scope constructs.Construct, id string, props *Props) *EventGlue {
 	}
 	g := &EventGlue{p: props.withDefaults()}
 	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	// The handlers put events on the bus; restore starts executions.
+	props.Network.Require(g, network.EndpointEvents, network.EndpointStepFunctions)
 	var c constructs.Construct = g
 	p := &g.p
 	path := *g.Node().Path()

@@ -249,18 +249,33 @@ func TestEC2SharesUseActivation(t *testing.T) {
 }
 
 // TestEC2NeedsEndpoint: without the Storage Gateway endpoint the gateway
-// could not be activated over private link; New says so.
+// could not be activated over private link. An isolated network refuses the
+// construct (it calls Storage Gateway from the VPC); a NAT network with an
+// endpoint list that leaves it out is refused by New.
 func TestEC2NeedsEndpoint(t *testing.T) {
-	app := cdktest.NewApp(nil)
-	msg, panicked := cdktest.Catch(func() {
-		stack := awscdk.NewStack(app, jsii.String("NoEndpoint"), nil)
-		filegateway.New(stack, "FileGateway", &filegateway.Props{
-			Network: network.New(stack, "Network", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointSTS}}),
-			Lake:    datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true}),
-			EC2:     &filegateway.EC2Host{CacheDiskGiB: 150},
+	cases := []struct {
+		name    string
+		profile network.Profile
+		want    []string
+	}{
+		{"isolated", network.ProfileIsolated, []string{`network "NoEndpoint/Network": "NoEndpoint/FileGateway" calls storagegateway`, `no "storagegateway" interface endpoint`}},
+		{"nat", network.ProfileNAT, []string{`filegateway.New "NoEndpoint/FileGateway": Props.EC2 needs the Storage Gateway interface endpoint in the network "NoEndpoint/Network"`, "network.EndpointStorageGateway"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			app := cdktest.NewApp(nil)
+			msg, panicked := cdktest.Catch(func() {
+				stack := awscdk.NewStack(app, jsii.String("NoEndpoint"), nil)
+				filegateway.New(stack, "FileGateway", &filegateway.Props{
+					Network: network.New(stack, "Network", &network.Props{Profile: c.profile, InterfaceEndpoints: []network.Endpoint{network.EndpointSTS}}),
+					Lake:    datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true}),
+					EC2:     &filegateway.EC2Host{CacheDiskGiB: 150},
+				})
+			})
+			require.True(t, panicked)
+			for _, w := range c.want {
+				assert.Contains(t, msg, w)
+			}
 		})
-	})
-	require.True(t, panicked)
-	assert.Contains(t, msg, `filegateway.New "NoEndpoint/FileGateway": Props.EC2 needs the Storage Gateway interface endpoint in the network "NoEndpoint/Network"`)
-	assert.Contains(t, msg, "network.EndpointStorageGateway")
+	}
 }

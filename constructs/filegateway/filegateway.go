@@ -28,6 +28,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -128,6 +129,8 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 	}
 	g := &FileGateway{p: props.withDefaults(), Shares: map[string]*FileShare{}}
 	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	// The cache-refresh handler (and an EC2 gateway's activation) call Storage Gateway.
+	props.Network.Require(g, network.EndpointStorageGateway)
 	var c constructs.Construct = g
 	p := &g.p
 	path := *g.Node().Path()

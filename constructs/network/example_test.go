@@ -10,7 +10,7 @@ import (
 )
 
 // A network for an app of your own: nil props give the isolated profile,
-// with VPC endpoints, KMS-encrypted flow logs and a closed default security
+// with the VPC endpoints its constructs require, KMS-encrypted flow logs and a closed default security
 // group. Place workloads with PrivateSubnets.
 func Example() {
 	app := awscdk.NewApp(nil)

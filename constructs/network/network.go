@@ -68,6 +68,8 @@ const (
 	EndpointECRAPI           Endpoint = "ecr.api"
 	EndpointECRDocker        Endpoint = "ecr.dkr"
 	EndpointECS              Endpoint = "ecs"
+	EndpointECSAgent         Endpoint = "ecs-agent"
+	EndpointECSTelemetry     Endpoint = "ecs-telemetry"
 	EndpointLogs             Endpoint = "logs"
 	EndpointMonitoring       Endpoint = "monitoring"
 	EndpointSTS              Endpoint = "sts"
@@ -111,10 +113,13 @@ var endpointSpecs = []endpointSpec{
 	{EndpointEvents, "EventsEndpoint", awsec2.InterfaceVpcEndpointAwsService_EVENTBRIDGE},
 	{EndpointFSx, "FsxEndpoint", awsec2.InterfaceVpcEndpointAwsService_FSX},
 	{EndpointSSM, "SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM},
+	{EndpointECSAgent, "EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT},
+	{EndpointECSTelemetry, "EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY},
 }
 
 // AllEndpoints returns every interface endpoint the construct knows, in a
-// fixed order. It is the default of Props.InterfaceEndpoints.
+// fixed order: what to list in Props.InterfaceEndpoints for a network that
+// offers every service whoever uses it.
 func AllEndpoints() []Endpoint {
 	out := make([]Endpoint, len(endpointSpecs))
 	for i, s := range endpointSpecs {
@@ -132,7 +137,8 @@ const (
 )
 
 // Props configures a Network. The zero value (and nil) is the secure
-// default: an isolated VPC with every interface endpoint.
+// default: an isolated VPC with the interface endpoints its constructs
+// require (see [Network.Require]).
 type Props struct {
 	// Profile is the shape of the VPC: ProfileIsolated or ProfileNAT.
 	// Default: ProfileIsolated.
@@ -153,7 +159,10 @@ type Props struct {
 	// Default: 365.
 	FlowLogRetentionDays int
 	// InterfaceEndpoints lists the services that get an interface endpoint,
-	// without duplicates. Empty means all of them. Default: AllEndpoints().
+	// without duplicates; with ProfileIsolated a construct that requires an
+	// endpoint not listed stops the synth ([MissingEndpointError]). Empty
+	// means the endpoints the constructs placed in the network require,
+	// created as they require them. Default: empty.
 	InterfaceEndpoints []Endpoint
 	// DisableInterfaceEndpoints creates no interface endpoints (gateway
 	// endpoints stay), so traffic to AWS services leaves through NAT. Only
@@ -185,9 +194,6 @@ func (p *Props) withDefaults() Props {
 	}
 	if r.FlowLogRetentionDays == 0 {
 		r.FlowLogRetentionDays = DefaultFlowLogRetentionDays
-	}
-	if len(r.InterfaceEndpoints) == 0 {
-		r.InterfaceEndpoints = AllEndpoints()
 	}
 	if r.DisableInterfaceEndpoints {
 		r.InterfaceEndpoints = nil
@@ -299,6 +305,7 @@ type Network struct {
 	FlowLogGroup awslogs.ILogGroup
 
 	profile Profile
+	eps     endpoints
 }
 
 // New creates the network. nil props gives the secure default (isolated).
@@ -315,7 +322,7 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 
 	// Registered with jsii as the construct itself, so a *Network can be
 	// passed wherever a construct is expected (as a scope, to Stack_Of, ...).
-	n := &Network{profile: p.Profile}
+	n := &Network{profile: p.Profile, eps: endpoints{listed: p.InterfaceEndpoints, explicit: len(p.InterfaceEndpoints) > 0, disabled: p.DisableInterfaceEndpoints}}
 	constructs.NewConstruct_Override(n, scope, jsii.String(id))
 	var c constructs.Construct = n
 
@@ -412,16 +419,9 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 	n.EndpointSecurityGroup = sg
 
 	for _, s := range endpointSpecs {
-		if !slices.Contains(p.InterfaceEndpoints, s.name) {
-			continue
+		if slices.Contains(p.InterfaceEndpoints, s.name) {
+			n.addEndpoint(s)
 		}
-		vpc.AddInterfaceEndpoint(jsii.String(s.id), &awsec2.InterfaceVpcEndpointOptions{
-			Service:           s.service(),
-			PrivateDnsEnabled: jsii.Bool(true),
-			Subnets:           n.PrivateSubnets(),
-			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
-			Open:              jsii.Bool(false),
-		})
 	}
 	return n
 }

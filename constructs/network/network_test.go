@@ -2,6 +2,7 @@ package network_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -40,10 +42,16 @@ func getFixture(t *testing.T) fixture {
 		shared.tpl = map[string]assertions.Template{}
 
 		shared.net["Isolated"] = network.New(isolated, "Network", nil)
+		// The default creates what constructs require, each endpoint once,
+		// whichever stack the construct is in.
+		workloads := newStackIn("Workloads")
+		worker := constructs.NewConstruct(workloads, jsii.String("Worker"))
+		shared.net["Isolated"].Require(worker, network.EndpointSecretsManager, network.EndpointLogs)
+		shared.net["Isolated"].Require(isolated, network.EndpointLogs)
 
 		nat := newStackIn("Nat")
 		shared.net["Nat"] = network.New(nat, "Network", &network.Props{
-			Profile: network.ProfileNAT, MaxAZs: 2, NATGateways: 2,
+			Profile: network.ProfileNAT, MaxAZs: 2, NATGateways: 2, InterfaceEndpoints: network.AllEndpoints(),
 		})
 
 		natNoEndpoints := newStackIn("NatNoEndpoints")
@@ -59,12 +67,22 @@ func getFixture(t *testing.T) fixture {
 			InterfaceEndpoints:   []network.Endpoint{network.EndpointDataSync, network.EndpointKMS},
 			LogKey:               key,
 		})
+		// Listed: nothing is added.
+		shared.net["Custom"].Require(custom, network.EndpointKMS)
 
-		for _, id := range []string{"Isolated", "Nat", "NatNoEndpoints", "Custom"} {
+		// NAT with a list: an endpoint not listed is reached through NAT.
+		natListed := newStackIn("NatListed")
+		shared.net["NatListed"] = network.New(natListed, "Network", &network.Props{
+			Profile: network.ProfileNAT, InterfaceEndpoints: []network.Endpoint{network.EndpointKMS},
+		})
+		shared.net["NatListed"].Require(natListed, network.EndpointSTS)
+		shared.net["NatNoEndpoints"].Require(natNoEndpoints, network.EndpointSTS)
+
+		for _, id := range []string{"Isolated", "Nat", "NatNoEndpoints", "Custom", "NatListed"} {
 			shared.tpl[id] = cdktest.Template(t, awscdk.Stack_Of(shared.net[id]))
 		}
 	})
-	if shared.tpl == nil || len(shared.tpl) != 4 {
+	if shared.tpl == nil || len(shared.tpl) != 5 {
 		t.Fatal("fixture failed to synthesize (see the first failing test)")
 	}
 	return shared
@@ -137,10 +155,11 @@ func TestEndpoints(t *testing.T) {
 		wantInterface []string
 		wantCIDR      string
 	}{
-		{"Isolated", all, network.DefaultCIDR},
+		{"Isolated", []string{"logs", "secretsmanager"}, network.DefaultCIDR},
 		{"Nat", all, network.DefaultCIDR},
 		{"NatNoEndpoints", nil, network.DefaultCIDR},
 		{"Custom", []string{"datasync", "kms"}, "10.1.0.0/20"},
+		{"NatListed", []string{"kms"}, network.DefaultCIDR},
 	}
 	for _, c := range cases {
 		t.Run(c.stack, func(t *testing.T) {
@@ -434,4 +453,78 @@ func serviceSuffix(t *testing.T, v interface{}) string {
 		t.Fatalf("unexpected ServiceName %s", s)
 	}
 	return strings.TrimSuffix(s[i+len(marker):], `"]]}`)
+}
+
+// ---------- endpoint requirements ----------
+
+func TestRequirementsRecorded(t *testing.T) {
+	f := getFixture(t)
+	n := f.net["Isolated"]
+	if got := n.InterfaceEndpoints(); !slices.Equal(got, []network.Endpoint{network.EndpointLogs, network.EndpointSecretsManager}) {
+		t.Errorf("InterfaceEndpoints() = %v, want [logs secretsmanager]", got)
+	}
+	want := []network.Requirement{
+		{Construct: "Workloads/Worker", Endpoint: network.EndpointSecretsManager},
+		{Construct: "Workloads/Worker", Endpoint: network.EndpointLogs},
+		{Construct: "Isolated", Endpoint: network.EndpointLogs},
+	}
+	if got := n.Requirements(); !slices.Equal(got, want) {
+		t.Errorf("Requirements() = %v, want %v", got, want)
+	}
+	for _, c := range []struct {
+		net  string
+		e    network.Endpoint
+		want bool
+	}{
+		{"Isolated", network.EndpointKMS, true}, // created on demand
+		{"Custom", network.EndpointKMS, true},
+		{"Custom", network.EndpointSTS, false},
+		{"NatNoEndpoints", network.EndpointLogs, false},
+		{"NatListed", network.EndpointSTS, false},
+	} {
+		if got := f.net[c.net].Provides(c.e); got != c.want {
+			t.Errorf("%s.Provides(%s) = %v, want %v", c.net, c.e, got, c.want)
+		}
+	}
+}
+
+// An isolated network with a list refuses a construct that calls a service
+// it has no endpoint for, naming both; an unknown endpoint is refused too.
+func TestRequireMissingEndpoint(t *testing.T) {
+	cases := []struct {
+		name     string
+		endpoint network.Endpoint
+		want     []string
+		typed    bool
+	}{
+		{"not listed", network.EndpointSecretsManager, []string{`network "Stack/Network"`, `"Stack/Idp"`, `no "secretsmanager" interface endpoint`, "lists only logs, kms", `add "secretsmanager" to InterfaceEndpoints`}, true},
+		{"unknown", network.Endpoint("s3"), []string{`"Stack/Idp" requires endpoint "s3"`, "not a known endpoint", "datasync, storagegateway"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, stack := cdktest.NewStack("Stack")
+			n := network.New(stack, "Network", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointLogs, network.EndpointKMS}})
+			idp := constructs.NewConstruct(stack, jsii.String("Idp"))
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				n.Require(idp, network.EndpointLogs, c.endpoint)
+			}()
+			err, ok := got.(error)
+			if !ok {
+				t.Fatalf("Require did not panic with an error (got %v)", got)
+			}
+			var missing *network.MissingEndpointError
+			if isMissing := errors.As(err, &missing); isMissing != c.typed {
+				t.Errorf("errors.As(*MissingEndpointError) = %v, want %v", isMissing, c.typed)
+			} else if isMissing && (missing.Endpoint != c.endpoint || missing.Construct != "Stack/Idp") {
+				t.Errorf("error fields = %+v", missing)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 )
 
@@ -109,6 +110,8 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 	// Registered with jsii as the construct itself, so a *Server can be
 	// passed wherever a construct is expected.
 	constructs.NewConstruct_Override(s, scope, jsii.String(id))
+	// The identity provider reads partners' password hashes from Secrets Manager.
+	props.Network.Require(s, network.EndpointSecretsManager)
 	var c constructs.Construct = s
 	p := &s.p
 	stack := awscdk.Stack_Of(c)
