@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/jsii-runtime-go"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -185,7 +184,7 @@ func (p *Props) Validate() error {
 			EndpointVPC, network.ProfileNAT, p.Network.Profile(), EndpointVPC)
 	}
 	if p.Network != nil && p.Network.Profile() == network.ProfileIsolated && p.Network.Vpc != nil &&
-		p.Network.Vpc.Node().TryFindChild(jsii.String("SsmEndpoint")) == nil {
+		!p.Network.Provides(network.EndpointSSM) {
 		bad("Network", raw("an isolated network without an SSM endpoint"), "an isolated network with network.EndpointSSM in InterfaceEndpoints: "+
 			"the identity provider reads the id of the server it serves from a Systems Manager parameter and has no other way to reach it")
 	}

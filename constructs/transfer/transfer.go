@@ -110,8 +110,9 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 	// Registered with jsii as the construct itself, so a *Server can be
 	// passed wherever a construct is expected.
 	constructs.NewConstruct_Override(s, scope, jsii.String(id))
-	// The identity provider reads partners' password hashes from Secrets Manager.
-	props.Network.Require(s, network.EndpointSecretsManager)
+	// The identity provider reads partners' password hashes from Secrets
+	// Manager and the id of its server from a Systems Manager parameter.
+	props.Network.Require(s, network.EndpointSecretsManager, network.EndpointSSM)
 	var c constructs.Construct = s
 	p := &s.p
 	stack := awscdk.Stack_Of(c)
