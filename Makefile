@@ -4,7 +4,7 @@ ENV ?= dev
 CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help synth test vet unit gates diff deploy bench tools clean
+.PHONY: help synth cost cost-diff test vet unit gates diff deploy bench tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -20,6 +20,13 @@ synth: $(CDK) ## synthesize ENV (default dev) into cdk.out and print a summary; 
 	$(CDK) synth --context env=$(ENV) --quiet
 	@echo "templates of $(ENV):"
 	@go run ./cmd/biolake-summary cdk.out
+
+cost: synth ## itemized fixed monthly and per-run cost of ENV (MD=FILE also writes Markdown; SAMPLES, INPUT_GB size the run)
+	go run ./cmd/biolake-cost -dir cdk.out -env $(ENV) $(if $(MD),-markdown $(MD)) $(if $(SAMPLES),-samples $(SAMPLES)) $(if $(INPUT_GB),-input-gb $(INPUT_GB))
+
+cost-diff: synth ## what the working tree adds a month to ENV against the cloud assembly in BASE (MD=FILE for a CI comment)
+	@test -n "$(BASE)" || { echo "cost-diff: set BASE to the cloud assembly (cdk.out) of the version to compare with"; exit 2; }
+	go run ./cmd/biolake-cost -dir cdk.out -env $(ENV) -base $(BASE) $(if $(MD),-markdown $(MD))
 
 vet: ## go vet and gofmt
 	go vet ./...

@@ -27,7 +27,9 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 type Synthesized struct {
 	*assembly.Assembly
 	Envs []string // environment names, sorted
-	Err  error    // a synth failure, reported by every test
+	// Platforms are the composed stages by environment name.
+	Platforms map[string]*stacks.Platform
+	Err       error // a synth failure, reported by every test
 }
 
 // Stack is one synthesized stack.
@@ -108,7 +110,10 @@ func synthInto(dir string, validation bool, only []string, out *Synthesized) (er
 		if err != nil {
 			return err
 		}
-		stacks.NewStage(app, env)
+		if out.Platforms == nil {
+			out.Platforms = map[string]*stacks.Platform{}
+		}
+		out.Platforms[n] = stacks.NewStage(app, env)
 	}
 	app.Synth(nil)
 	out.Envs = names

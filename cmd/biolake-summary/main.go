@@ -1,6 +1,7 @@
 // Command biolake-summary prints where the synthesized templates are and a
-// one-line summary per Stage: stacks, resources and cdk-nag findings
-// (unsuppressed and suppressed). It exits 1 when any finding is unsuppressed.
+// one-line summary per Stage: stacks, resources, cdk-nag findings
+// (unsuppressed and suppressed) and the fixed monthly cost (internal/cost;
+// `make cost` itemizes it). It exits 1 when any finding is unsuppressed.
 //
 //	go run ./cmd/biolake-summary [cdk.out]
 package main
@@ -11,6 +12,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/compliance"
 	"github.com/biolake/biolake/internal/assembly"
+	"github.com/biolake/biolake/internal/cost"
 )
 
 func main() {
@@ -19,6 +21,11 @@ func main() {
 		dir = os.Args[1]
 	}
 	a, err := assembly.Read(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "biolake-summary:", err)
+		os.Exit(2)
+	}
+	prices, err := cost.LoadPrices()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "biolake-summary:", err)
 		os.Exit(2)
@@ -48,8 +55,14 @@ func main() {
 			}
 		}
 		open += len(a.Errors[stage])
-		fmt.Printf("%s: %d stacks, %d resources, cdk-nag: %d unsuppressed, %d suppressed findings (%v)\n",
-			stage, len(a.Stacks[stage]), resources, open, suppressed, compliance.Packs())
+		money := "cost not estimated"
+		if r, err := cost.Fixed(a, stage, prices); err != nil {
+			fmt.Fprintln(os.Stderr, "biolake-summary:", err)
+		} else {
+			money = r.Summary() + " (make cost ENV=" + stage + ")"
+		}
+		fmt.Printf("%s: %d stacks, %d resources, cdk-nag: %d unsuppressed, %d suppressed findings (%v), %s\n",
+			stage, len(a.Stacks[stage]), resources, open, suppressed, compliance.Packs(), money)
 		if open > 0 {
 			failed = true
 		}
