@@ -19,15 +19,21 @@ const (
 	ServiceLogs Service = "logs"
 	// ServiceCloudTrail lets CloudTrail encrypt trails of this account.
 	ServiceCloudTrail Service = "cloudtrail"
-	// ServiceEvents lets EventBridge encrypt event buses and archives.
+	// ServiceEvents lets EventBridge send to queues encrypted with the key
+	// (rule targets and dead-letter queues), on behalf of this account.
 	ServiceEvents Service = "events"
-	// ServiceSNS lets CloudWatch alarms publish to topics encrypted with the key.
+	// ServiceSNS lets CloudWatch alarms publish to topics of this account
+	// and region encrypted with the key (the topic's policy must allow the
+	// alarms too: AllowAlarms).
 	ServiceSNS Service = "sns"
+	// ServiceEventsToSNS lets EventBridge rules publish to topics of this
+	// account and region encrypted with the key.
+	ServiceEventsToSNS Service = "events-sns"
 	// ServiceS3Logging lets S3 deliver inventory and analytics reports to encrypted buckets.
 	ServiceS3Logging Service = "s3"
 )
 
-var knownServices = []Service{ServiceLogs, ServiceCloudTrail, ServiceEvents, ServiceSNS, ServiceS3Logging}
+var knownServices = []Service{ServiceLogs, ServiceCloudTrail, ServiceEvents, ServiceSNS, ServiceEventsToSNS, ServiceS3Logging}
 
 // KeyProps configures a customer-managed key.
 type KeyProps struct {
@@ -113,8 +119,27 @@ func serviceStatements(s Service) []awsiam.PolicyStatement {
 			stmt("AllowCloudTrailDescribe", "cloudtrail.amazonaws.com", []string{"kms:DescribeKey"},
 				map[string]interface{}{"StringEquals": *sourceAccount}),
 		}
-	case ServiceEvents, ServiceSNS, ServiceS3Logging:
-		principal := map[Service]string{ServiceEvents: "events.amazonaws.com", ServiceSNS: "cloudwatch.amazonaws.com", ServiceS3Logging: "s3.amazonaws.com"}[s]
+	case ServiceSNS, ServiceEventsToSNS:
+		// A service publishing to an SSE-KMS topic needs kms:GenerateDataKey*
+		// and kms:Decrypt on the topic's key, and SNS calls KMS with the
+		// encryption context aws:sns:topicArn
+		// (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services;
+		// the context key as the GameLift guide uses it:
+		// https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/queue-notification-sns-sse.html).
+		// The SNS guide says aws:SourceAccount, aws:SourceArn and
+		// aws:SourceOrgID are not supported in the key policy for EventBridge
+		// publishing to an encrypted topic: the topic ARN pattern (this
+		// account and region) is the condition for both services; the
+		// topic's own policy names the alarms or rules.
+		principal := map[Service]string{ServiceSNS: "cloudwatch.amazonaws.com", ServiceEventsToSNS: "events.amazonaws.com"}[s]
+		sid := map[Service]string{ServiceSNS: "AllowCloudWatchAlarmsToTopics", ServiceEventsToSNS: "AllowEventBridgeToTopics"}[s]
+		return []awsiam.PolicyStatement{stmt(sid, principal,
+			[]string{"kms:Decrypt", "kms:GenerateDataKey*"},
+			map[string]interface{}{"StringLike": map[string]interface{}{
+				"kms:EncryptionContext:aws:sns:topicArn": fmt.Sprintf("arn:%s:sns:%s:%s:*", *partition, *region, *account),
+			}})}
+	case ServiceEvents, ServiceS3Logging:
+		principal := map[Service]string{ServiceEvents: "events.amazonaws.com", ServiceS3Logging: "s3.amazonaws.com"}[s]
 		return []awsiam.PolicyStatement{stmt("Allow"+string(s)+"Service", principal,
 			[]string{"kms:Decrypt", "kms:GenerateDataKey*"},
 			map[string]interface{}{"StringEquals": *sourceAccount})}

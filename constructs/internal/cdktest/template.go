@@ -106,3 +106,58 @@ func Get(v any, path ...any) any {
 	}
 	return v
 }
+
+// Statements returns the statements of a policy document (a template's
+// PolicyDocument, KeyPolicy, ...), each with its references rendered
+// (Resolve) and its Action, Resource and principal lists normalised to
+// []any, so tests can look for a grant without caring how CDK wrote it.
+func Statements(doc any) []map[string]any {
+	var out []map[string]any
+	list, _ := Get(Resolve(doc), "Statement").([]any)
+	for _, s := range list {
+		m, ok := s.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, k := range []string{"Action", "NotAction", "Resource", "NotResource"} {
+			if v, ok := m[k]; ok {
+				m[k] = asList(v)
+			}
+		}
+		if p, ok := m["Principal"].(map[string]any); ok {
+			for k, v := range p {
+				p[k] = asList(v)
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// HasAction reports whether statement s lists action (exactly) in Action.
+func HasAction(s map[string]any, action string) bool {
+	l, _ := s["Action"].([]any)
+	for _, a := range l {
+		if a == action {
+			return true
+		}
+	}
+	return false
+}
+
+// ServicePrincipal returns the service principals of statement s.
+func ServicePrincipal(s map[string]any) []string {
+	var out []string
+	l, _ := Get(s, "Principal", "Service").([]any)
+	for _, p := range l {
+		out = append(out, fmt.Sprint(p))
+	}
+	return out
+}
