@@ -148,6 +148,7 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 			MasterKey:   key,
 			EnforceSSL:  jsii.Bool(true),
 		})
+		secure.AllowAlarms(g.AlarmTopic)
 	}
 
 	g.AuditLogs = g.newLogGroup(c, "AuditLogs")

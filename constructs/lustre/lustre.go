@@ -226,18 +226,9 @@ func (l *Lustre) newFileSystem() {
 			AutoExportPolicy: &awsfsx.CfnDataRepositoryAssociation_AutoExportPolicyProperty{Events: jsii.Strings(ResultsExportEvents...)},
 		},
 	})
-	// FSx's service-linked role for S3 access (one per file system) reads
-	// and writes the buckets through S3 with the lake's data key.
-	lake.DataKey.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("FSxLustreS3Access"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
-		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{
-			"ArnLike":      map[string]interface{}{"aws:PrincipalArn": fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID())},
-			"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *awscdk.Aws_REGION() + ".amazonaws.com"},
-		},
-	}), jsii.Bool(false))
+	// FSx reaches the linked buckets through its per-file-system
+	// service-linked role for S3 access, which must be let use the data key.
+	allowS3AccessRole(lake.DataKey)
 
 	if persistent && lake.BackupPlan != nil {
 		// Created here, not in the lake: the selection refers to the plan
@@ -249,6 +240,48 @@ func (l *Lustre) newFileSystem() {
 			DisableDefaultBackupPolicy: jsii.Bool(true),
 		})
 	}
+}
+
+// S3AccessRolePrefix is the ARN path of the service-linked roles FSx for
+// Lustre creates, one per file system
+// (AWSServiceRoleForFSxS3Access_<file system id>), to read and write the
+// buckets a file system is linked to.
+const S3AccessRolePrefix = "role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_"
+
+// allowS3AccessRole adds to key's policy the statement FSx for Lustre
+// documents for linking a file system to buckets encrypted with a customer
+// managed key (https://docs.aws.amazon.com/fsx/latest/LustreGuide/s3-server-side-encryption-support.html):
+// its S3-access service-linked role may use the key through S3, in this
+// account. The guide names the role of one file
+// system as the principal, but that role exists only once the file system
+// does (and per-run file systems come and go), and KMS refuses a key policy
+// naming a principal that does not exist; a key policy whose principal is
+// the account root only delegates to IAM, and the role's own policy is
+// AWS's. So the principal is "*", narrowed the way AWS's own key policies
+// for services are (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account):
+// kms:CallerAccount this account, kms:ViaService S3 in this region, the
+// caller's ARN (aws:PrincipalArn) one of FSx's S3-access roles. The key
+// policy cannot also name the linked buckets in an encryption-context
+// condition: the buckets are encrypted with the key, so the key cannot
+// refer to them (a dependency cycle); which buckets a role may reach is
+// the file system's links, made only by this construct and the workflow
+// policy (RunPolicy, limited to the raw, partner and results buckets).
+func allowS3AccessRole(key awskms.IKey) {
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("FSxLustreS3AccessRoles"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{
+				"kms:CallerAccount": *awscdk.Aws_ACCOUNT_ID(),
+				"kms:ViaService":    "s3." + *awscdk.Aws_REGION() + ".amazonaws.com",
+			},
+			"ArnLike": map[string]interface{}{
+				"aws:PrincipalArn": fmt.Sprintf("arn:%s:iam::%s:%s*", *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID(), S3AccessRolePrefix),
+			},
+		},
+	}), jsii.Bool(false))
 }
 
 // MountName is the standing file system's Lustre mount name (a token); ""

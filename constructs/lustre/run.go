@@ -482,7 +482,18 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		st("ReadRunInputs", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging"}, []string{rawObjects, partnerObjects}, nil),
 		st("WriteResults", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{resultObjects}, nil),
 		st("DataKeyThroughS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3),
+		// fsx:CreateFileSystem checks the subnet, security groups and VPC
+		// it is given with the caller's permissions: the dependent actions
+		// the Service Authorization Reference lists for it
+		// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonfsx.html),
+		// the same EC2 look-ups as AmazonFSxConsoleReadOnlyAccess
+		// (https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AmazonFSxConsoleReadOnlyAccess.html).
+		// EC2 Describe* and GetSecurityGroupsForVpc take no resource here.
+		st("NetworkLookups", []string{"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"}, []string{"*"}, nil),
 	}
+	// The run's file systems reach the raw, partner and results buckets
+	// through their S3-access service-linked roles with the data key.
+	allowS3AccessRole(lake.DataKey)
 	l.RunPolicy = awsiam.NewManagedPolicy(c, jsii.String("RunPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("biolake lustre: create, link to S3, export and delete per-run FSx for Lustre file systems tagged " + ManagedByTag + "=" + WorkflowTagValue),
 		Statements:  &statements,
@@ -490,7 +501,7 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 	nag.Suppress(l.RunPolicy, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "Per-run file systems, their associations and tasks get ids only when created: the fsx wildcards are limited to this account and region and by the " +
-			ManagedByTag + "=" + WorkflowTagValue + " request or resource tag; Describe calls take no resource; the service-linked role ARNs are FSx's own paths; " +
+			ManagedByTag + "=" + WorkflowTagValue + " request or resource tag; Describe calls and the EC2 look-ups of CreateFileSystem take no resource; the service-linked role ARNs are FSx's own paths; " +
 			"S3 object wildcards are the raw input, partner accepted/ and results prefixes the file systems are linked to.",
 		AppliesToRegex: []string{
 			`/^Resource::arn:` + nag.ArnScope + `:fsx:` + nag.RegionScope + `:` + nag.AccountScope + `:(file-system|association|task)\/\*$/`,

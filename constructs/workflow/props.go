@@ -129,13 +129,15 @@ type Props struct {
 	// Project is the "project" cost-allocation tag of every job. Default:
 	// Name.
 	Project string
-	// Topic receives the success and failure notifications. Default: a new
-	// KMS-encrypted, TLS-only topic.
+	// Topic receives the success and failure notifications; the state
+	// machine is granted its key (Topic.MasterKey) for publishing. Default:
+	// a new KMS-encrypted, TLS-only topic.
 	Topic awssns.ITopic
 	// AlarmTopic receives the alarms (failed, timed-out and aborted
 	// executions, failed starts, undeliverable RunIngested events); a
 	// KMS-encrypted topic's key must let CloudWatch use it
-	// (secure.ServiceSNS). Default: Topic.
+	// (secure.ServiceSNS) and its policy must let the alarms publish
+	// (secure.AllowAlarms). Default: Topic.
 	AlarmTopic awssns.ITopic
 	// LogKey encrypts the state machine's and the jobs' log groups; its
 	// policy must allow secure.ServiceLogs. Default: a new key.
