@@ -80,4 +80,3 @@ func TestRunPolicyHasCreateFileSystemDependencies(t *testing.T) {
 		}
 	}
 }
-
