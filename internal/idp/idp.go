@@ -214,11 +214,14 @@ func HomeDirectoryDetails(bucket, prefix, name string) string {
 }
 
 // SessionPolicy is the session policy of a partner: list its home (the
-// s3:prefix condition <prefix><partner>/* keeps even key names of other
-// partners out of sight), put and get objects in it, and use the bucket's
-// key. No delete.
+// s3:prefix condition keeps even key names of other partners out of sight:
+// <prefix><partner>/* for what is in the home, and the bare
+// <prefix><partner>, which a client lists to open the home, as Transfer
+// Family's session-policy example allows both
+// https://docs.aws.amazon.com/transfer/latest/userguide/users-policies-session.html),
+// put and get objects in it, and use the bucket's key. No delete.
 func SessionPolicy(partition, bucket, prefix, name, keyArn string) string {
-	type condition map[string]map[string]string
+	type condition map[string]map[string][]string
 	type statement struct {
 		Sid       string    `json:"Sid"`
 		Effect    string    `json:"Effect"`
@@ -235,7 +238,7 @@ func SessionPolicy(partition, bucket, prefix, name, keyArn string) string {
 		Version: "2012-10-17",
 		Statement: []statement{
 			{Sid: "ListHome", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: bucketArn,
-				Condition: condition{"StringLike": {"s3:prefix": home + "*"}}},
+				Condition: condition{"StringLike": {"s3:prefix": {home + "*", prefix + name}}}},
 			{Sid: "UploadToHome", Effect: "Allow", Action: []string{"s3:PutObject", "s3:GetObject"}, Resource: bucketArn + "/" + home + "*"},
 			{Sid: "BucketKey", Effect: "Allow", Action: []string{"kms:GenerateDataKey", "kms:Decrypt"}, Resource: keyArn},
 		},

@@ -262,7 +262,7 @@ func TestHandle(t *testing.T) {
 	}
 	// pwonly's accepted response differs from acme's only in the partner.
 	pw := wantPassword
-	pw.Policy = strings.ReplaceAll(pw.Policy, "quarantine/acme/", "quarantine/pwonly/")
+	pw.Policy = strings.ReplaceAll(pw.Policy, "quarantine/acme", "quarantine/pwonly")
 	pw.HomeDirectoryDetails = strings.ReplaceAll(pw.HomeDirectoryDetails, "quarantine/acme", "quarantine/pwonly")
 	cases[1].want = &pw
 
@@ -428,6 +428,28 @@ func TestSessionPolicyFitsTransfer(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(p), &doc))
 	assert.NotContains(t, p, "Delete")
 	assert.NotContains(t, p, `"*"`)
+}
+
+// Listing the home needs s3:ListBucket with the s3:prefix of what is in
+// it and of the home itself (quarantine/<partner>), as Transfer Family's
+// session-policy documentation allows both.
+func TestSessionPolicyListsTheHome(t *testing.T) {
+	p := SessionPolicy("aws", "partner-bucket", "quarantine/", "acme", "arn:aws:kms:us-east-1:111122223333:key/k")
+	var doc struct {
+		Statement []struct {
+			Sid       string
+			Action    []string
+			Condition map[string]map[string][]string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(p), &doc))
+	var prefixes []string
+	for _, s := range doc.Statement {
+		if len(s.Action) == 1 && s.Action[0] == "s3:ListBucket" {
+			prefixes = s.Condition["StringLike"]["s3:prefix"]
+		}
+	}
+	assert.ElementsMatch(t, []string{"quarantine/acme/*", "quarantine/acme"}, prefixes)
 }
 
 func TestRequestStringHidesPassword(t *testing.T) {
