@@ -99,9 +99,9 @@ type Props struct {
 	// Default: the first of Queues.
 	DefaultQueue string
 	// VolumeKey encrypts the EC2 instances' root and scratch volumes; its
-	// policy must let the account's AWSServiceRoleForAutoScaling use it
-	// (encrypt, decrypt, generate data keys, create grants for AWS
-	// resources). Default: a new key whose policy does.
+	// policy must let EC2 Auto Scaling use it through EC2 (encrypt,
+	// decrypt, generate data keys, create grants for AWS resources), as
+	// AllowEBSVolumes does. Default: a new key whose policy does.
 	VolumeKey awskms.IKey
 }
 

@@ -1,8 +1,6 @@
 package batch
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -65,26 +63,45 @@ func (q *Queue) volumeKey(p Props) awskms.IKey {
 		return q.VolumeKey
 	}
 	key := secure.NewKey(q, "VolumeKey", &secure.KeyProps{Description: "biolake Batch " + *q.Node().Path() + ": EC2 instance volumes"})
-	// EC2 Auto Scaling launches the instances of a managed compute
-	// environment with its service-linked role, which must use the key.
-	stack := awscdk.Stack_Of(q)
-	asg := awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
-		*stack.Partition(), *stack.Account())))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAutoScalingVolumes"),
-		Principals: &[]awsiam.IPrincipal{asg},
-		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
-		Resources:  jsii.Strings("*"),
-	}), jsii.Bool(false))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("AllowAutoScalingVolumeGrants"),
-		Principals: &[]awsiam.IPrincipal{asg},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]interface{}{"Bool": map[string]interface{}{"kms:GrantIsForAWSResource": true}},
-	}), jsii.Bool(false))
+	AllowEBSVolumes(key)
 	q.VolumeKey = key
 	return key
+}
+
+// AllowEBSVolumes adds to key's policy the statements that let EC2 encrypt
+// the volumes of instances that AWS services launch in this account (EC2
+// Auto Scaling for Batch's managed compute environments): the form of
+// AWS's own key for EBS, any principal of this account calling through
+// EC2 in this region (kms:CallerAccount and kms:ViaService,
+// https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account),
+// with grants only for AWS resources. Naming the Auto Scaling
+// service-linked role as the principal, as the Auto Scaling guide's example
+// does (https://docs.aws.amazon.com/autoscaling/ec2/userguide/key-policy-requirements-EBS-encryption.html),
+// fails in an account that never used Auto Scaling: KMS refuses a key
+// policy whose principal does not exist, and that role is created only
+// when first needed.
+func AllowEBSVolumes(key awskms.IKey) {
+	viaEC2 := map[string]interface{}{
+		"kms:CallerAccount": *awscdk.Aws_ACCOUNT_ID(),
+		"kms:ViaService":    "ec2." + *awscdk.Aws_REGION() + ".amazonaws.com",
+	}
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEBSVolumesThroughEC2"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:DescribeKey"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"StringEquals": viaEC2},
+	}), jsii.Bool(false))
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("AllowEBSVolumeGrantsThroughEC2"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{
+			"StringEquals": viaEC2,
+			"Bool":         map[string]interface{}{"kms:GrantIsForAWSResource": true},
+		},
+	}), jsii.Bool(false))
 }
 
 // newEC2 creates a managed EC2 compute environment with its launch

@@ -150,7 +150,11 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	e.HandlerSecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to AWS endpoints (the Storage Gateway interface endpoint)"), jsii.Bool(false))
 
-	// The instance, in the first private subnet.
+	// The instance, in the first private subnet. CloudFormation launches
+	// it with the deploying principal's credentials, so its volumes use
+	// the key through the key policy's account statement and that
+	// principal's IAM permissions; no service-linked role (which a fresh
+	// account may not have) is named.
 	e.VolumeKey = secure.NewKey(c, "VolumeKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": root and cache volumes of the gateway instance"})
 	subnets := *vpc.SelectSubnets(p.Network.PrivateSubnets()).Subnets
 	if len(subnets) == 0 {
