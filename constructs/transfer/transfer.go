@@ -74,6 +74,13 @@ type Server struct {
 	AccessRole awsiam.IRole
 	// LogGroup receives the server's structured (JSON) logs.
 	LogGroup awslogs.ILogGroup
+	// LoggingRole lets the server write the logs of workflow executions,
+	// which structured log destinations alone do not receive, to
+	// WorkflowLogGroup.
+	LoggingRole awsiam.IRole
+	// WorkflowLogGroup is /aws/transfer/<server id>, where Transfer Family
+	// writes with LoggingRole (created here: encrypted, with retention).
+	WorkflowLogGroup awslogs.ILogGroup
 	// SecurityGroup guards the server endpoint: partner CIDRs only, on the
 	// enabled protocols' ports.
 	SecurityGroup awsec2.ISecurityGroup
@@ -540,7 +547,10 @@ func (s *Server) newServer(stack awscdk.Stack) {
 		// session, so nobody can hijack a passive port.
 		protocolDetails.TlsSessionResumptionMode = jsii.String("ENFORCED")
 	}
+	s.LoggingRole = s.newLoggingRole(stack)
+	sp.LoggingRole = s.LoggingRole.RoleArn()
 	s.Server = awstransfer.NewCfnServer(c, jsii.String("Server"), sp)
+	s.allowWorkflowLogs(stack)
 	// The workflow's permissions exist before the first upload can start it.
 	s.Server.Node().AddDependency(s.WorkflowRole)
 
@@ -556,6 +566,67 @@ func (s *Server) newServer(stack awscdk.Stack) {
 		Action:        jsii.String("lambda:InvokeFunction"),
 		SourceArn:     s.Server.AttrArn(),
 		SourceAccount: stack.Account(),
+	})
+}
+
+// newLoggingRole creates the server's logging role. Transfer Family logs
+// workflow executions only through a logging role on the server
+// (https://docs.aws.amazon.com/transfer/latest/userguide/API_LoggingConfiguration.html,
+// https://docs.aws.amazon.com/transfer/latest/userguide/monitoring.html):
+// structured log destinations receive the sessions' logs, not the
+// workflows'. Its trust names Transfer Family of this account for servers
+// of this account and region (the server's own ARN would make the role
+// depend on the server, which depends on the role).
+func (s *Server) newLoggingRole(stack awscdk.Stack) awsiam.IRole {
+	return awsiam.NewRole(s, jsii.String("LoggingRole"), &awsiam.RoleProps{
+		Description: jsii.String("biolake transfer " + *s.Node().Path() + ": the server writes workflow execution logs"),
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("transfer.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{
+				"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+				"ArnLike": map[string]interface{}{"aws:SourceArn": fmt.Sprintf("arn:%s:transfer:%s:%s:server/*",
+					*stack.Partition(), *stack.Region(), *stack.Account())},
+			},
+		}),
+	})
+}
+
+// allowWorkflowLogs creates the log group Transfer Family writes to with
+// the logging role, /aws/transfer/<server id>, encrypted and with the
+// construct's retention (rather than one Transfer would create unencrypted
+// and kept forever), and lets the role write there only: the actions of
+// Transfer Family's logging-role policy (logs:CreateLogStream,
+// DescribeLogStreams, CreateLogGroup, PutLogEvents), on that log group.
+func (s *Server) allowWorkflowLogs(stack awscdk.Stack) {
+	name := "/aws/transfer/" + *s.Server.AttrServerId()
+	s.WorkflowLogGroup = awslogs.NewLogGroup(s, jsii.String("WorkflowLogGroup"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		EncryptionKey: s.logKey,
+		Retention:     secure.RetentionDays(s.p.LogRetentionDays),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	group := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("logs"), Resource: jsii.String("log-group"),
+		ResourceName: jsii.String(name), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})
+	policy := awsiam.NewPolicy(s, jsii.String("LoggingPolicy"), &awsiam.PolicyProps{
+		Roles: &[]awsiam.IRole{s.LoggingRole},
+		Statements: &[]awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("logs:CreateLogGroup", "logs:DescribeLogStreams"),
+				Resources: jsii.Strings(group, group+":*"),
+			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+				Resources: jsii.Strings(group + ":log-stream:*"),
+			}),
+		},
+	})
+	nag.Suppress(policy, nag.InAllPacks("The logging role's policy is for this one server's log group; "+
+		"inline, it lives and dies with the role, and it cannot be a managed policy attached by the role, which the server depends on, "+
+		"while the policy names the server's log group.",
+		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
+	nag.Suppress(policy, nag.Rule{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "Transfer Family names the log streams of workflow executions itself: the wildcards are the streams of the server's one log group.",
+		AppliesToRegex: []string{`/^Resource::.*\/aws\/transfer\/.*:\*$/`},
 	})
 }
 

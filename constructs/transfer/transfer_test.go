@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"io"
 	"log/slog"
 	"slices"
@@ -27,6 +28,7 @@ func TestServer(t *testing.T) {
 	sgID, _ := f.res(t, "Isolated", "PartnerTransfer/ServerSecurityGroup")
 	wfID, _ := f.res(t, "Isolated", "PartnerTransfer/Workflow")
 	wfRoleID, _ := f.res(t, "Isolated", "PartnerTransfer/WorkflowRole")
+	logRoleID, _ := f.res(t, "Isolated", "PartnerTransfer/LoggingRole")
 	vpcID, _ := f.res(t, "Isolated", "Network/Vpc")
 	sub1, _ := f.res(t, "Isolated", "Network/Vpc/privateSubnet1/Subnet")
 	sub2, _ := f.res(t, "Isolated", "Network/Vpc/privateSubnet2/Subnet")
@@ -41,6 +43,7 @@ func TestServer(t *testing.T) {
 			"SecurityGroupIds": []any{getAtt(sgID, "GroupId")},
 		},
 		"IdentityProviderType": "AWS_LAMBDA",
+		"LoggingRole":          getAtt(logRoleID, "Arn"),
 		"IdentityProviderDetails": map[string]any{
 			"Function":                  getAtt(fnID, "Arn"),
 			"SftpAuthenticationMethods": "PUBLIC_KEY_OR_PASSWORD",
@@ -127,6 +130,33 @@ func TestLogging(t *testing.T) {
 	assert.Equal(t, true, key.Properties["EnableKeyRotation"])
 }
 
+// Workflow executions are logged only through a logging role on the
+// server: the role, trusted by Transfer Family of this account, may write
+// to the server's /aws/transfer/<server id> log group, which the construct
+// creates encrypted and with retention.
+func TestWorkflowLogging(t *testing.T) {
+	f := load(t)
+	srvID, srv := f.res(t, "Isolated", "PartnerTransfer/Server")
+	roleID, role := f.res(t, "Isolated", "PartnerTransfer/LoggingRole")
+	assert.JSONEq(t, asJSON(getAtt(roleID, "Arn")), asJSON(srv.Properties["LoggingRole"]))
+	trust := asJSON(role.Properties["AssumeRolePolicyDocument"])
+	for _, want := range []string{`"transfer.amazonaws.com"`, `"aws:SourceAccount"`, `:server/*"`} {
+		assert.Contains(t, trust, want)
+	}
+	keyID, _ := f.res(t, "Isolated", "PartnerTransfer/LogKey")
+	_, lg := f.res(t, "Isolated", "PartnerTransfer/WorkflowLogGroup")
+	assert.Equal(t, "/aws/transfer/<"+srvID+".ServerId>", cdktest.Render(lg.Properties["LogGroupName"]))
+	assert.JSONEq(t, asJSON(getAtt(keyID, "Arn")), asJSON(lg.Properties["KmsKeyId"]))
+	assert.EqualValues(t, 731, lg.Properties["RetentionInDays"])
+	_, pol := f.res(t, "Isolated", "PartnerTransfer/LoggingPolicy")
+	doc := cdktest.Render(pol.Properties["PolicyDocument"])
+	for _, a := range []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:CreateLogGroup"} {
+		assert.Contains(t, doc, a)
+	}
+	assert.Contains(t, doc, "log-group:/aws/transfer/<"+srvID+".ServerId>:log-stream:*")
+	assert.NotContains(t, doc, `"Resource":"*"`)
+}
+
 func TestIdentityProvider(t *testing.T) {
 	f := load(t)
 	_, fn := f.res(t, "Isolated", "PartnerTransfer/IdentityProvider")
@@ -199,7 +229,7 @@ func TestEnvironmentReachesTheHandler(t *testing.T) {
 	assert.Equal(t, `[{"Entry":"/","Target":"/biolake-partner-bucket/quarantine/gamma"}]`, resp.HomeDirectoryDetails)
 	assert.Equal(t, "LOGICAL", resp.HomeDirectoryType)
 	assert.Len(t, resp.PublicKeys, 2)
-	assert.Contains(t, resp.Policy, `"s3:prefix":"quarantine/gamma/*"`)
+	assert.Contains(t, resp.Policy, `"s3:prefix":["quarantine/gamma/*","quarantine/gamma"]`)
 	assert.Contains(t, resp.Policy, `"Resource":"arn:aws:s3:::biolake-partner-bucket/quarantine/gamma/*"`)
 	assert.NotContains(t, resp.Policy, "Delete")
 
