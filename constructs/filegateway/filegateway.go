@@ -210,19 +210,26 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 	if s.Prefix != "" {
 		list = map[string]interface{}{"StringLike": map[string]interface{}{"s3:prefix": []string{s.Prefix, s.Prefix + "*"}}}
 	}
+	// The bucket-level actions of the role the File Gateway guide documents
+	// for a share (https://docs.aws.amazon.com/filegateway/latest/files3/grant-access-s3.html):
+	// listing versions and multipart uploads included, for read-only
+	// shares too (the gateway lists the bucket's uploads whatever the
+	// share's access).
 	statements := []awsiam.PolicyStatement{
-		stmt("Bucket", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration"}, []string{bucketArn}, nil),
-		stmt("List", []string{"s3:ListBucket"}, []string{bucketArn}, list),
+		stmt("Bucket", []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration", "s3:ListBucketMultipartUploads"}, []string{bucketArn}, nil),
+		stmt("List", []string{"s3:ListBucket", "s3:ListBucketVersions"}, []string{bucketArn}, list),
 	}
 	if s.ReadOnly {
 		statements = append(statements,
 			stmt("ReadObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl"}, []string{objects}, nil),
 			stmt("Decrypt", []string{"kms:Decrypt"}, []string{*lake.DataKey.KeyArn()}, viaS3))
 	} else {
-		// No s3:DeleteObjectVersion: a delete through the share leaves a
-		// delete marker, and the versions stay.
+		// The guide's policy also lists s3:DeleteObjectVersion; it is left
+		// out on purpose: the gateway deletes with DeleteObject, which in
+		// the versioned data buckets leaves a delete marker, and nothing a
+		// client does through a share may remove a version for good (the
+		// lake's versions are its recovery point).
 		statements = append(statements,
-			stmt("Uploads", []string{"s3:ListBucketMultipartUploads"}, []string{bucketArn}, nil),
 			stmt("ReadWriteObjects", []string{
 				"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl",
 				"s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject",

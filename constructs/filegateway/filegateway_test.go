@@ -162,6 +162,10 @@ func TestShareRoles(t *testing.T) {
 				}
 			}
 			assert.Contains(t, all, "s3:GetObject")
+			// The bucket-level actions the File Gateway guide lists for a
+			// share's role, read-only shares included.
+			assert.Contains(t, all, "s3:ListBucketVersions")
+			assert.Contains(t, all, "s3:ListBucketMultipartUploads")
 			assert.NotContains(t, all, "s3:DeleteObjectVersion", "versions are never destroyed through a share")
 			writes := slices.ContainsFunc(all, func(a string) bool {
 				return strings.Contains(a, "Put") || strings.Contains(a, "Delete") || a == "kms:GenerateDataKey" || a == "kms:Encrypt" || a == "s3:AbortMultipartUpload"

@@ -385,15 +385,33 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 		}),
 		Description: jsii.String("Lets VPC Flow Logs write to the flow-log log group"),
 	})
-	flowLogRole.AddManagedPolicy(awsiam.NewManagedPolicy(c, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
+	// The role VPC Flow Logs documents for publishing to CloudWatch Logs
+	// (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html):
+	// writing streams and events to the log group, and
+	// logs:DescribeLogGroups, which takes no resource. Its
+	// logs:CreateLogGroup is left out on purpose: the log group exists
+	// (encrypted, retained, with retention), and should it ever be deleted,
+	// a delivery error is wanted rather than Flow Logs creating an
+	// unencrypted group that keeps logs forever.
+	flowLogPolicy := awsiam.NewManagedPolicy(c, jsii.String("FlowLogPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("Write VPC flow logs to their log group"),
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
 				Resources: jsii.Strings(*logGroup.LogGroupArn()),
 			}),
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("logs:DescribeLogGroups"),
+				Resources: jsii.Strings("*"),
+			}),
 		},
-	}))
+	})
+	nag.Suppress(flowLogPolicy, nag.Rule{
+		ID:             "AwsSolutions-IAM5",
+		Reason:         "logs:DescribeLogGroups, which VPC Flow Logs' role needs, has no resource-level permissions (\"*\"); it reads log group names and settings only.",
+		AppliesToRegex: []string{`/^Resource::\*$/`},
+	})
+	flowLogRole.AddManagedPolicy(flowLogPolicy)
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logGroup, flowLogRole.WithoutPolicyUpdates(nil)),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
