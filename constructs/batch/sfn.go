@@ -81,7 +81,8 @@ func (j *Job) RunJobState(scope constructs.Construct, id string, p RunJobProps) 
 		"Type":       "Task",
 		"Resource":   "arn:" + *awscdk.Aws_PARTITION() + ":states:::batch:submitJob.sync",
 		"Parameters": params,
-		"ResultPath": nil,
+		// null: the job's description is discarded, the input passes on.
+		"ResultPath": awscdk.JsonNull_INSTANCE(),
 	}
 	if p.Comment != "" {
 		state["Comment"] = p.Comment

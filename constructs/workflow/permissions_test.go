@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/workflow"
 )
 
 // roleStatements returns the statements of every inline policy attached to
@@ -101,3 +102,29 @@ func TestStateMachineSubmitsItsOwnJobDefinitions(t *testing.T) {
 }
 
 func asJSONs(v any) string { return js(v) }
+
+// The steps' Task states (batch.Job.RunJobState) discard the job's
+// description: "ResultPath": null, so every step of an item sees the
+// item's own input.
+func TestStepStatesDiscardTheirResult(t *testing.T) {
+	n := 0
+	for id, asl := range definitions(t) {
+		if !strings.Contains(id, "StateMachine") || strings.Contains(id, "Starter") {
+			continue
+		}
+		states, _ := cdktest.Get(parse(t, asl), "States", workflow.StateMap, "ItemProcessor", "States").(map[string]any)
+		for name, s := range states {
+			st := s.(map[string]any)
+			if st["Type"] != "Task" {
+				continue
+			}
+			n++
+			if v, ok := st["ResultPath"]; !ok || v != nil {
+				t.Errorf("%s %s: ResultPath = %v (present %v), want null", id, name, v, ok)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no step states found")
+	}
+}
