@@ -33,6 +33,10 @@ func TestMotoSecretsManager(t *testing.T) {
 	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("biolake/transfer/moto-" + t.Name())})
 	require.NoError(t, err)
 	arn := aws.ToString(created.ARN)
+	// The handler's calls are recorded for the permission proof
+	// (test/testdata/awscalls/transferidp.json).
+	rec := mototest.Record("transferidp")
+	rec.Name(arn, "password")
 
 	h, err := NewHandler(Config{
 		Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey,
@@ -43,7 +47,7 @@ func TestMotoSecretsManager(t *testing.T) {
 	login := func(pw string) Response {
 		t.Helper()
 		raw, _ := json.Marshal(map[string]string{"username": "acme", "password": pw, "protocol": "SFTP", "serverId": "s-0123456789abcdef0", "sourceIp": "203.0.113.9"})
-		r, err := h.Handle(ctx, raw)
+		r, err := h.Handle(rec.Context(ctx), raw)
 		require.NoError(t, err)
 		return r
 	}

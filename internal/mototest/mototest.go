@@ -12,6 +12,7 @@ package mototest
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -33,12 +34,23 @@ var (
 	cmd      *exec.Cmd
 )
 
-// Main runs the tests and stops moto_server if it was started.
+// Main runs the tests and stops moto_server if it was started. Then it
+// writes (-update) or checks the AWS calls the tests recorded (Record): a
+// run of every test whose calls differ from the committed file fails.
 func Main(m *testing.M) int {
+	defineUpdate()
 	code := m.Run()
 	if cmd != nil && cmd.Process != nil {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		_ = cmd.Wait()
+	}
+	if code == 0 {
+		if problems := checkCalls(updating(), fullRun()); len(problems) > 0 {
+			for _, p := range problems {
+				fmt.Fprintln(os.Stderr, "FAIL: "+p)
+			}
+			code = 1
+		}
 	}
 	return code
 }
@@ -56,12 +68,15 @@ func Endpoint(t testing.TB) string {
 	return endpoint
 }
 
-// Config returns an aws.Config for moto: fixed region and dummy credentials.
+// Config returns an aws.Config for moto: fixed region and dummy
+// credentials. Its clients record the calls made with a Recorder's context.
 func Config() aws.Config {
-	return aws.Config{
+	cfg := aws.Config{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 	}
+	RecordCalls(&cfg)
+	return cfg
 }
 
 func start() {
@@ -111,3 +126,45 @@ var nameSeq atomic.Int64
 func Name(prefix string) string {
 	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), nameSeq.Add(1))
 }
+
+// BreakingClient is an HTTP client for SDK clients (Options.HTTPClient)
+// that cuts the body of the first response to a request matching match
+// after n bytes, as a dropped connection would: the reader gets an error
+// in the middle of the body. Later responses are whole.
+func BreakingClient(match func(*http.Request) bool, n int64) *http.Client {
+	return &http.Client{Transport: &breakingTransport{match: match, n: n}}
+}
+
+type breakingTransport struct {
+	match func(*http.Request) bool
+	n     int64
+	done  atomic.Bool
+}
+
+func (b *breakingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || !b.match(req) || !b.done.CompareAndSwap(false, true) {
+		return resp, err
+	}
+	resp.Body = &cutBody{r: resp.Body, left: b.n}
+	return resp, nil
+}
+
+type cutBody struct {
+	r    io.ReadCloser
+	left int64
+}
+
+func (c *cutBody) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+func (c *cutBody) Close() error { return c.r.Close() }
