@@ -25,4 +25,9 @@ export BIOLAKE_REQUIRE_MOTO=1
 # takes 149 s with -p 2 against 217 s with -p 1 (docs/PERFORMANCE.md). Each
 # CDK test binary takes about 1 GB while linking and synthesizing; on a
 # machine with little memory set BIOLAKE_TEST_PARALLEL=1.
+# The permission proof (test/) appends how many calls it checked here.
+BIOLAKE_PROOF_SUMMARY=$(mktemp)
+export BIOLAKE_PROOF_SUMMARY
+trap 'rm -f "$BIOLAKE_PROOF_SUMMARY"' EXIT
 go test -p "${BIOLAKE_TEST_PARALLEL:-2}" -count=1 -timeout 30m "$@" ./...
+sort -u "$BIOLAKE_PROOF_SUMMARY"

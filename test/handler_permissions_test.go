@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/biolake/biolake/internal/iamproof"
@@ -41,6 +42,8 @@ var callRoles = map[string]string{
 	"catalog":  "EventGlueCatalog",
 	"bus":      "EventGlueBus",
 	"password": "TransferPartnersacmecro",
+	// The Systems Manager parameter holding the Transfer server's id.
+	"server-id": "TransferServerIdParameter",
 	// The file gateway's shares.
 	"share-curated": "FileGatewaycuratedFileShare",
 	"share-drop":    "FileGatewaydropFileShare",
@@ -95,7 +98,37 @@ func readCalls(t *testing.T) map[string][]mototest.Call {
 // network interfaces, the SQS event source, the dead-letter queue). A
 // denied call fails the test, naming the function, the call and the action.
 func TestHandlerPermissions(t *testing.T) {
-	handlerProof(t, synthAll(t))
+	runProofPart(t, synthAll(t), "handlers")
+}
+
+// partRun is one proof part's outcome, kept for TestUnusedGrants.
+type partRun struct {
+	res    proofResult
+	failed bool
+}
+
+var (
+	partMu   sync.Mutex
+	partRuns = map[string]partRun{}
+)
+
+// runProofPart runs a part of the permission proof once per test binary:
+// the test that runs it first reports its denials, later ones reuse its
+// result (and fail if it failed).
+func runProofPart(t *testing.T, s *Synthesized, name string) proofResult {
+	t.Helper()
+	partMu.Lock()
+	defer partMu.Unlock()
+	if r, ok := partRuns[name]; ok {
+		if r.failed {
+			t.Errorf("the permission proof's part %q failed (see its test)", name)
+		}
+		return r.res
+	}
+	failedBefore := t.Failed()
+	res := proofParts[name](t, s)
+	partRuns[name] = partRun{res: res, failed: t.Failed() && !failedBefore}
+	return res
 }
 
 func handlerProof(t *testing.T, s *Synthesized) proofResult {
@@ -162,8 +195,27 @@ func handlerProof(t *testing.T, s *Synthesized) proofResult {
 		res.Reports = append(res.Reports, rep)
 		t.Logf("%s: %d handler and Lambda-service calls checked against the synthesized policies", env, rep.Checked)
 	}
-	t.Logf("handlers: %d calls checked in %d environments", total, len(s.Envs))
+	proofSummary(t, "permission proof, handlers: %d calls of %d functions' roles checked in %d environments", total, len(res.Principals), len(s.Envs))
 	return res
+}
+
+// proofSummary logs a count of the permission proof, and appends it to the
+// file BIOLAKE_PROOF_SUMMARY names (scripts/test.sh prints it after the
+// suite, where go test without -v shows no logs).
+func proofSummary(t *testing.T, format string, args ...any) {
+	t.Helper()
+	line := fmt.Sprintf(format, args...)
+	t.Log(line)
+	if f := os.Getenv("BIOLAKE_PROOF_SUMMARY"); f != "" {
+		fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fh.Close()
+		if _, err := fmt.Fprintln(fh, line); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -395,6 +447,11 @@ func callRequests(e *iamproof.Env, p *iamproof.Principal, handler string, c moto
 				}
 			}
 		}
+	case "SSM.GetParameter":
+		var prm *iamproof.Resource
+		if prm, err = roleResource(e, c.Target); err == nil {
+			add("ssm:GetParameter", prm.ARN, nil)
+		}
 	default:
 		if strings.HasPrefix(c.Op, "StorageGateway.") {
 			err = storageGatewayRequest(e, add, c, region, p.Account)
@@ -572,4 +629,47 @@ func withDependentActions(reqs []iamproof.Request) ([]iamproof.Request, error) {
 		}
 	}
 	return out, nil
+}
+
+// TestUnusedGrants lists the actions the platform's own identity policies
+// grant that no call of any part of the permission proof used (per
+// principal, action and resource pattern) in testdata/unused-grants.golden,
+// rewritten with -update. A new unused grant shows up in review as a line
+// of the diff; remove the grant, or prove the call that needs it.
+func TestUnusedGrants(t *testing.T) {
+	s := synthAll(t)
+	var principals []*iamproof.Principal
+	var reports []*iamproof.Report
+	for _, name := range sortedKeys(proofParts) {
+		r := runProofPart(t, s, name)
+		principals = append(principals, r.Principals...)
+		reports = append(reports, r.Reports...)
+	}
+	if t.Failed() {
+		t.Fatal("a part of the permission proof failed: the unused grants are not listed")
+	}
+	unused, err := iamproof.Unused(principals, reports...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString("# Actions granted by the platform's identity policies that no proven call uses:\n")
+	b.WriteString("# <environment> <principal> <action> <resource pattern>. Regenerate with go test ./test -update.\n")
+	for _, u := range unused {
+		b.WriteString(u.String() + "\n")
+	}
+	const golden = "testdata/unused-grants.golden"
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./test -update)", err)
+	}
+	if string(want) != b.String() {
+		t.Errorf("the unused grants changed (go test ./test -update, then review the diff):\n%s", lineDiff(string(want), b.String()))
+	}
+	t.Logf("%d unused grants of %d principals", len(unused), len(principals))
 }

@@ -386,14 +386,46 @@ func allow(fn awslambda.Function, actions []string, resources []string, conditio
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(sp))
 }
 
-// dataObjects returns the object ARNs of every data bucket.
-func (g *EventGlue) dataObjects() []string {
+// runObjects returns the object ARNs under the prefixes of the run rules,
+// where runs land (and only there do the handlers read or tag). With
+// accepted, also the partner bucket's accepted/ prefix of partnered rules:
+// verified partner datasets are copied there, and workflows run on them.
+func (g *EventGlue) runObjects(accepted bool) []string {
 	var out []string
-	for _, b := range g.p.Lake.DataBuckets() {
-		out = append(out, *b.ArnForObjects(jsii.String("*")))
+	seen := map[string]bool{}
+	add := func(arn string) {
+		if !seen[arn] {
+			seen[arn] = true
+			out = append(out, arn)
+		}
+	}
+	for _, r := range g.p.RunRules {
+		b := g.p.Lake.Bucket(r.Bucket)
+		add(*b.ArnForObjects(jsii.String(r.Prefix + "*")))
+		if accepted && r.Partnered {
+			add(*b.ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*")))
+		}
 	}
 	return out
 }
+
+// runBuckets returns the ARNs of the buckets the run rules name.
+func (g *EventGlue) runBuckets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range g.p.RunRules {
+		arn := *g.p.Lake.Bucket(r.Bucket).BucketArn()
+		if !seen[arn] {
+			seen[arn] = true
+			out = append(out, arn)
+		}
+	}
+	return out
+}
+
+// runObjectsRegex are the forms cdk-nag gives object ARNs under a prefix
+// (a bucket of this stack, or one of another stack), for AwsSolutions-IAM5.
+var runObjectsRegex = []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}
 
 func (g *EventGlue) dataBucketNames() []string {
 	var out []string
@@ -499,10 +531,12 @@ func (g *EventGlue) newIngest() {
 	}
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
 
-	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem")
-	objects := g.dataObjects()
-	// Manifests are read; every object is tagged with its data class.
-	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}, objects, nil)
+	// The catalog's transaction puts and updates items (PutItem,
+	// UpdateItem); a duplicate reads the stored record back (GetItem).
+	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem")
+	// Manifests are read and every object is tagged with its data class,
+	// under the run rules' prefixes only: the handler ignores other keys.
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}, g.runObjects(false), nil)
 	allow(fn, []string{"kms:Decrypt"}, []string{*p.Lake.DataKey.KeyArn()}, viaService("s3"))
 	g.grantPutEvents(fn)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by its SQS event source mapping, never asynchronously: "+
@@ -510,10 +544,10 @@ func (g *EventGlue) newIngest() {
 		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
 	nag.SuppressDeferred(fn, nag.Rule{
 		ID: "AwsSolutions-IAM5",
-		Reason: "The ingest handler reads the manifest and tags each new object of any run in any data bucket, " +
-			"so its object-level actions (read and tag only) apply to every object of those buckets; " + xrayReason,
+		Reason: "The ingest handler reads the manifest and tags each new object of any run, " +
+			"so its object-level actions (read and tag only) apply to every object under the run rules' prefixes; " + xrayReason,
 		AppliesTo:      []string{"Resource::*"},
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+		AppliesToRegex: runObjectsRegex,
 	})
 }
 
@@ -540,15 +574,12 @@ func (g *EventGlue) newVerify() {
 		ReservedConcurrency: p.ReservedConcurrency.Verify,
 	})
 	g.Verify = fn
-	objects := g.dataObjects()
-	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"}, objects, nil)
+	// Runs are read (HeadObject with checksums, GetObject to stream a
+	// hash) under the run rules' prefixes only.
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion"}, g.runObjects(false), nil)
 	// Without ListBucket, S3 answers 403 instead of 404 for a missing
 	// object, and a missing object is an integrity finding.
-	var buckets []string
-	for _, b := range lake.DataBuckets() {
-		buckets = append(buckets, *b.BucketArn())
-	}
-	allow(fn, []string{"s3:ListBucket"}, buckets, nil)
+	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
 	// Accepted partner data is copied from quarantine with its tags.
 	allow(fn, []string{"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}, []string{*lake.Partner.ArnForObjects(jsii.String(datalake.PartnerQuarantinePrefix + "*"))}, nil)
 	allow(fn, []string{"s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{
@@ -563,7 +594,7 @@ func (g *EventGlue) newVerify() {
 		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
 	nag.SuppressDeferred(fn, nag.Rule{
 		ID: "AwsSolutions-IAM5",
-		Reason: "The verify handler reads any object a run's manifest lists, in any data bucket, and writes only under the partner " +
+		Reason: "The verify handler reads any object a run's manifest lists, under the run rules' prefixes, and writes only under the partner " +
 			"bucket's accepted/ and the curated bucket's catalog/ prefixes; object ARNs of a bucket or prefix end in /*; " + xrayReason,
 		AppliesTo:      []string{"Resource::*"},
 		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
@@ -636,18 +667,28 @@ func (g *EventGlue) newRestore() {
 	}
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
 
-	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject"}, g.dataObjects(), nil)
+	// Workflows restore the objects of a run: under the run rules'
+	// prefixes, or a verified partner dataset under accepted/.
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject"}, g.runObjects(true), nil)
+	// A task naming a prefix lists it (ListObjectsV2); a missing object
+	// fails the task with "object not found", which S3 says (404) only to a
+	// caller allowed ListBucket (403 otherwise).
+	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
 	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query")
 	g.grantPutEvents(fn)
-	// Task tokens are opaque: SendTask* cannot be limited to a state machine.
+	// The Service Authorization Reference lists no resource type for
+	// states:SendTaskSuccess and SendTaskFailure (a task token names no
+	// resource), so "*" is the only resource a policy can give them
+	// (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html).
 	allow(fn, []string{"states:SendTaskSuccess", "states:SendTaskFailure"}, []string{"*"}, nil)
 	nag.SuppressDeferred(fn, nag.Rule{
 		ID: "AwsSolutions-IAM5",
-		Reason: "The restore handler restores (head and restore only) any archived object a workflow names, in any data bucket, " +
-			"so its object ARNs end in /*; states:SendTaskSuccess and SendTaskFailure act on a task token, not on a resource, " +
-			"so their resource is \"*\", like X-Ray's PutTraceSegments and PutTelemetryRecords, which have no resource-level permissions.",
+		Reason: "The restore handler restores (head and restore only) any archived object of a run a workflow names, " +
+			"so its object ARNs are the run rules' prefixes (and the partner bucket's accepted/) ending in /*; " +
+			"states:SendTaskSuccess and SendTaskFailure have no resource type in the Service Authorization Reference (a task token names no resource), " +
+			"so their resource is \"*\", like X-Ray's PutTraceSegments and PutTelemetryRecords.",
 		AppliesTo:      []string{"Resource::*"},
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+		AppliesToRegex: runObjectsRegex,
 	})
 }
 
@@ -682,22 +723,22 @@ func (g *EventGlue) newSamples() {
 	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by the workflows' state machines, never asynchronously: "+
 		"a failed invocation is retried or caught by the state machine, and a failed execution raises an alarm.",
 		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
-	// Sample sheets sit directly under a run's prefix, in any data bucket.
-	allow(fn, []string{"s3:GetObject"}, g.dataObjects(), nil)
+	// Sample sheets sit directly under a run's prefix (the run rules', or
+	// accepted/ for a verified partner dataset). A read broken mid-way is
+	// resumed pinned to the version first read (internal/s3read), which is
+	// s3:GetObjectVersion.
+	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion"}, g.runObjects(true), nil)
 	// Without ListBucket S3 answers AccessDenied, not NoSuchKey, for a
 	// sheet that is not there, and a run without a sheet would fail.
-	var buckets []string
-	for _, b := range g.p.Lake.DataBuckets() {
-		buckets = append(buckets, *b.BucketArn())
-	}
-	allow(fn, []string{"s3:ListBucket"}, buckets, nil)
+	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
 	allow(fn, []string{"kms:Decrypt"}, []string{*g.p.Lake.DataKey.KeyArn()}, viaService("s3"))
 	nag.SuppressDeferred(fn, nag.Rule{
 		ID: "AwsSolutions-IAM5",
-		Reason: "The samples handler reads (GetObject only) the sample sheet under whichever run prefix a workflow names, in any data bucket, " +
-			"so its object ARNs end in /*; X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions (\"*\").",
+		Reason: "The samples handler reads (GetObject only) the sample sheet under whichever run prefix a workflow names, " +
+			"so its object ARNs are the run rules' prefixes (and the partner bucket's accepted/) ending in /*; " +
+			"X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions (\"*\").",
 		AppliesTo:      []string{"Resource::*"},
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+		AppliesToRegex: runObjectsRegex,
 	})
 }
 

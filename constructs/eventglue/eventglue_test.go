@@ -380,14 +380,14 @@ func TestIAM(t *testing.T) {
 	f := load(t)
 	const stack = "Glue"
 	roles := map[string][]string{
-		"EventGlue/Ingest/ServiceRole": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:ConditionCheckItem",
+		"EventGlue/Ingest/ServiceRole": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem",
 			"s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging", "events:PutEvents", "kms:Decrypt", "kms:GenerateDataKey",
 			"sqs:ReceiveMessage", "sqs:DeleteMessage"},
-		"EventGlue/Verify/ServiceRole": {"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAttributes", "s3:PutObject", "s3:AbortMultipartUpload",
+		"EventGlue/Verify/ServiceRole": {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "s3:PutObject", "s3:AbortMultipartUpload",
 			"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "events:PutEvents", "kms:Decrypt", "kms:GenerateDataKey"},
-		"EventGlue/Restore/ServiceRole": {"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject", "dynamodb:PutItem", "dynamodb:UpdateItem",
+		"EventGlue/Restore/ServiceRole": {"s3:GetObject", "s3:GetObjectVersion", "s3:RestoreObject", "s3:ListBucket", "dynamodb:PutItem", "dynamodb:UpdateItem",
 			"dynamodb:GetItem", "dynamodb:Query", "events:PutEvents", "states:SendTaskSuccess", "states:SendTaskFailure", "sqs:SendMessage"},
-		"EventGlue/Samples/ServiceRole":                 {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"},
+		"EventGlue/Samples/ServiceRole":                 {"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"},
 		"EventGlue/VerifyBatch/VerifyJob/JobRole":       {"s3:GetObject", "s3:GetObjectVersion", "kms:Decrypt"},
 		"EventGlue/VerifyBatch/VerifyJob/ExecutionRole": {"logs:CreateLogStream", "logs:PutLogEvents"},
 		"EventGlue/VerifyStateMachine/Role":             {"lambda:InvokeFunction", "batch:SubmitJob", "batch:DescribeJobs", "batch:TerminateJob", "events:PutRule"},
@@ -428,8 +428,43 @@ func TestIAM(t *testing.T) {
 	// The samples handler only reads: objects, bucket listings, the data key.
 	for _, st := range f.statements(t, stack, "EventGlue/Samples/ServiceRole") {
 		for _, a := range actionsOf(st) {
-			if !strings.HasPrefix(a, "xray:") && !slices.Contains([]string{"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}, a) {
+			if !strings.HasPrefix(a, "xray:") && !slices.Contains([]string{"s3:GetObject", "s3:GetObjectVersion", "s3:ListBucket", "kms:Decrypt"}, a) {
 				t.Errorf("samples handler may %s: %s", a, asJSON(st))
+			}
+		}
+	}
+	// The handlers reach objects only under the run rules' prefixes (and
+	// the partner bucket's accepted/ for the workflows' handlers), and list
+	// only the rules' buckets; no action is granted that no call needs.
+	wantObjects := map[string]string{
+		"EventGlue/Ingest/ServiceRole":  "<Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Verify/ServiceRole":  "<Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Restore/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Samples/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
+	}
+	short := regexp.MustCompile(`<[A-Za-z]*DataLake([A-Z][a-z]+)[0-9A-F]{8}\.Arn>`)
+	for role, want := range wantObjects {
+		for _, st := range f.statements(t, stack, role) {
+			acts := actionsOf(st)
+			for _, a := range acts {
+				if a == "dynamodb:ConditionCheckItem" || strings.HasPrefix(a, "s3:GetObjectAttributes") || a == "s3:GetObjectVersionAttributes" {
+					t.Errorf("%s: %s is granted and no call of the handler needs it", role, a)
+				}
+			}
+			if !slices.Contains(acts, "s3:GetObject") && !slices.Contains(acts, "s3:ListBucket") {
+				continue
+			}
+			var parts []string
+			for _, r := range asList(get(st, "Resource")) {
+				parts = append(parts, short.ReplaceAllString(render(r), "<$1>"))
+			}
+			slices.Sort(parts)
+			got := strings.Join(parts, " ")
+			if slices.Contains(acts, "s3:GetObject") && got != want {
+				t.Errorf("%s reads %s, want %s", role, got, want)
+			}
+			if slices.Contains(acts, "s3:ListBucket") && strings.Contains(got, "/") {
+				t.Errorf("%s lists %s", role, got)
 			}
 		}
 	}
@@ -647,4 +682,12 @@ func TestBatch(t *testing.T) {
 	if got := get(def, "States", "VerifyLargeObjects", "ItemProcessor", "States", "VerifyLargeObject", "Parameters", "JobQueue"); got != "<"+qID+".JobQueueArn>" {
 		t.Errorf("Batch task queue %v", got)
 	}
+}
+
+// asList is a policy element as a list (one value or a list of them).
+func asList(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
 }

@@ -363,6 +363,9 @@ func (e *Env) refAndARN(r *Resource) (ref, arn string) {
 		return n, arnOf("cloudwatch", "alarm:"+n)
 	case "AWS::Backup::BackupVault":
 		return n, arnOf("backup", "backup-vault:"+n)
+	case "AWS::SSM::Parameter":
+		// A name with a leading "/" gives parameter/<name without it>.
+		return n, arnOf("ssm", "parameter/"+strings.TrimPrefix(n, "/"))
 	case "AWS::Backup::BackupPlan":
 		return n, arnOf("backup", "backup-plan:"+n)
 	case "AWS::DataSync::LocationS3", "AWS::DataSync::LocationNFS", "AWS::DataSync::LocationSMB":

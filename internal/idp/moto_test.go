@@ -92,6 +92,10 @@ func TestMotoServerParameter(t *testing.T) {
 	ctx := context.Background()
 	client := ssm.NewFromConfig(mototest.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	name := "/biolake/transfer/" + t.Name() + "/server-id"
+	// The handler's calls are recorded for the permission proof
+	// (test/testdata/awscalls/transferidp.json).
+	rec := mototest.Record("transferidp")
+	rec.Name(name, "server-id")
 	var logs bytes.Buffer
 	h, err := NewHandler(Config{
 		Bucket: testBucket, HomePrefix: "quarantine/", RoleArn: testRole, DataKeyArn: testKey,
@@ -101,7 +105,7 @@ func TestMotoServerParameter(t *testing.T) {
 	require.NoError(t, err)
 	login := func(server string) Response {
 		t.Helper()
-		r, err := h.Handle(ctx, reqOn(server, "acme", "", "SFTP", "203.0.113.9"))
+		r, err := h.Handle(rec.Context(ctx), reqOn(server, "acme", "", "SFTP", "203.0.113.9"))
 		require.NoError(t, err)
 		return r
 	}

@@ -233,7 +233,7 @@ func (r *Recorder) record(service, op string, params any, missing bool) {
 		}
 	}
 	c.Secret = r.role(str(v, "SecretId"))
-	for _, f := range []string{"GatewayARN", "FileShareARN", "QueueUrl", "VolumeARN"} {
+	for _, f := range []string{"GatewayARN", "FileShareARN", "QueueUrl", "VolumeARN", "Name"} {
 		if s := str(v, f); s != "" {
 			c.Target = r.role(s)
 			break
