@@ -261,6 +261,7 @@ var nameProperty = map[string]string{
 	"AWS::CloudTrail::Trail":           "TrailName",
 	"AWS::CloudWatch::Alarm":           "AlarmName",
 	"AWS::Backup::BackupVault":         "BackupVaultName",
+	"AWS::SSM::Parameter":              "Name",
 }
 
 func (e *Env) physicalName(r *Resource, busy map[*Resource]bool) (string, error) {
