@@ -8,6 +8,12 @@
 // [ProfileNAT] adds public subnets and NAT gateways for workloads that must
 // reach the internet; its workload subnets are private with egress.
 //
+// Constructs placed in the network declare the AWS services they call from
+// inside the VPC with [Network.Require]; by default the network creates an
+// interface endpoint for each of those and no other, and an isolated network
+// given an explicit Props.InterfaceEndpoints refuses, at synth, a construct
+// that needs one it lacks ([MissingEndpointError]).
+//
 // Workloads place themselves with [Network.PrivateSubnets], whatever the
 // profile:
 //

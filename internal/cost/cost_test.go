@@ -339,3 +339,24 @@ func TestDiff(t *testing.T) {
 		}
 	}
 }
+
+// TestTypesInOneClass: a known type is fixed, usage or free, never two of
+// them, and the free list holds no type switched off.
+func TestTypesInOneClass(t *testing.T) {
+	fixed, usage, free := Types()
+	seen := map[string]string{}
+	for class, types := range map[string][]string{"fixed": fixed, "usage": usage, "free": free} {
+		for _, typ := range types {
+			if other, ok := seen[typ]; ok {
+				t.Errorf("%s is both %s and %s", typ, other, class)
+			}
+			seen[typ] = class
+		}
+	}
+	if len(free) != len(freeTypes) {
+		t.Errorf("%d free types listed, %d in the table", len(free), len(freeTypes))
+	}
+	if len(fixed) < 14 || len(usage) < 20 {
+		t.Errorf("fixed %d, usage %d types: the tables lost entries", len(fixed), len(usage))
+	}
+}
