@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/biolake/biolake/internal/gatewayactivate"
 	"github.com/biolake/biolake/internal/iamproof"
 	"github.com/biolake/biolake/internal/mototest"
 )
@@ -193,6 +194,9 @@ func handlerProof(t *testing.T, s *Synthesized) proofResult {
 		}
 		total += rep.Checked
 		res.Reports = append(res.Reports, rep)
+		if err := mustDeny(t, e); err != nil {
+			t.Errorf("%s: %v", env, err)
+		}
 		t.Logf("%s: %d handler and Lambda-service calls checked against the synthesized policies", env, rep.Checked)
 	}
 	proofSummary(t, "permission proof, handlers: %d calls of %d functions' roles checked in %d environments", total, len(res.Principals), len(s.Envs))
@@ -216,6 +220,64 @@ func proofSummary(t *testing.T, format string, args ...any) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// mustDeny checks, in e, calls the handlers must not be able to make: the
+// scope the issue of least privilege asked for. Each is a request the
+// simulator must deny.
+func mustDeny(t *testing.T, e *iamproof.Env) error {
+	t.Helper()
+	var reqs []iamproof.Request
+	role := func(fn string) *iamproof.Principal {
+		p, err := e.FunctionRole(fn)
+		if err != nil {
+			return nil
+		}
+		return p
+	}
+	object := func(bucket, key string) string {
+		arn, err := e.ARN(bucket)
+		if err != nil {
+			return ""
+		}
+		return arn + "/" + key
+	}
+	add := func(p *iamproof.Principal, what, action, resource string, ctx map[string][]string) {
+		if p != nil && resource != "" {
+			reqs = append(reqs, iamproof.Request{Principal: p, Call: what, Action: action, Resource: resource, Context: ctx})
+		}
+	}
+	// The data handlers reach the run rules' prefixes, not the results,
+	// curated or shared data of other prefixes.
+	for _, fn := range []string{"EventGlueIngest", "EventGlueVerify", "EventGlueRestore", "EventGlueSamples"} {
+		add(role(fn), "read a workflow result", "s3:GetObject", object("DataLakeResults", "rnaseq/run-1/report.html"), nil)
+		add(role(fn), "read curated data", "s3:GetObject", object("DataLakeCurated", "projects/p1/table.parquet"), nil)
+		add(role(fn), "read outside the run prefixes", "s3:GetObjectVersion", object("DataLakeRaw", "other/x.bin"), nil)
+	}
+	add(role("EventGlueIngest"), "tag outside the run prefixes", "s3:PutObjectTagging", object("DataLakeRaw", "other/x.bin"), nil)
+	// The activation functions touch only the gateway they activate.
+	if p := role("FileGatewayActivationOnEvent"); p != nil {
+		other := fmt.Sprintf("arn:aws:storagegateway:%s:%s:gateway/sgw-0000FFFF", p.Role.Region(), p.Account)
+		add(p, "delete another gateway of the account", "storagegateway:DeleteGateway", other, map[string][]string{"aws:ResourceTag/" + gatewayactivate.GatewayNameTag: {"someone-else"}})
+		add(p, "delete an untagged gateway", "storagegateway:DeleteGateway", other, nil)
+	}
+	if p := role("FileGatewayActivationIsComplete"); p != nil {
+		add(p, "activate a gateway without its name tag", "storagegateway:ActivateGateway", "*", nil)
+	}
+	if len(reqs) == 0 {
+		return nil
+	}
+	rep, err := iamproof.Evaluate(reqs)
+	if err != nil {
+		return err
+	}
+	for _, d := range rep.Decisions {
+		if d.Allowed() {
+			t.Errorf("%s: %s is allowed; the handler must not be able to", e.Name, d.Request)
+		}
+	}
+	t.Logf("%s: %d calls the handlers must not make checked as denied", e.Name, rep.Checked)
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -493,15 +555,39 @@ func dynamoRequest(e *iamproof.Env, add func(string, string, map[string][]string
 
 // storageGatewayRequest maps a Storage Gateway call to its action on the
 // gateway or share it names (each Storage Gateway API is the action of the
-// same name).
+// same name). The gateway the activation custom resource activates carries
+// the tags its ActivateGateway set: requests on it have them as
+// aws:ResourceTag, and ActivateGateway's own as aws:RequestTag.
 func storageGatewayRequest(e *iamproof.Env, add func(string, string, map[string][]string), c mototest.Call, region, account string) error {
 	action := "storagegateway:" + strings.TrimPrefix(c.Op, "StorageGateway.")
+	tags := func(prefix string) (map[string][]string, error) {
+		ctx := map[string][]string{}
+		for _, kv := range c.Tags {
+			k, role, _ := strings.Cut(kv, "=")
+			v, err := tagValue(e, role)
+			if err != nil {
+				return nil, err
+			}
+			ctx[prefix+k] = []string{v}
+			ctx["aws:TagKeys"] = append(ctx["aws:TagKeys"], k)
+		}
+		return ctx, nil
+	}
 	if c.Target == "" {
-		add(action, "*", nil)
+		ctx, err := tags("aws:RequestTag/")
+		if err != nil {
+			return err
+		}
+		add(action, "*", ctx)
 		return nil
 	}
 	if c.Target == activatedGateway {
-		add(action, fmt.Sprintf("arn:aws:storagegateway:%s:%s:gateway/sgw-12A3456B", region, account), nil)
+		name, err := tagValue(e, "gateway-name")
+		if err != nil {
+			return err
+		}
+		add(action, fmt.Sprintf("arn:aws:storagegateway:%s:%s:gateway/sgw-12A3456B", region, account),
+			map[string][]string{"aws:ResourceTag/" + gatewayactivate.GatewayNameTag: {name}})
 		return nil
 	}
 	r, err := roleResource(e, c.Target)
@@ -510,6 +596,22 @@ func storageGatewayRequest(e *iamproof.Env, add func(string, string, map[string]
 	}
 	add(action, r.ARN, nil)
 	return nil
+}
+
+// tagValue resolves a tag value recorded by role: "gateway-name" is the
+// name the environment's activation custom resource gives its gateway.
+func tagValue(e *iamproof.Env, role string) (string, error) {
+	if role != "gateway-name" {
+		return "", fmt.Errorf("the recorded tag value role %q has no mapping (tagValue)", role)
+	}
+	for _, r := range e.Resources("Custom::FileGatewayActivation") {
+		v, err := e.Resolve(r.Stack, r.Properties["GatewayName"])
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(v), nil
+	}
+	return "", &absentError{role: role, err: errors.New("no Custom::FileGatewayActivation")}
 }
 
 // lambdaServiceRequests are the calls the Lambda service makes with the

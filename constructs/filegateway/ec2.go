@@ -19,6 +19,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/internal/gatewayactivate"
 )
 
 // ActivatePackage is the activation handler, by Go import path.
@@ -206,23 +207,38 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	e.OnEvent = handler("ActivationOnEvent", "onEvent", "checks the event; deletes the gateway unless its cache holds unuploaded writes")
 	e.IsComplete = handler("ActivationIsComplete", "isComplete", "activates the gateway on its instance and allocates its cache disk")
 	gateways := stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("storagegateway"), Resource: jsii.String("gateway"), ResourceName: jsii.String("*")})
-	allow := func(fn awslambda.Function, actions []string, resources ...string) {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}))
+	// The gateway's name is unique to this construct; the handler activates
+	// the gateway tagged with it (gatewayactivate.GatewayNameTag), and the
+	// functions reach only gateways carrying that tag: not the account's
+	// other gateways, which DeleteGateway would otherwise reach too. The
+	// gateway resource type takes aws:ResourceTag, and ActivateGateway
+	// aws:RequestTag (Service Authorization Reference, AWS Storage Gateway).
+	gatewayName := "biolake-" + *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(120)})
+	ownGateway := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:ResourceTag/" + gatewayactivate.GatewayNameTag: gatewayName}}
+	allow := func(fn awslambda.Function, actions []string, cond map[string]interface{}, resources ...string) {
+		sp := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}
+		if cond != nil {
+			sp.Conditions = &cond
+		}
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(sp))
 	}
 	// ListGateways and ActivateGateway have no resource-level permissions
-	// (there is no gateway yet to name); the rest are limited to this
-	// account's gateways in this Region.
-	allow(e.OnEvent, []string{"storagegateway:ListGateways"}, "*")
-	allow(e.OnEvent, []string{"storagegateway:DescribeCache", "storagegateway:DeleteGateway"}, *gateways)
-	allow(e.IsComplete, []string{"storagegateway:ListGateways", "storagegateway:ActivateGateway"}, "*")
-	allow(e.IsComplete, []string{"storagegateway:ListLocalDisks", "storagegateway:AddCache"}, *gateways)
+	// (there is no gateway yet to name); ActivateGateway must tag the
+	// gateway with its name. The rest act on this construct's gateway only.
+	allow(e.OnEvent, []string{"storagegateway:ListGateways"}, nil, "*")
+	allow(e.OnEvent, []string{"storagegateway:DescribeCache", "storagegateway:DeleteGateway"}, ownGateway, *gateways)
+	allow(e.IsComplete, []string{"storagegateway:ListGateways"}, nil, "*")
+	allow(e.IsComplete, []string{"storagegateway:ActivateGateway"},
+		map[string]interface{}{"StringEquals": map[string]interface{}{"aws:RequestTag/" + gatewayactivate.GatewayNameTag: gatewayName}}, "*")
+	allow(e.IsComplete, []string{"storagegateway:ListLocalDisks", "storagegateway:AddCache"}, ownGateway, *gateways)
 	for _, fn := range []awslambda.Function{e.OnEvent, e.IsComplete} {
 		g.suppressHandler(fn, "X-Ray's PutTraceSegments and PutTelemetryRecords, and Storage Gateway's ListGateways and ActivateGateway, have no resource-level permissions, so their resource is \"*\"; "+
-			"the other Storage Gateway actions are limited to this account's gateways in this Region (gateway/*), since the gateway's id is only known after activation.",
+			"the other Storage Gateway actions are limited to the gateway this construct activates: gateway/* of this account and Region, on the condition that it carries the construct's gateway-name tag (its id is only known after activation).",
 			"The function is invoked synchronously by the custom-resource Provider framework, never asynchronously: a failure fails the CloudFormation operation, which reports it.")
 		nag.SuppressDeferred(fn, nag.Rule{
-			ID:     "AwsSolutions-IAM5",
-			Reason: "DescribeCache, DeleteGateway, ListLocalDisks and AddCache act on the gateway this resource activates, whose id is only known after activation: they are limited to this account's gateways in this Region.",
+			ID: "AwsSolutions-IAM5",
+			Reason: "DescribeCache, DeleteGateway, ListLocalDisks and AddCache act on the gateway this resource activates, whose id is only known after activation: " +
+				"they are limited to this account's gateways in this Region that carry this construct's gateway-name tag (aws:ResourceTag), which ActivateGateway must set (aws:RequestTag).",
 			// Tokens in an environment-agnostic stack, literals in one with
 			// an account and Region.
 			AppliesToRegex: []string{`/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):storagegateway:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|[0-9]{12}):gateway\/\*$/`},
@@ -259,7 +275,7 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 			"InstanceId":   e.Instance.InstanceId(),
 			"InstanceIp":   e.Instance.InstancePrivateIp(),
 			"Region":       stack.Region(),
-			"GatewayName":  "biolake-" + *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(120)}),
+			"GatewayName":  gatewayName,
 			"Timezone":     h.Timezone,
 			"VpcEndpoint":  e.VPCEndpoint,
 			"CacheDiskGiB": strconv.Itoa(h.CacheDiskGiB),

@@ -212,7 +212,11 @@ func statements(t *testing.T, f *fixture, path string) []string {
 			}
 		}
 		sort.Strings(actions)
-		out = append(out, strings.Join(actions, ",")+" on "+render(st["Resource"]))
+		line := strings.Join(actions, ",") + " on " + render(st["Resource"])
+		if c, ok := st["Condition"]; ok {
+			line += " if " + render(c)
+		}
+		out = append(out, line)
 	}
 	return out
 }
@@ -220,13 +224,20 @@ func statements(t *testing.T, f *fixture, path string) []string {
 func TestEC2HandlerLeastPrivilege(t *testing.T) {
 	f := load(t)
 	gateways := "arn:<Ref:AWS::Partition>:storagegateway:<Ref:AWS::Region>:<Ref:AWS::AccountId>:gateway/*"
+	// The functions reach only the gateway they activate, tagged with its
+	// name: not every gateway of the account.
+	_, cr := f.res(t, ec2Stack, "FileGateway/Gateway/Activation/Default")
+	name := render(cr.Properties["GatewayName"])
+	require.True(t, strings.HasPrefix(name, "biolake-"), name)
+	own := ` if {"StringEquals":{"aws:ResourceTag/biolake:gateway-name":"` + name + `"}}`
 	assert.ElementsMatch(t, []string{
 		"storagegateway:ListGateways,xray:PutTelemetryRecords,xray:PutTraceSegments on *",
-		"storagegateway:DeleteGateway,storagegateway:DescribeCache on " + gateways,
+		"storagegateway:DeleteGateway,storagegateway:DescribeCache on " + gateways + own,
 	}, statements(t, f, "FileGateway/Gateway/ActivationOnEvent"))
 	assert.ElementsMatch(t, []string{
-		"storagegateway:ActivateGateway,storagegateway:ListGateways,xray:PutTelemetryRecords,xray:PutTraceSegments on *",
-		"storagegateway:AddCache,storagegateway:ListLocalDisks on " + gateways,
+		"storagegateway:ListGateways,xray:PutTelemetryRecords,xray:PutTraceSegments on *",
+		`storagegateway:ActivateGateway on * if {"StringEquals":{"aws:RequestTag/biolake:gateway-name":"` + name + `"}}`,
+		"storagegateway:AddCache,storagegateway:ListLocalDisks on " + gateways + own,
 	}, statements(t, f, "FileGateway/Gateway/ActivationIsComplete"))
 }
 

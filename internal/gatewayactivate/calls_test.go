@@ -108,6 +108,7 @@ func TestActivationCalls(t *testing.T) {
 	onEvent, isComplete := mototest.Record("gatewayactivate-onevent"), mototest.Record("gatewayactivate-iscomplete")
 	for _, r := range []*mototest.Recorder{onEvent, isComplete} {
 		r.Name(gatewayARN, "gateway")
+		r.Name("biolake-staging-filegateway", "gateway-name") // create.json's GatewayName
 	}
 
 	create := event(t, "create.json", nil)
@@ -121,7 +122,13 @@ func TestActivationCalls(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.True(t, res.IsComplete, "activated: %s", e.logs.String())
-	assert.Len(t, e.sg.activated, 1)
+	require.Len(t, e.sg.activated, 1)
+	// Tagged with its name: the functions' policies reach only gateways
+	// with their own name in that tag.
+	tags := e.sg.activated[0].Tags
+	require.Len(t, tags, 1)
+	assert.Equal(t, gatewayactivate.GatewayNameTag, aws.ToString(tags[0].Key))
+	assert.Equal(t, "biolake-staging-filegateway", aws.ToString(tags[0].Value))
 
 	// A delete of an activation that never finished finds the gateway by
 	// its instance; one that finished names it.

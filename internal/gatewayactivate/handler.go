@@ -22,6 +22,12 @@ import (
 // GatewayType is the type every gateway is activated as.
 const GatewayType = "FILE_S3"
 
+// GatewayNameTag is the tag the gateway is activated with, its value the
+// gateway's name (unique to the construct that activates it): the
+// activation functions' policies reach only gateways with their own name in
+// it, so they cannot touch other gateways of the account.
+const GatewayNameTag = "biolake:gateway-name"
+
 // DefaultKeyTimeout bounds one activation-key request to the instance.
 const DefaultKeyTimeout = 5 * time.Second
 
@@ -230,6 +236,7 @@ func (h *Handler) activate(ctx context.Context, p Properties, log *slog.Logger) 
 			GatewayRegion:   aws.String(p.Region),
 			GatewayTimezone: aws.String(p.Timezone),
 			GatewayType:     aws.String(GatewayType),
+			Tags:            []types.Tag{{Key: aws.String(GatewayNameTag), Value: aws.String(p.GatewayName)}},
 		})
 		switch {
 		case hasCode(err, types.ErrorCodeActivationKeyExpired, types.ErrorCodeActivationKeyInvalid, types.ErrorCodeActivationKeyNotFound):

@@ -58,6 +58,8 @@ type Call struct {
 	Target string `json:"target,omitempty"`
 	// Token is true when the call carries a Step Functions task token.
 	Token bool `json:"token,omitempty"`
+	// Tags the call sets on the resource it creates ("<key>=<value role>").
+	Tags []string `json:"tags,omitempty"`
 	// Missing is true when S3 answered that the object or version does not
 	// exist (NoSuchKey, NoSuchVersion, 404): S3 says so only to a caller
 	// allowed s3:ListBucket, and answers AccessDenied to others.
@@ -232,6 +234,17 @@ func (r *Recorder) record(service, op string, params any, missing bool) {
 			sort.Strings(c.Buses)
 		}
 	}
+	if v.Kind() == reflect.Struct {
+		if tags := v.FieldByName("Tags"); tags.IsValid() && tags.Kind() == reflect.Slice {
+			for i := 0; i < tags.Len(); i++ {
+				tg := reflect.Indirect(tags.Index(i))
+				if k := str(tg, "Key"); k != "" {
+					c.Tags = append(c.Tags, k+"="+r.role(str(tg, "Value")))
+				}
+			}
+			sort.Strings(c.Tags)
+		}
+	}
 	c.Secret = r.role(str(v, "SecretId"))
 	for _, f := range []string{"GatewayARN", "FileShareARN", "QueueUrl", "VolumeARN", "Name"} {
 		if s := str(v, f); s != "" {
@@ -246,7 +259,7 @@ func (r *Recorder) record(service, op string, params any, missing bool) {
 	k := callKey(Call{Op: c.Op, Bucket: c.Bucket, Key: path.Dir(c.Key), Versioned: c.Versioned, Prefix: c.Prefix,
 		SourceBucket: c.SourceBucket, SourceKey: path.Dir(c.SourceKey), SourceVersioned: c.SourceVersioned,
 		Tagging: c.Tagging, TaggingDirective: c.TaggingDirective, Tables: c.Tables, Items: c.Items, Index: c.Index,
-		Buses: c.Buses, Secret: c.Secret, Target: c.Target, Token: c.Token, Missing: c.Missing})
+		Buses: c.Buses, Secret: c.Secret, Target: c.Target, Token: c.Token, Tags: c.Tags, Missing: c.Missing})
 	if old, ok := r.calls[k]; ok && old.Key <= c.Key && old.SourceKey <= c.SourceKey {
 		return
 	}
