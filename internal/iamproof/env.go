@@ -440,6 +440,10 @@ func (e *Env) getAtt(r *Resource, attr string) (any, error) {
 		return []any{strings.ToLower(r.ID) + "." + attr + ".0"}, nil
 	case "StreamArn":
 		return r.ARN + "/stream/2020-01-01T00:00:00.000", nil
+	case "GatewayARN":
+		// A Storage Gateway's ARN (a gateway activated by a custom
+		// resource), so that trust policies' ArnLike on it can match.
+		return "arn:" + partition + ":storagegateway:" + r.Region() + ":" + r.Account() + ":gateway/sgw-" + strings.ToUpper(fmt.Sprintf("%08x", len(r.ID)*2654435761%4294967296)), nil
 	}
 	// Any other attribute gets a stable placeholder naming it.
 	return strings.ToLower(r.ID) + "." + attr, nil

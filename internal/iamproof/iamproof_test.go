@@ -207,3 +207,38 @@ func TestDescribeAndExpand(t *testing.T) {
 		t.Errorf("expanded = %s", got)
 	}
 }
+
+// A key policy conditioned on the encryption context (as EventBridge's
+// bus statement is) is evaluated with the request's context: allowed with
+// the bus's ARN, denied with another's. The simulator alone ignores every
+// kms:EncryptionContext:<key> and would deny both.
+func TestEncryptionContextConditions(t *testing.T) {
+	nodeOrSkip(t)
+	e := fixture(t, "unknown-account")
+	key, _ := e.ARN("DataKey")
+	bus := "arn:aws:events:us-east-1:123456789012:event-bus/b"
+	policy := &Policy{Name: "bus key", Document: map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "events.amazonaws.com"},
+			"Action": []any{"kms:GenerateDataKey"}, "Resource": "*",
+			"Condition": map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:aws:events:event-bus:arn": bus}},
+		}},
+	}}
+	ev := e.Service("events.amazonaws.com")
+	var reqs []Request
+	for _, b := range []string{bus, bus + "-other"} {
+		reqs = append(reqs, Request{Principal: ev, Call: "bus " + b, Action: "kms:GenerateDataKey", Resource: key, ResourcePolicy: policy,
+			Context: map[string][]string{"kms:EncryptionContext:aws:events:event-bus:arn": {b}}})
+	}
+	rep, err := Evaluate(reqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Decisions[0].Allowed() || rep.Decisions[1].Allowed() {
+		t.Errorf("decisions %v, %v: want the bus's own context allowed and another's denied", rep.Decisions[0], rep.Decisions[1])
+	}
+	if _, ok := policy.Document["Statement"].([]any)[0].(map[string]any)["Condition"].(map[string]any)["StringEquals"].(map[string]any)["kms:EncryptionContext:aws:events:event-bus:arn"]; !ok {
+		t.Error("Evaluate changed the caller's policy document")
+	}
+}

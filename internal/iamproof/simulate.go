@@ -170,6 +170,7 @@ func Evaluate(reqs []Request) (*Report, error) {
 	policies := map[string]map[string]any{}
 	refOf := map[string]string{}
 	intern := func(doc map[string]any) (string, error) {
+		doc = encodeEncryptionContext(doc)
 		b, err := json.Marshal(doc)
 		if err != nil {
 			return "", err
@@ -192,7 +193,7 @@ func Evaluate(reqs []Request) (*Report, error) {
 			return nil, fmt.Errorf("iamproof: request %d (%s) needs a principal, an action and a resource", i, r.Call)
 		}
 		sr := simReq{Principal: r.Principal.ARN, Action: r.Action, Resource: r.Resource, Account: r.Principal.Account,
-			Context: globalContext(r)}
+			Context: encodeContextKeys(globalContext(r))}
 		env := r.Principal.env
 		if owner := env.ByARN(r.Resource); owner != nil {
 			sr.Account = owner.Account()
@@ -279,6 +280,95 @@ func globalContext(r Request) map[string][]string {
 		ctx[k] = v
 	}
 	return ctx
+}
+
+// encryptionContextAlias is the name kms:EncryptionContext:<key> takes in
+// what the simulator is given. The simulator (iam-simulate 0.1.173) keeps
+// only the request's context keys an action lists, and matches a
+// templated key such as kms:EncryptionContext:${EncryptionContextKey} only
+// up to a "/": it ignores every kms:EncryptionContext:<key>, so a key
+// policy conditioned on the encryption context (CloudWatch Logs, CloudTrail,
+// EventBridge, SNS, S3 with Bucket Keys) would deny every request. Written
+// as the global aws:RequestTag/<name> in the policies and the requests
+// alike, the key is kept and compared with the same condition operators.
+const encryptionContextAlias = "aws:RequestTag/"
+
+func isEncryptionContextKey(k string) bool {
+	return strings.HasPrefix(strings.ToLower(k), "kms:encryptioncontext:")
+}
+
+// encodeContextKeys renames the request's kms:EncryptionContext:<key> keys
+// (encryptionContextAlias).
+func encodeContextKeys(ctx map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(ctx))
+	for k, v := range ctx {
+		if isEncryptionContextKey(k) {
+			k = encryptionContextAlias + k
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// encodeEncryptionContext returns doc with the kms:EncryptionContext:<key>
+// condition keys of its statements renamed as encodeContextKeys does; doc
+// itself is not changed.
+func encodeEncryptionContext(doc map[string]any) map[string]any {
+	stmts, ok := doc["Statement"]
+	if !ok {
+		return doc
+	}
+	list, isList := stmts.([]any)
+	if !isList {
+		list = []any{stmts}
+	}
+	changed := false
+	out := make([]any, len(list))
+	for i, st := range list {
+		out[i] = st
+		m, ok := st.(map[string]any)
+		if !ok {
+			continue
+		}
+		cond, ok := m["Condition"].(map[string]any)
+		if !ok {
+			continue
+		}
+		newCond := map[string]any{}
+		renamed := false
+		for op, kv := range cond {
+			keys, ok := kv.(map[string]any)
+			if !ok {
+				newCond[op] = kv
+				continue
+			}
+			nk := map[string]any{}
+			for k, v := range keys {
+				if isEncryptionContextKey(k) {
+					k, renamed = encryptionContextAlias+k, true
+				}
+				nk[k] = v
+			}
+			newCond[op] = nk
+		}
+		if renamed {
+			cp := map[string]any{}
+			for k, v := range m {
+				cp[k] = v
+			}
+			cp["Condition"] = newCond
+			out[i], changed = cp, true
+		}
+	}
+	if !changed {
+		return doc
+	}
+	cp := map[string]any{}
+	for k, v := range doc {
+		cp[k] = v
+	}
+	cp["Statement"] = out
+	return cp
 }
 
 func arnAccount(arn string) string {
