@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biolake/biolake/config"
 )
@@ -163,8 +164,35 @@ func TestBadEventGlueConfig(t *testing.T) {
 		{"bad restore tier", base + "eventGlue: {restoreTier: Fast}\n", []string{"RestoreTier", `"Fast"`, "Bulk"}},
 		{"bad alarm email", base + "eventGlue: {alarmEmail: ops}\n", []string{"AlarmEmail", `"ops"`, "e-mail"}},
 		{"misspelt field", base + "eventGlue: {mapConcurency: 3}\n", []string{"eventGlue.mapConcurency", "not a known field", "mapConcurrency"}},
+		{"bad settle duration", base + "eventGlue:\n  runRules:\n    - {bucket: shared, prefix: drop/, profile: generic, markers: [DONE], channel: filegateway, settleAfter: soon}\n",
+			[]string{"eventGlue.runRules[0].settleAfter", "soon", "6h"}},
+		{"settle with a manifest", base + "eventGlue:\n  runRules:\n    - {bucket: shared, prefix: drop/, profile: generic, markers: [DONE], manifest: m.sha256, channel: filegateway, settleAfter: 6h}\n",
+			[]string{"RunRules[0].SettleAfter", "6h0m0s", "0 with a Manifest"}},
+		{"settle on datasync", base + "eventGlue:\n  runRules:\n    - {bucket: raw, prefix: runs/, profile: miseq, channel: datasync, settleAfter: 6h}\n",
+			[]string{"RunRules[0].SettleAfter", "datasync channel"}},
+		{"settle too short", base + "eventGlue:\n  runRules:\n    - {bucket: shared, prefix: drop/, profile: generic, markers: [DONE], channel: filegateway, settleAfter: 1m}\n",
+			[]string{"RunRules[0].SettleAfter", "1m0s", "5m0s"}},
+		{"start on settled without a settle rule", base + "eventGlue: {startWorkflowsOnSettled: true}\n",
+			[]string{"eventGlue.startWorkflowsOnSettled", "no run rule has settleAfter"}},
 	}
 	checkBad(t, cases)
+}
+
+// TestSettleOptIn: a rule's settleAfter reaches the event glue, and
+// startWorkflowsOnSettled every workflow.
+func TestSettleOptIn(t *testing.T) {
+	env, err := config.Parse("environments/s.yaml", []byte("name: s\ntags: {owner: lab}\n"+
+		"eventGlue:\n  startWorkflowsOnSettled: true\n  runRules:\n    - {bucket: shared, prefix: drop/, profile: generic, markers: [DONE], channel: filegateway, settleAfter: 6h}\n"+
+		"compute:\n  workflows:\n    - name: qc\n      steps: [{name: Qc, image: public.ecr.aws/x/qc:1, vcpus: 1, memoryMiB: 1024}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := env.EventGlue.Props(env).RunRules[0].SettleAfter; got != 6*time.Hour {
+		t.Fatalf("settleAfter %v", got)
+	}
+	if !env.Compute.WorkflowProps(env, 0, nil).StartOnSettled {
+		t.Fatal("StartOnSettled not passed to the workflow")
+	}
 }
 
 func TestBadTransferConfig(t *testing.T) {

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 )
@@ -52,12 +55,21 @@ type RunRule struct {
 	Profile string `yaml:"profile"`
 	// Markers that announce a complete run (generic profile). Default: the profile's.
 	Markers []string `yaml:"markers"`
-	// Manifest file name inside the run folder. Default: none.
+	// Manifest file name inside the run folder: it verifies the run.
+	// Default: none (a run is then complete only on DataSync's verified
+	// task execution, for channel datasync, or on a settle window).
 	Manifest string `yaml:"manifest"`
 	// Channel: datasync, transfer or filegateway. Required.
 	Channel string `yaml:"channel"`
 	// Partnered: keys are <prefix><partner>/<dataset>/... Default: false.
 	Partnered bool `yaml:"partnered"`
+	// SettleAfter opts a rule without a manifest on the transfer or
+	// filegateway channel in to settle windows (a Go duration, "6h"): a
+	// run whose markers and data have arrived is complete once no new
+	// object arrived for this long, with nothing compared (RunIngested
+	// verifiedBy "settled"; workflows start on it only with
+	// startWorkflowsOnSettled). 5m to 720h. Default: none.
+	SettleAfter string `yaml:"settleAfter"`
 }
 
 // Props returns the event glue's props for this environment (without the
@@ -87,15 +99,30 @@ func (g *EventGlue) Props(e *Environment) *eventglue.Props {
 		}
 	}
 	for _, r := range g.RunRules {
+		settle, _ := time.ParseDuration(r.SettleAfter) // validate reports a bad one
 		p.RunRules = append(p.RunRules, eventglue.RunRule{
 			Bucket: datalake.BucketName(r.Bucket), Prefix: r.Prefix, Profile: r.Profile, Markers: r.Markers,
-			Manifest: r.Manifest, Channel: eventglue.Channel(r.Channel), Partnered: r.Partnered,
+			Manifest: r.Manifest, Channel: eventglue.Channel(r.Channel), Partnered: r.Partnered, SettleAfter: settle,
 		})
 	}
 	return p
 }
 
 func (g *EventGlue) validate(e *Environment) error {
+	settles := false
+	for i, r := range g.RunRules {
+		if r.SettleAfter == "" {
+			continue
+		}
+		if _, err := time.ParseDuration(r.SettleAfter); err != nil {
+			return e.fail(fmt.Sprintf("eventGlue.runRules[%d].settleAfter", i), r.SettleAfter, "is not a duration; accepted: a Go duration such as 30m or 6h")
+		}
+		settles = true
+	}
+	if g.StartWorkflowsOnSettled && !settles {
+		return e.fail("eventGlue.startWorkflowsOnSettled", "true",
+			"is set but no run rule has settleAfter, so no run is ever verified by settling; set settleAfter on a rule without a manifest, or remove the setting")
+	}
 	if err := g.Props(e).ValidateSettings(); err != nil {
 		// The construct names its Props fields; eventGlue's YAML fields are
 		// the same names in lowerCamelCase.

@@ -60,7 +60,7 @@ const CatalogPrefix = "catalog/"
 
 // IntegrityErrors are the verify handler's typed errors that no retry can
 // fix; the state machine catches them and fails the execution.
-var IntegrityErrors = []string{"ErrIntegrityFailed", "ErrManifest", "ErrInvalidRequest", "ErrTooManyLargeObjects"}
+var IntegrityErrors = []string{"ErrIntegrityFailed", "ErrManifest", "ErrInvalidRequest", "ErrTooManyLargeObjects", "ErrUnverified"}
 
 // LambdaServiceErrors are the Lambda service errors every Lambda task
 // retries with backoff.
@@ -470,13 +470,14 @@ func (g *EventGlue) s3Rule(id, detailType string, queue awssqs.IQueue) awsevents
 
 // runRuleJSON is one element of RUN_RULES, as the ingest handler decodes it.
 type runRuleJSON struct {
-	Bucket    string   `json:"bucket"`
-	Prefix    string   `json:"prefix"`
-	Profile   string   `json:"profile"`
-	Markers   []string `json:"markers,omitempty"`
-	Manifest  string   `json:"manifest,omitempty"`
-	Channel   Channel  `json:"channel"`
-	Partnered bool     `json:"partnered,omitempty"`
+	Bucket             string   `json:"bucket"`
+	Prefix             string   `json:"prefix"`
+	Profile            string   `json:"profile"`
+	Markers            []string `json:"markers,omitempty"`
+	Manifest           string   `json:"manifest,omitempty"`
+	Channel            Channel  `json:"channel"`
+	Partnered          bool     `json:"partnered,omitempty"`
+	SettleAfterSeconds int64    `json:"settleAfterSeconds,omitempty"`
 }
 
 func (g *EventGlue) runRulesJSON() string {
@@ -485,6 +486,7 @@ func (g *EventGlue) runRulesJSON() string {
 		out[i] = runRuleJSON{
 			Bucket: *g.p.Lake.Bucket(r.Bucket).BucketName(), Prefix: r.Prefix, Profile: r.Profile,
 			Markers: r.Markers, Manifest: r.Manifest, Channel: r.Channel, Partnered: r.Partnered,
+			SettleAfterSeconds: int64(r.SettleAfter / time.Second),
 		}
 	}
 	return mustJSON(out)
@@ -532,23 +534,96 @@ func (g *EventGlue) newIngest() {
 	fn.AddEventSource(awslambdaeventsources.NewSqsEventSource(queue, esp))
 
 	// The catalog's transaction puts and updates items (PutItem,
-	// UpdateItem); a duplicate reads the stored record back (GetItem).
-	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem")
-	// Manifests are read and every object is tagged with its data class,
-	// under the run rules' prefixes only: the handler ignores other keys.
+	// UpdateItem); a duplicate reads the stored record back (GetItem); the
+	// pending runs and the DataSync successes are queried and deleted
+	// (Query, DeleteItem).
+	g.grantCatalog(fn, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem")
+	// Manifests are read, ambiguous keys looked up (HeadObject needs
+	// GetObject) and every object is tagged with its data class, under the
+	// run rules' prefixes only: the handler ignores other keys.
 	allow(fn, []string{"s3:GetObject", "s3:GetObjectVersion", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}, g.runObjects(false), nil)
+	// Without ListBucket, S3 answers 403 instead of 404 for a missing key,
+	// and the raw-key lookup of an ambiguous event key needs NoSuchKey
+	// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
+	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
+	g.newEvidenceRules(fn, queue)
 	allow(fn, []string{"kms:Decrypt"}, []string{*p.Lake.DataKey.KeyArn()}, viaService("s3"))
 	g.grantPutEvents(fn)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by its SQS event source mapping, never asynchronously: "+
 		"messages that keep failing go to the queue's own dead-letter queue (IngestQueueDeadLetterQueue).",
 		"HIPAA.Security-LambdaDLQ", "NIST.800.53.R5-LambdaDLQ")...)
+	reason := "The ingest handler reads the manifest and tags each new object of any run, " +
+		"so its object-level actions (read and tag only) apply to every object under the run rules' prefixes; "
+	regex := append([]string(nil), runObjectsRegex...)
+	if g.dataSyncEvidence() {
+		reason += "it describes (read only) whichever of the account's DataSync tasks, task executions and S3 locations " +
+			"sent a success event, whose ids it learns from the event; "
+		regex = append(regex, `/^Resource::arn:.+:datasync:.+:(task|location)\/\*$/`)
+	}
 	nag.SuppressDeferred(fn, nag.Rule{
-		ID: "AwsSolutions-IAM5",
-		Reason: "The ingest handler reads the manifest and tags each new object of any run, " +
-			"so its object-level actions (read and tag only) apply to every object under the run rules' prefixes; " + xrayReason,
+		ID:             "AwsSolutions-IAM5",
+		Reason:         reason + xrayReason,
 		AppliesTo:      []string{"Resource::*"},
-		AppliesToRegex: runObjectsRegex,
+		AppliesToRegex: regex,
 	})
+}
+
+// SweepSchedule is how often the ingest handler sweeps the pending runs
+// for ended settle windows.
+const SweepSchedule = "rate(5 minutes)"
+
+// newEvidenceRules routes the evidence that completes runs without a
+// manifest to the ingest queue: DataSync task executions that succeeded
+// (forwarded to the platform bus by the DataSync construct; the handler
+// describes the execution, its task and its S3 location) when a rule is on
+// the datasync channel, and a schedule that sweeps the pending runs when a
+// rule opts in to a settle window.
+func (g *EventGlue) newEvidenceRules(fn awslambda.Function, queue awssqs.IQueue) {
+	settle := false
+	for _, r := range g.p.RunRules {
+		settle = settle || r.SettleAfter > 0
+	}
+	if g.dataSyncEvidence() {
+		rule := awsevents.NewRule(g, jsii.String("DataSyncSuccessRule"), &awsevents.RuleProps{
+			Description: jsii.String("Successful DataSync task executions: evidence that completes runs without a manifest"),
+			EventBus:    g.Bus,
+			EventPattern: &awsevents.EventPattern{
+				Source:     jsii.Strings("aws.datasync"),
+				DetailType: jsii.Strings("DataSync Task Execution State Change"),
+				Detail:     &map[string]interface{}{"State": []string{"SUCCESS"}},
+			},
+		})
+		eventrule.Target(rule, "Queue", queue.QueueArn(), g.eventDLQ)
+		queue.AddToResourcePolicy(eventrule.Allow("DataSyncSuccessRule", rule, "sqs:SendMessage", queue.QueueArn()))
+		// Read-only, on this account's DataSync tasks, their executions
+		// and locations (service authorization reference: DescribeTask on
+		// task, DescribeTaskExecution on taskexecution,
+		// DescribeLocationS3 on location).
+		arn := func(res string) string {
+			return "arn:" + *awscdk.Aws_PARTITION() + ":datasync:" + *awscdk.Aws_REGION() + ":" + *awscdk.Aws_ACCOUNT_ID() + ":" + res
+		}
+		allow(fn, []string{"datasync:DescribeTask", "datasync:DescribeTaskExecution"}, []string{arn("task/*")}, nil)
+		allow(fn, []string{"datasync:DescribeLocationS3"}, []string{arn("location/*")}, nil)
+	}
+	if settle {
+		rule := awsevents.NewRule(g, jsii.String("SettleSweepRule"), &awsevents.RuleProps{
+			Description: jsii.String("Sweeps the pending runs for ended settle windows"),
+			Schedule:    awsevents.Schedule_Expression(jsii.String(SweepSchedule)),
+		})
+		eventrule.Target(rule, "Queue", queue.QueueArn(), g.eventDLQ)
+		queue.AddToResourcePolicy(eventrule.Allow("SettleSweepRule", rule, "sqs:SendMessage", queue.QueueArn()))
+	}
+}
+
+// dataSyncEvidence reports whether a run rule on the datasync channel has
+// no manifest, so that DataSync's task executions are its runs' evidence.
+func (g *EventGlue) dataSyncEvidence() bool {
+	for _, r := range g.p.RunRules {
+		if r.Channel == ChannelDataSync && r.Manifest == "" {
+			return true
+		}
+	}
+	return false
 }
 
 // newVerify creates the verify handler, the Batch verifier, the state

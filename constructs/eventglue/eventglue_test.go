@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/internal/runs"
 )
 
 func sorted(s []string) []string { sort.Strings(s); return s }
@@ -242,6 +243,66 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// TestEvidenceRules: where a rule has no manifest, the evidence that
+// completes its runs reaches the ingest queue: successful DataSync task
+// executions from the platform bus, and a sweep schedule where a rule opts
+// in to a settle window; the defaults (manifests everywhere) need neither.
+func TestEvidenceRules(t *testing.T) {
+	f := load(t)
+	const stack = "Glue"
+	busID, _ := f.res(t, stack, "EventGlue/Bus")
+	qID, _ := f.res(t, stack, "EventGlue/IngestQueue")
+	dlqID, _ := f.res(t, stack, "EventGlue/EventsDeadLetterQueue")
+	_, ds := f.res(t, stack, "EventGlue/DataSyncSuccessRule")
+	if asJSON(ds.Properties["EventBusName"]) != asJSON(ref(busID)) ||
+		asJSON(ds.Properties["EventPattern"]) != `{"detail":{"State":["SUCCESS"]},"detail-type":["DataSync Task Execution State Change"],"source":["aws.datasync"]}` {
+		t.Errorf("DataSyncSuccessRule: %s", asJSON(ds.Properties))
+	}
+	_, sweep := f.res(t, stack, "EventGlue/SettleSweepRule")
+	if sweep.Properties["EventBusName"] != nil || sweep.Properties["ScheduleExpression"] != eventglue.SweepSchedule {
+		t.Errorf("SettleSweepRule: %s", asJSON(sweep.Properties))
+	}
+	for _, r := range []resource{ds, sweep} {
+		tg := get(r.Properties, "Targets", 0)
+		if asJSON(get(tg, "Arn")) != asJSON(getAtt(qID, "Arn")) || asJSON(get(tg, "DeadLetterConfig", "Arn")) != asJSON(getAtt(dlqID, "Arn")) {
+			t.Errorf("target = %s", asJSON(tg))
+		}
+	}
+	// The handler describes DataSync tasks, executions and S3 locations
+	// (read only, this account's), and lists the run rules' buckets so that
+	// a missing key is a 404.
+	var datasync []string
+	listed := 0
+	for _, st := range f.statements(t, stack, "EventGlue/Ingest/ServiceRole") {
+		for _, a := range actionsOf(st) {
+			switch {
+			case strings.HasPrefix(a, "datasync:"):
+				datasync = append(datasync, a+" "+render(get(st, "Resource")))
+			case a == "s3:ListBucket":
+				res, _ := get(st, "Resource").([]any)
+				listed += len(res)
+			}
+		}
+	}
+	sort.Strings(datasync)
+	want := []string{
+		"datasync:DescribeLocationS3 arn:<Ref:AWS::Partition>:datasync:<Ref:AWS::Region>:<Ref:AWS::AccountId>:location/*",
+		"datasync:DescribeTask arn:<Ref:AWS::Partition>:datasync:<Ref:AWS::Region>:<Ref:AWS::AccountId>:task/*",
+		"datasync:DescribeTaskExecution arn:<Ref:AWS::Partition>:datasync:<Ref:AWS::Region>:<Ref:AWS::AccountId>:task/*",
+	}
+	if strings.Join(datasync, "\n") != strings.Join(want, "\n") {
+		t.Errorf("datasync grants:\n%s\nwant\n%s", strings.Join(datasync, "\n"), strings.Join(want, "\n"))
+	}
+	if listed != 3 {
+		t.Errorf("s3:ListBucket on %d resources, want the run rules' three buckets (raw, partner, shared)", listed)
+	}
+	for id, r := range f.tpl["Defaults"].Resources {
+		if r.Type == "AWS::Events::Rule" && (strings.HasPrefix(id, "EventGlueDataSyncSuccessRule") || strings.HasPrefix(id, "EventGlueSettleSweepRule")) {
+			t.Errorf("Defaults: %s exists, but every default rule has a manifest", id)
+		}
+	}
+}
+
 // placeholder replaces the references in a rendered value.
 var placeholder = regexp.MustCompile(`<[^<>]+>`)
 
@@ -329,7 +390,12 @@ func TestFunctions(t *testing.T) {
 	want := []map[string]any{
 		{"bucket": "<Ref:" + raw + ">", "prefix": "runs/", "profile": "novaseq-x", "manifest": "manifest.sha256", "channel": "datasync"},
 		{"bucket": "<Ref:" + partner + ">", "prefix": "quarantine/", "profile": "generic", "markers": []any{"DONE"}, "manifest": "manifest.csv", "channel": "transfer", "partnered": true},
-		{"bucket": "<Ref:" + shared + ">", "prefix": "share/nextseq/", "profile": "nextseq", "channel": "filegateway"},
+		{"bucket": "<Ref:" + shared + ">", "prefix": "share/nextseq/", "profile": "nextseq", "channel": "filegateway", "settleAfterSeconds": 21600},
+		{"bucket": "<Ref:" + raw + ">", "prefix": "miseq/", "profile": "miseq", "channel": "datasync"},
+	}
+	// The handler's own parser accepts them.
+	if _, err := runs.ParseRules([]byte(rendered)); err != nil {
+		t.Errorf("RUN_RULES do not parse: %v", err)
 	}
 	if asJSON(rules) != asJSON(want) {
 		t.Errorf("RUN_RULES = %s\nwant %s", asJSON(rules), asJSON(want))

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -59,7 +60,8 @@ func customProps(lake *datalake.DataLake, net *network.Network) *eventglue.Props
 		RunRules: []eventglue.RunRule{
 			{Bucket: datalake.BucketRaw, Prefix: "runs/", Profile: "novaseq-x", Manifest: "manifest.sha256", Channel: eventglue.ChannelDataSync},
 			{Bucket: datalake.BucketPartner, Prefix: "quarantine/", Profile: "generic", Markers: []string{"DONE"}, Manifest: "manifest.csv", Channel: eventglue.ChannelTransfer, Partnered: true},
-			{Bucket: datalake.BucketShared, Prefix: "share/nextseq/", Profile: "nextseq", Channel: eventglue.ChannelFileGateway},
+			{Bucket: datalake.BucketShared, Prefix: "share/nextseq/", Profile: "nextseq", Channel: eventglue.ChannelFileGateway, SettleAfter: 6 * time.Hour},
+			{Bucket: datalake.BucketRaw, Prefix: "miseq/", Profile: "miseq", Channel: eventglue.ChannelDataSync},
 		},
 		DeletionProtection:   true,
 		ArchiveRetentionDays: 400,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -81,8 +82,12 @@ type RunRule struct {
 	// the run folder's root). Default: the profile's.
 	Markers []string
 	// Manifest is the file name, at the run folder's root, of the manifest
-	// that lists the run's files and checksums. Default: "" (none; the
-	// markers alone decide completeness, and there is nothing to verify).
+	// that lists the run's files and checksums; the run is complete when it
+	// and every file it lists have arrived, and verified against it.
+	// Default: "" (none: a run is then complete only on independent
+	// evidence, a successful DataSync task execution for the datasync
+	// channel or, where SettleAfter opts in, a settle window; otherwise it
+	// waits).
 	Manifest string
 	// Channel the data arrives by: datasync, transfer or filegateway.
 	// Required.
@@ -90,15 +95,29 @@ type RunRule struct {
 	// Partnered: keys are Prefix/<partner>/<dataset>/..., one home per
 	// partner (the transfer channel). Default: false.
 	Partnered bool
+	// SettleAfter opts a rule without a Manifest, on the transfer or
+	// filegateway channel, in to settle windows: a run whose markers and
+	// data have arrived is complete (RunCompleted evidence, RunIngested
+	// verifiedBy "settled") once no new object has arrived for this long,
+	// with nothing compared. 5 minutes to 30 days. Default: 0 (never; such
+	// a run waits for a manifest).
+	SettleAfter time.Duration
 }
+
+// Limits of RunRule.SettleAfter.
+const (
+	MinSettleAfter = 5 * time.Minute
+	MaxSettleAfter = 30 * 24 * time.Hour
+)
 
 // DefaultRunRules returns the rules used when Props.RunRules is empty:
 // NovaSeq X runs under "runs/" of the raw bucket (DataSync), and partner
-// datasets under the partner bucket's quarantine prefix, each with a
-// "manifest.sha256" (SFTP).
+// datasets under the partner bucket's quarantine prefix (SFTP), each with a
+// "manifest.sha256". The manifest is what verifies a run that no DataSync
+// task of this app delivers (and so no DataSync event vouches for).
 func DefaultRunRules() []RunRule {
 	return []RunRule{
-		{Bucket: datalake.BucketRaw, Prefix: "runs/", Profile: "novaseq-x", Channel: ChannelDataSync},
+		{Bucket: datalake.BucketRaw, Prefix: "runs/", Profile: "novaseq-x", Manifest: "manifest.sha256", Channel: ChannelDataSync},
 		{Bucket: datalake.BucketPartner, Prefix: datalake.PartnerQuarantinePrefix, Profile: "generic", Manifest: "manifest.sha256", Channel: ChannelTransfer, Partnered: true},
 	}
 }
@@ -294,6 +313,16 @@ func validateRules(rules []RunRule) []error {
 		}
 		if !slices.Contains(channels, r.Channel) {
 			bad(i, "Channel", string(r.Channel), "%s, %s or %s", ChannelDataSync, ChannelTransfer, ChannelFileGateway)
+		}
+		if d := r.SettleAfter; d != 0 {
+			switch {
+			case d < MinSettleAfter || d > MaxSettleAfter || d%time.Second != 0:
+				bad(i, "SettleAfter", raw(d.String()), "whole seconds from %s to %s, or 0 for none", MinSettleAfter, MaxSettleAfter)
+			case r.Manifest != "":
+				bad(i, "SettleAfter", raw(d.String()), "0 with a Manifest (the manifest verifies the run)")
+			case r.Channel == ChannelDataSync:
+				bad(i, "SettleAfter", raw(d.String()), "0 on the datasync channel (DataSync's verified task execution vouches for the run)")
+			}
 		}
 		for j := range i {
 			o := rules[j]

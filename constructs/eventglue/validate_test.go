@@ -3,6 +3,7 @@ package eventglue_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
@@ -52,6 +53,18 @@ func TestValidate(t *testing.T) {
 			p.RunRules = []eventglue.RunRule{rule(datalake.BucketRaw, "runs/", "generic")}
 		},
 			[]string{`Props.RunRules[0].Profile is "generic"; accepted: generic only with Markers or a Manifest`}},
+		{"settle window", func(p *eventglue.Props) {
+			p.RunRules = []eventglue.RunRule{{Bucket: datalake.BucketShared, Prefix: "drop/", Profile: "generic", Markers: []string{"DONE"}, Channel: eventglue.ChannelFileGateway, SettleAfter: 6 * time.Hour}}
+		}, nil},
+		{"settle window with a manifest, on datasync, too short", func(p *eventglue.Props) {
+			p.RunRules = []eventglue.RunRule{
+				{Bucket: datalake.BucketShared, Prefix: "drop/", Profile: "generic", Manifest: "m.sha256", Channel: eventglue.ChannelFileGateway, SettleAfter: time.Hour},
+				{Bucket: datalake.BucketRaw, Prefix: "runs/", Profile: "miseq", Channel: eventglue.ChannelDataSync, SettleAfter: time.Hour},
+				{Bucket: datalake.BucketPartner, Prefix: "in/", Profile: "miseq", Channel: eventglue.ChannelTransfer, SettleAfter: time.Minute},
+			}
+		}, []string{"Props.RunRules[0].SettleAfter is 1h0m0s; accepted: 0 with a Manifest",
+			"Props.RunRules[1].SettleAfter is 1h0m0s; accepted: 0 on the datasync channel",
+			"Props.RunRules[2].SettleAfter is 1m0s; accepted: whole seconds from 5m0s to 720h0m0s"}},
 		{"bad prefix", func(p *eventglue.Props) { p.RunRules = []eventglue.RunRule{rule(datalake.BucketRaw, "runs", "miseq")} },
 			[]string{`Props.RunRules[0].Prefix is "runs"; accepted: a key prefix ending in "/"`}},
 		{"absolute prefix", func(p *eventglue.Props) {

@@ -5,8 +5,16 @@
 //
 // Items:
 //
-//	run record     pk=RUN#<runId>  sk=RUN
-//	object record  pk=RUN#<runId>  sk=OBJ#<key>#<versionId>
+//	run record       pk=RUN#<runId>          sk=RUN
+//	object record    pk=RUN#<runId>          sk=OBJ#<key>#<versionId>
+//	pending run      pk=PENDING              sk=<runId>
+//	DataSync success pk=DATASYNC#<bucket>    sk=PREFIX#<key prefix>
+//
+// A pending run is Ready without a manifest and waits for independent
+// evidence: a DataSync success for a location (bucket and key prefix)
+// holding it that ended after its markers arrived, or the end of its rule's
+// settle window. The DataSync success item keeps the latest successful
+// task execution per location.
 //
 // (keys whose sort key would pass DynamoDB's 1024-byte limit use
 // OBJ#sha256:<hex of key>#<versionId>; the key is always an attribute.)
@@ -42,6 +50,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/biolake/biolake/internal/events"
@@ -140,8 +149,10 @@ type Change struct {
 	// Data: count the object and add Bytes.
 	Data  bool
 	Bytes int64
-	// Marker: the marker file name seen.
-	Marker string
+	// Marker: the marker file name seen, and MarkerAt when S3 created it
+	// (the event's time; the recording time when the event had none).
+	Marker   string
+	MarkerAt time.Time
 	// Manifest: the manifest was read (or failed to be).
 	Manifest *ManifestInfo
 }
@@ -177,6 +188,18 @@ type Run struct {
 	Bytes         int64
 	ClaimedBy     string
 	CompletedAt   time.Time
+	// Evidence is what the completion claim rested on: manifest, datasync
+	// or settled.
+	Evidence events.Verification
+	// MarkersAt is the latest creation time of a marker object (the
+	// DataSync evidence must have ended after it); zero before any.
+	MarkersAt time.Time
+	// LastObjectAt is when the latest new object of the run was recorded
+	// (a settle window counts from it).
+	LastObjectAt time.Time
+	// PendingSince is set when the run was put in the pending index to
+	// wait for independent evidence.
+	PendingSince time.Time
 	// Announced is true once DatasetReceived has been published.
 	Announced bool
 
@@ -195,6 +218,17 @@ func (r Run) Progress() runs.Progress {
 	return runs.Progress{Markers: r.Markers, ManifestRead: r.ManifestRead, Expected: r.Expected, Received: r.Received}
 }
 
+// markerTime is when a marker object was created: ch.MarkerAt, else the
+// object's event time, else when it was recorded.
+func markerTime(ch Change, obj Object) time.Time {
+	for _, t := range []time.Time{ch.MarkerAt, obj.EventTime, obj.RecordedAt} {
+		if !t.IsZero() {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
 // Store is the catalog as the ingest handler uses it.
 type Store interface {
 	// Record writes obj and applies ch to its run (creating the run record
@@ -204,9 +238,26 @@ type Store interface {
 	Record(ctx context.Context, obj Object, init RunInit, ch Change) (Recorded, error)
 	// GetRun reads a run record (strongly consistent); found false when absent.
 	GetRun(ctx context.Context, runID string) (run Run, found bool, err error)
-	// Claim moves a run from RECEIVING to COMPLETE, recording claimant and
-	// at. It returns false when the run was not RECEIVING.
-	Claim(ctx context.Context, runID, claimant string, at time.Time) (won bool, err error)
+	// HasObject reports whether an object version is recorded (a strongly
+	// consistent read), so that a redelivered manifest is not read again.
+	HasObject(ctx context.Context, runID, key, versionID string) (bool, error)
+	// Claim moves a run from RECEIVING to COMPLETE, recording claimant,
+	// evidence and at. It returns false when the run was not RECEIVING.
+	Claim(ctx context.Context, runID, claimant string, evidence events.Verification, at time.Time) (won bool, err error)
+	// AddPending puts a run in the pending index and records PendingSince
+	// on its run record (idempotent).
+	AddPending(ctx context.Context, p Pending) error
+	// RemovePending takes a run out of the pending index (idempotent).
+	RemovePending(ctx context.Context, runID string) error
+	// Pending calls fn for every pending run, reading the index page by
+	// page; it stops at fn's first error and returns it.
+	Pending(ctx context.Context, fn func(Pending) error) error
+	// PutDataSyncSuccess records a successful DataSync task execution for
+	// a location, keeping the latest per location.
+	PutDataSyncSuccess(ctx context.Context, s DataSyncSuccess) error
+	// DataSyncSuccesses returns the latest successful task execution of
+	// every location in bucket.
+	DataSyncSuccesses(ctx context.Context, bucket string) ([]DataSyncSuccess, error)
 	// MarkPublished moves a run from COMPLETE to PUBLISHED.
 	MarkPublished(ctx context.Context, runID string) error
 	// MarkAnnounced records that DatasetReceived was published.
@@ -214,6 +265,33 @@ type Store interface {
 	// SetTagError records (reason != "") or clears (reason == "") a failure
 	// to tag an object version with its data class.
 	SetTagError(ctx context.Context, runID, key, versionID, reason string) error
+}
+
+// Pending is a run in the pending index: Ready, without a manifest,
+// waiting for independent evidence.
+type Pending struct {
+	RunID   string
+	Bucket  string
+	Prefix  string
+	Channel events.Channel
+	// Since is when it was added.
+	Since time.Time
+}
+
+// DataSyncSuccess is the latest successful DataSync task execution of a
+// location: its S3 bucket and key prefix ("" or ending in "/").
+type DataSyncSuccess struct {
+	Bucket string
+	Prefix string
+	// EndedAt is when the execution reached SUCCESS (the event's time).
+	EndedAt      time.Time
+	ExecutionARN string
+}
+
+// Covers reports whether the location holds the run folder runPrefix of
+// bucket.
+func (s DataSyncSuccess) Covers(bucket, runPrefix string) bool {
+	return s.Bucket == bucket && strings.HasPrefix(runPrefix, s.Prefix)
 }
 
 // VerifyStore is the catalog as the verify flow uses it.

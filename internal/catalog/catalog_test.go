@@ -66,7 +66,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		assert.Equal(t, Run{
 			RunID: "r1", State: runs.StateReceiving, Bucket: "raw", Prefix: "runs/r1/", Profile: "novaseq-x",
 			Channel: events.ChannelDataSync, FirstKey: "runs/r1/a", FirstIdem: "raw|runs/r1/a|v1|00A1", CreatedAt: t0,
-			Received: 2, Bytes: 15,
+			Received: 2, Bytes: 15, LastObjectAt: t0,
 		}, r)
 	})
 
@@ -75,7 +75,9 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		for i, m := range []string{"RTAComplete.txt", "CopyComplete.txt", "RTAComplete.txt"} {
 			o := obj("r2", "runs/r2/"+m, fmt.Sprint("v", i))
 			o.Role = runs.RoleMarker
-			dup, err := st.Record(ctx, o, initFor("r2", o.Key), Change{Marker: m})
+			// The latest marker is not the last recorded.
+			at := t0.Add([]time.Duration{time.Minute, 3 * time.Minute, 2 * time.Minute}[i])
+			dup, err := st.Record(ctx, o, initFor("r2", o.Key), Change{Marker: m, MarkerAt: at})
 			require.NoError(t, err)
 			assert.False(t, dup.Duplicate)
 		}
@@ -86,6 +88,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		r, _, err := st.GetRun(ctx, "r2")
 		require.NoError(t, err)
 		assert.Equal(t, []string{"CopyComplete.txt", "RTAComplete.txt"}, r.Markers)
+		assert.Equal(t, t0.Add(3*time.Minute), r.MarkersAt)
 		assert.False(t, r.ManifestRead)
 		assert.Equal(t, "line 3: bad", r.ManifestError)
 		assert.Equal(t, "runs/r2/RTAComplete.txt", r.FirstKey)
@@ -104,7 +107,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 
 	t.Run("claim once, publish, announce", func(t *testing.T) {
 		st := newStore(t)
-		won, err := st.Claim(ctx, "nope", "x", t0)
+		won, err := st.Claim(ctx, "nope", "x", events.VerifiedByManifest, t0)
 		require.NoError(t, err)
 		assert.False(t, won)
 
@@ -113,7 +116,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		var wins atomic.Int32
 		var wg sync.WaitGroup
 		claim := func(i int) {
-			won, err := st.Claim(ctx, "r3", fmt.Sprint("c", i), t0.Add(time.Minute))
+			won, err := st.Claim(ctx, "r3", fmt.Sprint("c", i), events.VerifiedByManifest, t0.Add(time.Minute))
 			assert.NoError(t, err)
 			if won {
 				wins.Add(1)
@@ -145,7 +148,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		require.NoError(t, err)
 		assert.Equal(t, runs.StatePublished, r.State)
 		assert.True(t, r.Announced)
-		won, err = st.Claim(ctx, "r3", "late", t0)
+		won, err = st.Claim(ctx, "r3", "late", events.VerifiedByDataSync, t0)
 		require.NoError(t, err)
 		assert.False(t, won)
 	})
@@ -205,7 +208,7 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 		won, err = vs.ClaimVerified(ctx, VerifiedClaim{RunID: "r7", VerifyID: "x", At: t0})
 		require.NoError(t, err)
 		assert.False(t, won, "RECEIVING runs cannot be verified")
-		won, err = st.Claim(ctx, "r7", "c", t0)
+		won, err = st.Claim(ctx, "r7", "c", events.VerifiedBySettled, t0)
 		require.NoError(t, err)
 		require.True(t, won)
 
@@ -289,7 +292,69 @@ func contract(t *testing.T, newStore func(t *testing.T) Store, workers int) {
 	})
 }
 
+// evidenceContract checks the pending index, the DataSync successes, the
+// claim's evidence and HasObject.
+func evidenceContract(t *testing.T, st Store) {
+	ctx := context.Background()
+	o := obj("e1", "runs/e1/a.bcl", "v1")
+	has, err := st.HasObject(ctx, "e1", o.Key, "v1")
+	require.NoError(t, err)
+	assert.False(t, has)
+	_, err = st.Record(ctx, o, initFor("e1", o.Key), Change{Data: true, Bytes: 10})
+	require.NoError(t, err)
+	has, err = st.HasObject(ctx, "e1", o.Key, "v1")
+	require.NoError(t, err)
+	assert.True(t, has)
+	has, err = st.HasObject(ctx, "e1", o.Key, "v2")
+	require.NoError(t, err)
+	assert.False(t, has)
+
+	p := Pending{RunID: "e1", Bucket: "raw", Prefix: "runs/e1/", Channel: events.ChannelDataSync, Since: t0}
+	require.NoError(t, st.AddPending(ctx, p))
+	later := p
+	later.Since = t0.Add(time.Hour)
+	require.NoError(t, st.AddPending(ctx, later)) // idempotent: the first stays
+	require.NoError(t, st.AddPending(ctx, Pending{RunID: "e0", Bucket: "raw", Prefix: "runs/e0/", Channel: events.ChannelFileGateway, Since: t0}))
+	var got []Pending
+	require.NoError(t, st.Pending(ctx, func(p Pending) error { got = append(got, p); return nil }))
+	assert.Equal(t, []Pending{{RunID: "e0", Bucket: "raw", Prefix: "runs/e0/", Channel: events.ChannelFileGateway, Since: t0}, p}, got)
+	r, _, err := st.GetRun(ctx, "e1")
+	require.NoError(t, err)
+	assert.Equal(t, t0, r.PendingSince)
+	require.NoError(t, st.RemovePending(ctx, "e0"))
+	require.NoError(t, st.RemovePending(ctx, "e0"))
+	got = nil
+	require.NoError(t, st.Pending(ctx, func(p Pending) error { got = append(got, p); return nil }))
+	assert.Equal(t, []Pending{p}, got)
+
+	for _, ds := range []DataSyncSuccess{
+		{Bucket: "raw", Prefix: "runs/", EndedAt: t0.Add(time.Hour), ExecutionARN: "arn:2"},
+		{Bucket: "raw", Prefix: "runs/", EndedAt: t0, ExecutionARN: "arn:1"}, // older: ignored
+		{Bucket: "raw", Prefix: "", EndedAt: t0, ExecutionARN: "arn:3"},
+		{Bucket: "other", Prefix: "runs/", EndedAt: t0, ExecutionARN: "arn:4"},
+	} {
+		require.NoError(t, st.PutDataSyncSuccess(ctx, ds))
+	}
+	dss, err := st.DataSyncSuccesses(ctx, "raw")
+	require.NoError(t, err)
+	assert.Equal(t, []DataSyncSuccess{
+		{Bucket: "raw", Prefix: "", EndedAt: t0, ExecutionARN: "arn:3"},
+		{Bucket: "raw", Prefix: "runs/", EndedAt: t0.Add(time.Hour), ExecutionARN: "arn:2"},
+	}, dss)
+	assert.True(t, dss[1].Covers("raw", "runs/e1/"))
+	assert.False(t, dss[1].Covers("other", "runs/e1/"))
+	assert.False(t, dss[1].Covers("raw", "drop/e1/"))
+
+	won, err := st.Claim(ctx, "e1", "c", events.VerifiedByDataSync, t0)
+	require.NoError(t, err)
+	assert.True(t, won)
+	r, _, err = st.GetRun(ctx, "e1")
+	require.NoError(t, err)
+	assert.Equal(t, events.VerifiedByDataSync, r.Evidence)
+}
+
 func TestMem(t *testing.T) {
+	evidenceContract(t, NewMem())
 	contract(t, func(t *testing.T) Store { return NewMem() }, 4)
 }
 
@@ -324,6 +389,11 @@ func (c *counting) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func
 	return c.DynamoAPI.Query(ctx, in, o...)
 }
 
+func (c *counting) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	c.inc("DeleteItem")
+	return c.DynamoAPI.DeleteItem(ctx, in, o...)
+}
+
 func (c *counting) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	c.inc("UpdateItem")
 	return c.DynamoAPI.UpdateItem(ctx, in, o...)
@@ -353,6 +423,8 @@ func motoTable(t *testing.T) (*dynamodb.Client, string) {
 }
 
 func TestDynamoOnMoto(t *testing.T) {
+	client, table := motoTable(t)
+	evidenceContract(t, NewDynamo(client, table))
 	contract(t, func(t *testing.T) Store {
 		client, table := motoTable(t)
 		return NewDynamo(client, table)

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -37,12 +38,18 @@ type QueryAPI interface {
 	Query(ctx context.Context, in *dynamodb.QueryInput, opts ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 }
 
+// DeleteItemAPI is the one DynamoDB method RemovePending needs.
+type DeleteItemAPI interface {
+	DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+}
+
 // DynamoAPI is what Dynamo needs of a *dynamodb.Client.
 type DynamoAPI interface {
 	TransactWriteItemsAPI
 	GetItemAPI
 	UpdateItemAPI
 	QueryAPI
+	DeleteItemAPI
 }
 
 // Dynamo is the DynamoDB Store.
@@ -112,7 +119,26 @@ const (
 	aVerPrefix     = "verifiedPrefix"
 	aVerManifest   = "verifiedManifestKey"
 	aIngestedPub   = "ingestedPublished"
+	aEvidence      = "evidence"
+	aMarkerTimes   = "markerTimes"
+	aLastObjectAt  = "lastObjectAt"
+	aPendingSince  = "pendingSince"
+	aSince         = "since"
+	aEndedAt       = "endedAt"
+	aEndedAtNs     = "endedAtNs"
+	aExecutionARN  = "executionArn"
 )
+
+// Partition keys of the evidence items.
+const (
+	pendingPK      = "PENDING"
+	dataSyncPrefix = "DATASYNC#"
+	dsPrefixSK     = "PREFIX#"
+)
+
+// nanos renders t as zero-padded Unix nanoseconds, so that the strings of a
+// string set sort (and compare) as the times do.
+func nanos(t time.Time) string { return fmt.Sprintf("%020d", t.UTC().UnixNano()) }
 
 func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func n(v int64) types.AttributeValue {
@@ -192,6 +218,7 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 		setIfAbsent(aFirstIdem, s(init.FirstIdem)),
 		setIfAbsent(aCreatedAt, ts(init.At)),
 		e.n(aUpdatedAt) + " = " + e.v("now", ts(obj.RecordedAt)),
+		e.n(aLastObjectAt) + " = " + e.v("now", ts(obj.RecordedAt)),
 	}
 	if init.Partner != "" {
 		set = append(set, setIfAbsent(aPartner, s(init.Partner)))
@@ -201,7 +228,8 @@ func (d *Dynamo) Record(ctx context.Context, obj Object, init RunInit, ch Change
 	case ch.Data:
 		add = append(add, e.n(aReceived)+" "+e.v("one", n(1)), e.n(aBytes)+" "+e.v("size", n(ch.Bytes)))
 	case ch.Marker != "":
-		add = append(add, e.n(aMarkers)+" "+e.v("marker", &types.AttributeValueMemberSS{Value: []string{ch.Marker}}))
+		add = append(add, e.n(aMarkers)+" "+e.v("marker", &types.AttributeValueMemberSS{Value: []string{ch.Marker}}),
+			e.n(aMarkerTimes)+" "+e.v("markerAt", &types.AttributeValueMemberSS{Value: []string{nanos(markerTime(ch, obj))}}))
 	case ch.Manifest != nil:
 		set = append(set, e.n(aManifestKey)+" = "+e.v("mk", s(ch.Manifest.Key)))
 		if ch.Manifest.Error != "" {
@@ -401,6 +429,21 @@ func decodeRun(item map[string]types.AttributeValue) (Run, error) {
 	r.Bytes = num(aBytes)
 	r.ClaimedBy = str(aClaimedBy)
 	r.CompletedAt = tm(aCompletedAt)
+	r.Evidence = events.Verification(str(aEvidence))
+	if ss, ok := item[aMarkerTimes].(*types.AttributeValueMemberSS); ok {
+		for _, v := range ss.Value {
+			ns, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if t := time.Unix(0, ns).UTC(); t.After(r.MarkersAt) {
+				r.MarkersAt = t
+			}
+		}
+	}
+	r.LastObjectAt = tm(aLastObjectAt)
+	r.PendingSince = tm(aPendingSince)
 	r.Announced = boolean(aAnnounced)
 	r.VerifiedAt = tm(aVerifiedAt)
 	r.VerifyID = str(aVerifyID)
@@ -597,10 +640,11 @@ func (d *Dynamo) Objects(ctx context.Context, runID string, fn func(Object) erro
 }
 
 // Claim implements Store with an UpdateItem conditional on state RECEIVING.
-func (d *Dynamo) Claim(ctx context.Context, runID, claimant string, at time.Time) (bool, error) {
+func (d *Dynamo) Claim(ctx context.Context, runID, claimant string, evidence events.Verification, at time.Time) (bool, error) {
 	e := newExpr()
 	update := "SET " + e.n(aState) + " = " + e.v("complete", s(runs.StateComplete)) + ", " +
 		e.n(aClaimedBy) + " = " + e.v("claimant", s(claimant)) + ", " +
+		e.n(aEvidence) + " = " + e.v("evidence", s(string(evidence))) + ", " +
 		e.n(aCompletedAt) + " = " + e.v("at", ts(at))
 	cond := e.n(aState) + " = " + e.v("receiving", s(runs.StateReceiving))
 	return d.conditionalUpdate(ctx, runID, "claim", update, cond, e)
@@ -660,4 +704,155 @@ func (d *Dynamo) conditionalUpdateKey(ctx context.Context, runID, op string, key
 		return false, err
 	}
 	return ok, nil
+}
+
+// HasObject implements Store with a strongly consistent GetItem of the
+// object record's key only.
+func (d *Dynamo) HasObject(ctx context.Context, runID, key, versionID string) (bool, error) {
+	out, err := d.Client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(d.Table),
+		Key:                      objectKey(runID, key, versionID),
+		ConsistentRead:           aws.Bool(true),
+		ProjectionExpression:     aws.String("#pk"),
+		ExpressionAttributeNames: map[string]string{"#pk": aPK},
+	})
+	if err != nil {
+		return false, &ErrStore{Op: "get object " + runID + " " + key, Err: err}
+	}
+	return len(out.Item) > 0, nil
+}
+
+// AddPending implements Store: an UpdateItem of the pending item (its
+// attributes set once), then one of the run record (pendingSince set once).
+func (d *Dynamo) AddPending(ctx context.Context, p Pending) error {
+	e := newExpr()
+	setIfAbsent := func(attr string, v types.AttributeValue) string {
+		return e.n(attr) + " = if_not_exists(" + e.n(attr) + ", " + e.v(attr, v) + ")"
+	}
+	update := "SET " + join([]string{
+		setIfAbsent(aType, s("PENDING")), setIfAbsent(aRunID, s(p.RunID)), setIfAbsent(aBucket, s(p.Bucket)),
+		setIfAbsent(aPrefix, s(p.Prefix)), setIfAbsent(aChannel, s(string(p.Channel))), setIfAbsent(aSince, ts(p.Since)),
+	})
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.Table),
+		Key:                       map[string]types.AttributeValue{aPK: s(pendingPK), aSK: s(p.RunID)},
+		UpdateExpression:          aws.String(update),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+	}
+	if err := d.retry(ctx, p.RunID, func() (bool, error) {
+		_, err := d.Client.UpdateItem(ctx, in)
+		return false, err
+	}); err != nil {
+		return err
+	}
+	e = newExpr()
+	_, err := d.conditionalUpdate(ctx, p.RunID, "mark pending",
+		"SET "+e.n(aPendingSince)+" = if_not_exists("+e.n(aPendingSince)+", "+e.v("since", ts(p.Since))+")",
+		"attribute_exists("+e.n(aPK)+")", e)
+	return err
+}
+
+// RemovePending implements Store with a DeleteItem.
+func (d *Dynamo) RemovePending(ctx context.Context, runID string) error {
+	_, err := d.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(d.Table),
+		Key:       map[string]types.AttributeValue{aPK: s(pendingPK), aSK: s(runID)},
+	})
+	if err != nil {
+		return &ErrStore{Op: "remove pending " + runID, Err: err}
+	}
+	return nil
+}
+
+// Pending implements Store with a paginated, strongly consistent Query on
+// pk=PENDING.
+func (d *Dynamo) Pending(ctx context.Context, fn func(Pending) error) error {
+	return d.query(ctx, "query pending runs", pendingPK, func(item map[string]types.AttributeValue) error {
+		a := &attrReader{item: item}
+		p := Pending{RunID: a.str(aRunID), Bucket: a.str(aBucket), Prefix: a.str(aPrefix), Channel: events.Channel(a.str(aChannel)), Since: a.tm(aSince)}
+		if err := errors.Join(a.errs...); err != nil {
+			return &ErrStore{Op: "decode pending run", Err: err}
+		}
+		return fn(p)
+	})
+}
+
+// PutDataSyncSuccess implements Store with an UpdateItem conditional on the
+// stored execution having ended earlier (an older success is ignored).
+func (d *Dynamo) PutDataSyncSuccess(ctx context.Context, ds DataSyncSuccess) error {
+	e := newExpr()
+	update := "SET " + join([]string{
+		e.n(aType) + " = " + e.v("type", s("DATASYNC")),
+		e.n(aBucket) + " = " + e.v("bucket", s(ds.Bucket)),
+		e.n(aPrefix) + " = " + e.v("prefix", s(ds.Prefix)),
+		e.n(aEndedAt) + " = " + e.v("endedAt", ts(ds.EndedAt)),
+		e.n(aEndedAtNs) + " = " + e.v("ns", n(ds.EndedAt.UnixNano())),
+		e.n(aExecutionARN) + " = " + e.v("arn", s(ds.ExecutionARN)),
+	})
+	cond := "attribute_not_exists(" + e.n(aEndedAtNs) + ") OR " + e.n(aEndedAtNs) + " < :ns"
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(d.Table),
+		Key:                       map[string]types.AttributeValue{aPK: s(dataSyncPrefix + ds.Bucket), aSK: s(dsPrefixSK + ds.Prefix)},
+		UpdateExpression:          aws.String(update),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  e.names,
+		ExpressionAttributeValues: e.values,
+	}
+	return d.retry(ctx, "datasync "+ds.Bucket, func() (bool, error) {
+		_, err := d.Client.UpdateItem(ctx, in)
+		var ccf *types.ConditionalCheckFailedException
+		if errors.As(err, &ccf) {
+			return false, nil // a later success is recorded already
+		}
+		return false, err
+	})
+}
+
+// DataSyncSuccesses implements Store with a strongly consistent Query on
+// pk=DATASYNC#<bucket>.
+func (d *Dynamo) DataSyncSuccesses(ctx context.Context, bucket string) ([]DataSyncSuccess, error) {
+	var out []DataSyncSuccess
+	err := d.query(ctx, "query datasync successes of "+bucket, dataSyncPrefix+bucket, func(item map[string]types.AttributeValue) error {
+		a := &attrReader{item: item}
+		ds := DataSyncSuccess{Bucket: a.str(aBucket), Prefix: a.str(aPrefix), EndedAt: a.tm(aEndedAt), ExecutionARN: a.str(aExecutionARN)}
+		if err := errors.Join(a.errs...); err != nil {
+			return &ErrStore{Op: "decode datasync success", Err: err}
+		}
+		out = append(out, ds)
+		return nil
+	})
+	return out, err
+}
+
+// query calls fn for every item of partition pk, page by page.
+func (d *Dynamo) query(ctx context.Context, op, pk string, fn func(map[string]types.AttributeValue) error) error {
+	var start map[string]types.AttributeValue
+	var limit *int32
+	if d.PageLimit > 0 {
+		limit = aws.Int32(d.PageLimit)
+	}
+	for {
+		out, err := d.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName:                 aws.String(d.Table),
+			KeyConditionExpression:    aws.String("#pk = :pk"),
+			ExpressionAttributeNames:  map[string]string{"#pk": aPK},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": s(pk)},
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+			Limit:                     limit,
+		})
+		if err != nil {
+			return &ErrStore{Op: op, Err: err}
+		}
+		for _, item := range out.Items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		start = out.LastEvaluatedKey
+	}
 }

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biolake/biolake/internal/events"
 )
 
 // scripted is a DynamoAPI that returns queued errors, for error paths moto
@@ -54,6 +56,10 @@ func (s *scripted) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamod
 		return nil, s.queryErr
 	}
 	return &dynamodb.QueryOutput{Items: s.queryItems}, nil
+}
+
+func (s *scripted) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return &dynamodb.DeleteItemOutput{}, nil
 }
 
 func cancelled(codes ...string) error {
@@ -101,7 +107,7 @@ func TestDynamoErrorPaths(t *testing.T) {
 
 	// Claim lost on condition; UpdateItem conflict retried.
 	s = &scripted{updErrs: []error{&types.TransactionConflictException{Message: aws.String("busy")}, &types.ConditionalCheckFailedException{Message: aws.String("no")}}}
-	won, err := (&Dynamo{Client: s, Table: "t", Sleep: noSleep}).Claim(ctx, "r", "me", t0)
+	won, err := (&Dynamo{Client: s, Table: "t", Sleep: noSleep}).Claim(ctx, "r", "me", events.VerifiedByManifest, t0)
 	require.NoError(t, err)
 	assert.False(t, won)
 

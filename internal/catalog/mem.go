@@ -7,21 +7,32 @@ import (
 	"sync"
 	"time"
 
+	"github.com/biolake/biolake/internal/events"
 	"github.com/biolake/biolake/internal/runs"
 )
 
 // Mem is an in-memory Store and VerifyStore with the same semantics as
 // Dynamo. It is safe for concurrent use. Calls counts calls per method.
 type Mem struct {
-	mu      sync.Mutex
-	runs    map[string]*Run
-	objects map[string]Object // pk|sk -> object
-	calls   map[string]int
+	mu       sync.Mutex
+	runs     map[string]*Run
+	objects  map[string]Object // pk|sk -> object
+	pending  map[string]Pending
+	datasync map[string]DataSyncSuccess // bucket|prefix -> latest
+	calls    map[string]int
 }
+
+var (
+	_ Store       = (*Mem)(nil)
+	_ VerifyStore = (*Mem)(nil)
+	_ Store       = (*Dynamo)(nil)
+	_ VerifyStore = (*Dynamo)(nil)
+)
 
 // NewMem returns an empty Mem.
 func NewMem() *Mem {
-	return &Mem{runs: map[string]*Run{}, objects: map[string]Object{}, calls: map[string]int{}}
+	return &Mem{runs: map[string]*Run{}, objects: map[string]Object{}, pending: map[string]Pending{},
+		datasync: map[string]DataSyncSuccess{}, calls: map[string]int{}}
 }
 
 // Record implements Store.
@@ -44,11 +55,15 @@ func (m *Mem) Record(_ context.Context, obj Object, init RunInit, ch Change) (Re
 		}
 		m.runs[obj.RunID] = r
 	}
+	r.LastObjectAt = obj.RecordedAt.UTC()
 	switch {
 	case ch.Data:
 		r.Received++
 		r.Bytes += ch.Bytes
 	case ch.Marker != "":
+		if at := markerTime(ch, obj); at.After(r.MarkersAt) {
+			r.MarkersAt = at
+		}
 		i := sort.SearchStrings(r.Markers, ch.Marker)
 		if i == len(r.Markers) || r.Markers[i] != ch.Marker {
 			r.Markers = append(r.Markers, "")
@@ -168,7 +183,7 @@ func (m *Mem) GetRun(_ context.Context, runID string) (Run, bool, error) {
 }
 
 // Claim implements Store.
-func (m *Mem) Claim(_ context.Context, runID, claimant string, at time.Time) (bool, error) {
+func (m *Mem) Claim(_ context.Context, runID, claimant string, evidence events.Verification, at time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls["Claim"]++
@@ -176,8 +191,90 @@ func (m *Mem) Claim(_ context.Context, runID, claimant string, at time.Time) (bo
 	if !ok || r.State != runs.StateReceiving {
 		return false, nil
 	}
-	r.State, r.ClaimedBy, r.CompletedAt = runs.StateComplete, claimant, at.UTC()
+	r.State, r.ClaimedBy, r.Evidence, r.CompletedAt = runs.StateComplete, claimant, evidence, at.UTC()
 	return true, nil
+}
+
+// HasObject implements Store.
+func (m *Mem) HasObject(_ context.Context, runID, key, versionID string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["HasObject"]++
+	_, ok := m.objects[RunPK(runID)+"|"+ObjectSK(key, versionID)]
+	return ok, nil
+}
+
+// AddPending implements Store.
+func (m *Mem) AddPending(_ context.Context, p Pending) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["AddPending"]++
+	p.Since = p.Since.UTC()
+	if _, ok := m.pending[p.RunID]; !ok {
+		m.pending[p.RunID] = p
+	}
+	if r, ok := m.runs[p.RunID]; ok && r.PendingSince.IsZero() {
+		r.PendingSince = p.Since
+	}
+	return nil
+}
+
+// RemovePending implements Store.
+func (m *Mem) RemovePending(_ context.Context, runID string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["RemovePending"]++
+	delete(m.pending, runID)
+	return nil
+}
+
+// Pending implements Store, in run id order like the Query.
+func (m *Mem) Pending(ctx context.Context, fn func(Pending) error) error {
+	m.mu.Lock()
+	m.calls["Pending"]++
+	ps := make([]Pending, 0, len(m.pending))
+	for _, p := range m.pending {
+		ps = append(ps, p)
+	}
+	m.mu.Unlock()
+	sort.Slice(ps, func(i, j int) bool { return ps[i].RunID < ps[j].RunID })
+	for _, p := range ps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutDataSyncSuccess implements Store.
+func (m *Mem) PutDataSyncSuccess(_ context.Context, s DataSyncSuccess) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["PutDataSyncSuccess"]++
+	s.EndedAt = s.EndedAt.UTC()
+	k := s.Bucket + "|" + s.Prefix
+	if prev, ok := m.datasync[k]; !ok || prev.EndedAt.Before(s.EndedAt) {
+		m.datasync[k] = s
+	}
+	return nil
+}
+
+// DataSyncSuccesses implements Store.
+func (m *Mem) DataSyncSuccesses(_ context.Context, bucket string) ([]DataSyncSuccess, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls["DataSyncSuccesses"]++
+	var out []DataSyncSuccess
+	for _, s := range m.datasync {
+		if s.Bucket == bucket {
+			out = append(out, s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Prefix < out[j].Prefix })
+	return out, nil
 }
 
 // MarkPublished implements Store.

@@ -102,7 +102,7 @@ func seed(t *testing.T, n int) *catalog.Mem {
 				Verification: catalog.Verification{VerifyID: "vid", VerifiedAt: t0, Method: "streamed", SHA256: strings.Repeat("a", 64)}}))
 		}
 	}
-	_, err := st.Claim(ctx, init.RunID, "c", t0.Add(-time.Minute))
+	_, err := st.Claim(ctx, init.RunID, "c", events.VerifiedByManifest, t0.Add(-time.Minute))
 	require.NoError(t, err)
 	_, err = st.ClaimVerified(ctx, catalog.VerifiedClaim{RunID: init.RunID, VerifyID: "vid", At: t0, Prefix: "accepted/acme/batch 7/", ManifestKey: "accepted/acme/batch 7/manifest.csv"})
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/biolake/biolake/internal/dataclass"
 )
@@ -117,15 +118,22 @@ func s3Escape(key string) string {
 	return strings.Join(parts, "/")
 }
 
-// eventBridgeBody is an EventBridge "Object Created" event for o.
+// eventBridgeBody is an EventBridge "Object Created" event for o, its key
+// form-encoded as S3 encodes it.
 func eventBridgeBody(bucket string, o genObject, at time.Time) string {
+	return eventBridgeBodyKey(bucket, o, s3Escape(o.Key), at)
+}
+
+// eventBridgeBodyKey is an EventBridge "Object Created" event for o whose
+// detail.object.key is key.
+func eventBridgeBodyKey(bucket string, o genObject, key string, at time.Time) string {
 	ev := map[string]any{
 		"version": "0", "id": "id-" + o.Sequencer, "detail-type": "Object Created", "source": "aws.s3",
 		"account": "123456789012", "time": at.Format(time.RFC3339), "region": "eu-west-1",
 		"resources": []string{"arn:aws:s3:::" + bucket},
 		"detail": map[string]any{
 			"version": "0", "bucket": map[string]any{"name": bucket},
-			"object":     map[string]any{"key": o.Key, "size": o.Size, "etag": o.ETag, "version-id": o.VersionID, "sequencer": o.Sequencer},
+			"object":     map[string]any{"key": key, "size": o.Size, "etag": o.ETag, "version-id": o.VersionID, "sequencer": o.Sequencer},
 			"request-id": "req", "requester": "123456789012", "reason": "PutObject",
 		},
 	}
@@ -168,6 +176,8 @@ type fakeS3 struct {
 	objects map[string][]byte // bucket/key -> body
 	calls   int               // GetObject
 	err     error
+	heads   int // HeadObject
+	headErr error
 
 	tagCalls    int
 	tagErr      error
@@ -215,6 +225,31 @@ func (g genRun) classified() map[string]string {
 		}
 	}
 	return out
+}
+
+// HeadObject answers for the objects put (any version), NotFound for others.
+func (f *fakeS3) HeadObject(_ context.Context, in *s3.HeadObjectInput, _ ...func(*s3.Options)) (*s3.HeadObjectOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.heads++
+	if f.headErr != nil {
+		return nil, f.headErr
+	}
+	b, ok := f.objects[aws.ToString(in.Bucket)+"/"+aws.ToString(in.Key)]
+	if !ok {
+		return nil, &s3types.NotFound{}
+	}
+	return &s3.HeadObjectOutput{ContentLength: aws.Int64(int64(len(b))), VersionId: in.VersionId}, nil
+}
+
+// putRun puts every object of g (data and markers with empty bodies).
+func (f *fakeS3) putRun(g genRun) {
+	for _, o := range g.All() {
+		if o.Body == nil {
+			f.put(g.Bucket, o.Key, []byte{})
+		}
+	}
+	f.put(g.Bucket, g.Manifest.Key, g.Manifest.Body)
 }
 
 func (f *fakeS3) put(bucket, key string, body []byte) {

@@ -28,9 +28,31 @@
 // (it then stays in the bucket's default storage class; S3 Inventory finds
 // such objects).
 //
+// Keys: event keys are form-decoded (internal/s3event). When decoding is
+// ambiguous (the raw key holds '+' or '%XX' and differs from the decoded
+// one), the handler asks S3 which of the two holds the object version
+// (HeadObject of the decoded key, then, on NoSuchKey, of the raw key once),
+// logs which one matched, and records, reads and tags that key, so the
+// catalog is the same whichever way an object's events arrive. When
+// neither exists any more the decoded key is recorded.
+//
+// Completion needs evidence (docs/EVENTS.md, "How a run is verified"): a
+// run is Ready when its markers, at least one data object and, for a
+// profile with a manifest, the manifest and every object it lists have
+// arrived; with a manifest that is the evidence ("manifest"). A Ready run
+// without one goes into the catalog's pending index and is completed by
+// this handler when independent evidence arrives: a DataSync "Task
+// Execution State Change" event (state SUCCESS, the execution verified its
+// transfer, its location holds the run, it ended after the run's markers
+// were created) for runs of the datasync channel ("datasync"), or, for
+// other channels whose rule opts in (SettleAfter), a scheduled sweep that
+// finds no new object for the settle window ("settled"). Manifests and
+// checksum lists are never counted as data (runs.IsChecksumList).
+//
 // Per data object: one TransactWriteItems (2 items), one GetItem, one
-// PutObjectTagging when it has a data class, 0 S3 List calls.
-// Per manifest: one streaming GetObject.
+// PutObjectTagging when it has a data class, one HeadObject when its key is
+// ambiguous, 0 S3 List calls. Per manifest version: one streaming GetObject
+// (a redelivery finds the object recorded and reads nothing).
 package ingest
 
 import (
@@ -59,9 +81,21 @@ import (
 	"github.com/biolake/biolake/internal/s3event"
 )
 
-// GetObjectAPI is the one S3 method the handler needs (to read manifests).
+// GetObjectAPI is the S3 method that reads manifests.
 type GetObjectAPI interface {
 	GetObject(ctx context.Context, in *s3.GetObjectInput, opts ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+}
+
+// HeadObjectAPI is the S3 method that finds which key an ambiguous event
+// names.
+type HeadObjectAPI interface {
+	HeadObject(ctx context.Context, in *s3.HeadObjectInput, opts ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+}
+
+// S3API is what the handler reads of S3.
+type S3API interface {
+	GetObjectAPI
+	HeadObjectAPI
 }
 
 // PutObjectTaggingAPI is the one S3 method tagging needs.
@@ -74,7 +108,10 @@ type Handler struct {
 	Store     catalog.Store
 	Resolver  *runs.Resolver
 	Publisher bus.Publisher
-	S3        GetObjectAPI
+	S3        S3API
+	// DataSync describes the task executions whose success is a run's
+	// evidence; nil: DataSync events are logged and skipped.
+	DataSync DataSyncAPI
 	// Tagger tags data objects with their data class; nil disables tagging.
 	Tagger PutObjectTaggingAPI
 	// Classes are the data classes; nil means dataclass.Defaults(), an
@@ -111,6 +148,19 @@ func (e *ErrManifestRead) Error() string {
 }
 
 func (e *ErrManifestRead) Unwrap() error { return e.Err }
+
+// ErrKeyLookup is a failure to ask S3 which key an ambiguous event names
+// (retried).
+type ErrKeyLookup struct {
+	Bucket, Key string
+	Err         error
+}
+
+func (e *ErrKeyLookup) Error() string {
+	return fmt.Sprintf("ingest: look up s3://%s/%s: %v", e.Bucket, e.Key, e.Err)
+}
+
+func (e *ErrKeyLookup) Unwrap() error { return e.Err }
 
 // ErrTagging is a failure to tag an object with its data class (retried).
 type ErrTagging struct {
@@ -177,6 +227,12 @@ func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []by
 	if log == nil {
 		log = h.logger()
 	}
+	switch kind := peekKind(body); kind {
+	case kindDataSync:
+		return h.handleDataSync(ctx, log, body)
+	case kindSchedule:
+		return h.Sweep(ctx, log)
+	}
 	objs, err := s3event.ParseEvent(body)
 	if err != nil {
 		var unsupported *s3event.ErrUnsupportedEvent
@@ -199,6 +255,12 @@ func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []by
 }
 
 func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.Object) error {
+	if o.Ambiguous() {
+		var err error
+		if o, err = h.resolveKey(ctx, log, o); err != nil {
+			return err
+		}
+	}
 	loc, err := h.Resolver.ResolveIn(o.Bucket, o.Key)
 	if err != nil {
 		var nr *runs.ErrNotInRun
@@ -233,13 +295,25 @@ func (h *Handler) handleObject(ctx context.Context, log *slog.Logger, o s3event.
 			}
 		}
 	case runs.RoleMarker:
-		ch = catalog.Change{Marker: loc.RelPath}
+		ch = catalog.Change{Marker: loc.RelPath, MarkerAt: o.EventTime}
 	case runs.RoleManifest:
+		// Read once per manifest version: a redelivery finds it recorded
+		// (the record and the count it carries are written together).
+		seen, err := h.Store.HasObject(ctx, loc.RunID, o.Key, o.VersionID)
+		if err != nil {
+			return err
+		}
+		if seen {
+			log.Debug("manifest already read; duplicate event", "idem", idem)
+			return h.advance(ctx, log, loc, idem, now)
+		}
 		info, err := h.readManifest(ctx, log, o, loc)
 		if err != nil {
 			return err
 		}
 		ch = catalog.Change{Manifest: info}
+	case runs.RoleChecksums:
+		log.Info("manifest or checksum list other than the profile's; recorded, not counted as data")
 	}
 	recorded, err := h.Store.Record(ctx, rec, init, ch)
 	if err != nil {
@@ -314,19 +388,12 @@ func (h *Handler) advance(ctx context.Context, log *slog.Logger, loc runs.Locati
 		}
 	}
 	switch {
-	case run.State == runs.StateReceiving && run.ManifestError == "" && loc.Profile.Complete(run.Progress()):
-		won, err := h.Store.Claim(ctx, loc.RunID, idem, now)
-		if err != nil {
+	case run.State == runs.StateReceiving && run.ManifestError == "" && loc.Profile.Ready(run.Progress()):
+		ev, err := h.evidence(ctx, log, loc, run, now)
+		if err != nil || ev == "" {
 			return err
 		}
-		if !won {
-			return nil
-		}
-		// Read back the counts as of the claim.
-		if run, _, err = h.Store.GetRun(ctx, loc.RunID); err != nil {
-			return err
-		}
-		return h.complete(ctx, log, run)
+		return h.claim(ctx, log, run, idem, ev, now)
 	case run.State == runs.StateComplete && run.ClaimedBy == idem:
 		// Our earlier delivery claimed the run but did not finish publishing.
 		return h.complete(ctx, log, run)
@@ -350,17 +417,42 @@ func (h *Handler) announce(ctx context.Context, log *slog.Logger, run catalog.Ru
 	return h.Store.MarkAnnounced(ctx, run.RunID)
 }
 
+// claim claims the run's completion on evidence ev and, if won, publishes
+// RunCompleted.
+func (h *Handler) claim(ctx context.Context, log *slog.Logger, run catalog.Run, claimant string, ev events.Verification, now time.Time) error {
+	won, err := h.Store.Claim(ctx, run.RunID, claimant, ev, now)
+	if err != nil || !won {
+		return err
+	}
+	// Read back the counts as of the claim.
+	if run, _, err = h.Store.GetRun(ctx, run.RunID); err != nil {
+		return err
+	}
+	return h.complete(ctx, log, run)
+}
+
 func (h *Handler) complete(ctx context.Context, log *slog.Logger, run catalog.Run) error {
 	ev := &events.RunCompleted{
 		SchemaVersion: events.SchemaVersion, RunID: run.RunID, Channel: run.Channel, Bucket: run.Bucket,
 		Prefix: run.Prefix, Profile: run.Profile, ObjectCount: run.Received, TotalBytes: run.Bytes,
-		CompletedAt: run.CompletedAt, ManifestKey: run.ManifestKey, Partner: run.Partner,
+		CompletedAt: run.CompletedAt, Partner: run.Partner, Evidence: run.Evidence,
+	}
+	if run.Evidence == events.VerifiedByManifest {
+		// The manifest is what the verify flow checks the run against; a
+		// run completed on other evidence has none to compare.
+		ev.ManifestKey = run.ManifestKey
 	}
 	if err := h.Publisher.Publish(ctx, ev); err != nil {
 		return err
 	}
-	log.Info("run completed", "event", events.DetailTypeRunCompleted, "objects", run.Received, "bytes", run.Bytes)
-	return h.Store.MarkPublished(ctx, run.RunID)
+	log.Info("run completed", "event", events.DetailTypeRunCompleted, "evidence", run.Evidence, "objects", run.Received, "bytes", run.Bytes)
+	if err := h.Store.MarkPublished(ctx, run.RunID); err != nil {
+		return err
+	}
+	if !run.PendingSince.IsZero() {
+		return h.Store.RemovePending(ctx, run.RunID)
+	}
+	return nil
 }
 
 // readManifest streams a manifest from S3 and counts its data entries. A

@@ -151,7 +151,7 @@ func TestReplay(t *testing.T) {
 	assert.Equal(t, &events.RunCompleted{
 		SchemaVersion: "1", RunID: g.RunID, Channel: events.ChannelDataSync, Bucket: g.Bucket, Prefix: g.Prefix,
 		Profile: "novaseq-x", ObjectCount: int64(len(g.Data)), TotalBytes: g.TotalBytes(), CompletedAt: t0,
-		ManifestKey: g.Manifest.Key,
+		ManifestKey: g.Manifest.Key, Evidence: events.VerifiedByManifest,
 	}, ri)
 	assert.Len(t, f.pub.Of(events.DetailTypeDatasetReceived), 1)
 	assert.Empty(t, f.pub.Of(events.DetailTypeRunIngested), "RunIngested means verified: only the verify flow emits it")
@@ -180,11 +180,13 @@ func TestReplay(t *testing.T) {
 	sort.Strings(want)
 	assert.Equal(t, want, keys)
 
-	// Calls: one Record and one GetRun per delivery, one GetObject per
-	// manifest delivery, one PutObjectTagging per classified data object
+	// Calls: one Record and one GetRun per delivery (but the manifest's
+	// duplicate, which finds it recorded and is not read again), one
+	// GetObject per run, one PutObjectTagging per classified data object
 	// (first delivery only), no S3 List.
 	calls := f.store.Calls()
-	assert.Equal(t, len(dups), calls["Record"])
+	assert.Equal(t, len(dups)-1, calls["Record"])
+	assert.Equal(t, 2, calls["HasObject"])
 	assert.Equal(t, len(dups)+1, calls["GetRun"]) // +1: read back after the claim
 	// Records of one batch are handled concurrently, so two of them may both
 	// see the run complete (or not yet announced) and both try the
@@ -195,7 +197,7 @@ func TestReplay(t *testing.T) {
 		assert.LessOrEqual(t, calls[op], len(dups), op)
 	}
 	assert.Zero(t, calls["SetTagError"])
-	assert.Equal(t, 2, f.s3.calls)
+	assert.Equal(t, 1, f.s3.calls, "the manifest is read once per run, not once per delivery")
 	classified := g.classified()
 	require.Greater(t, len(classified), 100, "the generated run has BCL and FASTQ data")
 	assert.Equal(t, len(classified), f.s3.tagCalls)
@@ -328,23 +330,52 @@ func TestBadManifest(t *testing.T) {
 }
 
 // TestMarkersOnlyProfile: a MiSeq run completes on its marker.
-func TestMarkersOnlyProfile(t *testing.T) {
+// TestMarkersAloneNeverComplete: a run of a profile without a manifest on
+// a channel that gives no evidence (file gateway, no settle window) is
+// never complete, markers first or last; a run with no data object never
+// is, whatever its markers say.
+func TestMarkersAloneNeverComplete(t *testing.T) {
 	f := newFixture(t, nil)
 	g := genRun{Bucket: "fg"}
 	objs := []genObject{
-		{Key: "miseq/240101_M1_0001_000000000-ABCDE/RunInfo.xml", Size: 3, VersionID: "null", Sequencer: "01"},
-		{Key: "miseq/240101_M1_0001_000000000-ABCDE/RTAComplete.txt", Size: 0, VersionID: "null", Sequencer: "02"},
+		{Key: "miseq/240101_M1_0001_000000000-ABCDE/RTAComplete.txt", Size: 0, VersionID: "null", Sequencer: "01"},
+		{Key: "miseq/240101_M1_0001_000000000-ABCDE/RunInfo.xml", Size: 3, VersionID: "null", Sequencer: "02"},
+		{Key: "miseq/240101_M1_0001_000000000-ABCDE/Manifest.md5", Size: 3, VersionID: "null", Sequencer: "03"},
 	}
 	msgs := messages(g, objs, t0)
-	// One batch each: within a batch records run concurrently, and a
-	// markers-only profile completes on its markers whatever else is late.
 	require.Empty(t, f.deliver(t, msgs[:1]))
-	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted), "markers with no data object")
 	require.Empty(t, f.deliver(t, msgs[1:]))
-	ri := f.pub.Of(events.DetailTypeRunCompleted)
-	require.Len(t, ri, 1)
-	assert.EqualValues(t, 1, ri[0].(*events.RunCompleted).ObjectCount)
-	assert.Equal(t, events.ChannelFileGateway, ri[0].(*events.RunCompleted).Channel)
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted), "no manifest and no evidence")
+	require.NoError(t, f.h.Sweep(context.Background(), nil))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted), "no settle window")
+	run, _, err := f.store.GetRun(context.Background(), "240101_M1_0001_000000000-ABCDE")
+	require.NoError(t, err)
+	assert.Equal(t, runs.StateReceiving, run.State)
+	assert.EqualValues(t, 1, run.Received, "Manifest.md5 is not data")
+	assert.Contains(t, f.logs.String(), "neither DataSync nor a settle window vouches for it")
+
+	// Defaults as the ingest handler had them: markers-first delivery of a
+	// run without a manifest on the DataSync channel, no DataSync evidence.
+	f = newFixture(t, nil)
+	f.h.Resolver = mustRules(t, `[{"prefix":"runs/","profile":"novaseq-x","channel":"datasync"}]`)
+	gr := generateRun(rand.New(rand.NewSource(3)), "raw", "240101_LH1_0001_AAAA", 20)
+	f.s3.putRun(gr)
+	all := append(append([]genObject(nil), gr.Markers...), gr.Data...)
+	all = append(all, gr.Manifest)
+	require.Empty(t, f.deliver(t, messages(gr, all, t0)))
+	assert.Empty(t, f.pub.Of(events.DetailTypeRunCompleted))
+	run, _, err = f.store.GetRun(context.Background(), gr.RunID)
+	require.NoError(t, err)
+	assert.EqualValues(t, len(gr.Data), run.Received, "manifest.sha256 without a manifest rule is still not data")
+	assert.False(t, run.PendingSince.IsZero(), "waits in the pending index for DataSync")
+}
+
+func mustRules(t testing.TB, js string) *runs.Resolver {
+	t.Helper()
+	r, err := runs.ParseRules([]byte(js))
+	require.NoError(t, err)
+	return r
 }
 
 // panicStore panics on Record.

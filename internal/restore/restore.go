@@ -715,10 +715,22 @@ func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []by
 		}
 		return err
 	}
-	ref := ObjectRef{Bucket: r.Bucket, Key: r.Key, VersionID: r.VersionID}
-	waiters, err := h.Store.Waiters(ctx, ref)
-	if err != nil {
-		return err
+	// The event's key is form-decoded; an object stored under the raw key
+	// (an event whose key was not encoded) is waited for under that one.
+	var ref ObjectRef
+	var waiters []Waiter
+	for i, key := range r.Candidates() {
+		ref = ObjectRef{Bucket: r.Bucket, Key: key, VersionID: r.VersionID}
+		if waiters, err = h.Store.Waiters(ctx, ref); err != nil {
+			return err
+		}
+		if len(waiters) > 0 {
+			if i > 0 {
+				log.Info("restored object matched by the event's raw key", "key", key, "decodedKey", r.Key)
+			}
+			r.Key = key
+			break
+		}
 	}
 	if len(waiters) == 0 {
 		log.Info("restore of an object no run waits for; skipped", "bucket", r.Bucket, "key", r.Key)

@@ -6,11 +6,18 @@
 // Completeness is decided in constant work per event from a run's Progress:
 // the set of required markers seen, whether the manifest has been read (and
 // so the expected number of data objects), and the number of distinct data
-// objects received. A run is complete when every required marker is present
-// and, for a profile with a manifest, the manifest is present and received >=
-// expected. For a profile without a manifest the markers alone decide; since
-// DataSync copies files in no particular order, use a manifest where the data
-// must be whole before processing starts.
+// objects received. A run is Ready when every required marker is present, at
+// least one data object has arrived and, for a profile with a manifest, the
+// manifest is read and received >= expected; a Ready run of a profile with a
+// manifest is Complete on that evidence. Markers alone never make a run
+// complete (DataSync copies files in no particular order, and markers may
+// arrive first): a Ready run without a manifest needs independent evidence,
+// a successful DataSync task execution for its location (channel datasync)
+// or a settle window its rule opts in to (Rule.SettleAfter), which the
+// ingest handler looks for.
+//
+// Manifests and checksum lists are never data: at a run folder's root the
+// profile's manifest, and any file IsChecksumList names, are not counted.
 package runs
 
 import (
@@ -20,6 +27,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/biolake/biolake/internal/events"
@@ -34,6 +42,10 @@ const (
 	RoleMarker               // a completion marker of the profile
 	RoleManifest             // the run's manifest
 	RoleIgnore               // a folder placeholder ("dir/"): neither
+	// RoleChecksums is a manifest or checksum list at the run root other
+	// than the profile's manifest (IsChecksumList): recorded, never
+	// counted as data.
+	RoleChecksums
 )
 
 func (r Role) String() string {
@@ -46,6 +58,8 @@ func (r Role) String() string {
 		return "manifest"
 	case RoleIgnore:
 		return "ignore"
+	case RoleChecksums:
+		return "checksums"
 	}
 	return fmt.Sprintf("Role(%d)", int(r))
 }
@@ -59,6 +73,8 @@ func ParseRole(s string) Role {
 		return RoleManifest
 	case "ignore":
 		return RoleIgnore
+	case "checksums":
+		return RoleChecksums
 	}
 	return RoleData
 }
@@ -167,7 +183,9 @@ func (p Profile) Validate() error {
 	return nil
 }
 
-// RoleOf returns the role of a path relative to the run folder.
+// RoleOf returns the role of a path relative to the run folder: the
+// profile's manifest, one of its markers, a folder placeholder, another
+// manifest or checksum list at the root (IsChecksumList), or data.
 func (p Profile) RoleOf(rel string) Role {
 	if rel == "" || strings.HasSuffix(rel, "/") {
 		return RoleIgnore
@@ -180,7 +198,56 @@ func (p Profile) RoleOf(rel string) Role {
 			return RoleMarker
 		}
 	}
+	if IsChecksumList(rel) {
+		return RoleChecksums
+	}
 	return RoleData
+}
+
+// Names of manifests and checksum lists, compared case-insensitively, that
+// are never data at a run folder's root (IsChecksumList).
+var (
+	// ChecksumListStems: a root file whose name before its first '.' is
+	// one of these ("Manifest.md5", "manifest.sha256", "checksums.txt").
+	ChecksumListStems = []string{"manifest", "checksums", "checksum"}
+	// ChecksumListNames: the checksum tools' usual output names.
+	ChecksumListNames = []string{
+		"md5sum.txt", "md5sums.txt", "sha1sum.txt", "sha1sums.txt",
+		"sha256sum.txt", "sha256sums.txt", "sha512sum.txt", "sha512sums.txt",
+	}
+	// ChecksumListSuffixes: a root file ending in one of these
+	// ("run.md5", "SHA256SUMS.sha256").
+	ChecksumListSuffixes = []string{".md5", ".md5sum", ".sha1", ".sha256", ".sha256sum", ".sha512"}
+)
+
+// IsChecksumList reports whether rel, a path relative to a run folder, is a
+// manifest or checksum list by its name: a file at the run's root (no '/')
+// named by ChecksumListStems, ChecksumListNames or ChecksumListSuffixes,
+// case-insensitively. Such files describe the data; they are not data, and
+// the ingest handler never counts them. Deeper files of these names are
+// data (an analysis may ship its own checksum files).
+func IsChecksumList(rel string) bool {
+	if rel == "" || strings.Contains(rel, "/") {
+		return false
+	}
+	name := strings.ToLower(rel)
+	stem, _, _ := strings.Cut(name, ".")
+	for _, s := range ChecksumListStems {
+		if stem == s {
+			return true
+		}
+	}
+	for _, n := range ChecksumListNames {
+		if name == n {
+			return true
+		}
+	}
+	for _, suf := range ChecksumListSuffixes {
+		if strings.HasSuffix(name, suf) && len(name) > len(suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // Progress is what the catalog knows of a run; all of it only grows.
@@ -195,12 +262,23 @@ type Progress struct {
 	Received int64
 }
 
-// Complete reports whether a run with this progress is complete.
-func (p Profile) Complete(s Progress) bool {
+// Ready reports whether a run with this progress has everything it can
+// have by itself: every required marker, at least one data object, and for
+// a profile with a manifest the manifest read and every object it lists.
+func (p Profile) Ready(s Progress) bool {
 	return len(p.Missing(s)) == 0
 }
 
-// Missing says what the run still waits for, for logs; empty when complete.
+// Complete reports whether a run with this progress is complete on its own
+// evidence: Ready, with a manifest. A Ready run of a profile without a
+// manifest is complete only on independent evidence (a DataSync task
+// execution, a settle window), which the ingest handler looks for.
+func (p Profile) Complete(s Progress) bool {
+	return p.Manifest != "" && p.Ready(s)
+}
+
+// Missing says what the run still waits for before it is Ready, for logs;
+// empty when Ready.
 func (p Profile) Missing(s Progress) []string {
 	var out []string
 	have := make(map[string]bool, len(s.Markers))
@@ -220,6 +298,11 @@ func (p Profile) Missing(s Progress) []string {
 			out = append(out, fmt.Sprintf("%d of %d data objects", s.Expected-s.Received, s.Expected))
 		}
 	}
+	if s.Received == 0 && (p.Manifest == "" || !s.ManifestRead || s.Expected == 0) {
+		// A run with no data object is never complete, whatever its
+		// markers and manifest say.
+		out = append(out, "a data object")
+	}
 	return out
 }
 
@@ -237,7 +320,18 @@ type Rule struct {
 	// Partnered: keys are Prefix/<partner>/<dataset>/..., and the run id is
 	// "<partner>/<dataset>" (transfer channel, one home per partner).
 	Partnered bool
+	// SettleAfter opts a rule without a manifest, on a channel other than
+	// datasync, in to settle windows: a Ready run is complete (evidence
+	// "settled") once no new object has arrived for this long. 0: never;
+	// such a run then waits for a manifest.
+	SettleAfter time.Duration
 }
+
+// Limits of Rule.SettleAfter.
+const (
+	MinSettleAfter = 5 * time.Minute
+	MaxSettleAfter = 30 * 24 * time.Hour
+)
 
 // Location is where an object key sits.
 type Location struct {
@@ -251,6 +345,8 @@ type Location struct {
 	Profile Profile
 	Channel events.Channel
 	Role    Role
+	// SettleAfter is the rule's settle window (0: none).
+	SettleAfter time.Duration
 }
 
 // ErrNotInRun is returned by Resolve for a key that belongs to no run.
@@ -307,6 +403,16 @@ func NewResolver(rules []Rule) (*Resolver, error) {
 		if !r.Channel.Valid() {
 			return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].channel", i), Reason: fmt.Sprintf("%q is not datasync, transfer or filegateway", r.Channel)}
 		}
+		if r.SettleAfter != 0 {
+			switch {
+			case r.SettleAfter < MinSettleAfter || r.SettleAfter > MaxSettleAfter:
+				return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].settleAfter", i), Reason: fmt.Sprintf("%s is not between %s and %s", r.SettleAfter, MinSettleAfter, MaxSettleAfter)}
+			case r.Profile.Manifest != "":
+				return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].settleAfter", i), Reason: "a rule with a manifest is verified by it; a settle window applies only without one"}
+			case r.Channel == events.ChannelDataSync:
+				return nil, &ErrInvalidConfig{Field: fmt.Sprintf("rules[%d].settleAfter", i), Reason: "datasync runs are verified by their DataSync task execution; a settle window applies to the other channels only"}
+			}
+		}
 		rs[i] = r
 	}
 	sort.SliceStable(rs, func(i, j int) bool {
@@ -342,7 +448,7 @@ func (r *Resolver) resolve(bucket, key string, scoped bool) (Location, error) {
 			continue
 		}
 		rest := key[len(rule.Prefix):]
-		loc := Location{Profile: rule.Profile, Channel: rule.Channel}
+		loc := Location{Profile: rule.Profile, Channel: rule.Channel, SettleAfter: rule.SettleAfter}
 		segs := 1
 		if rule.Partnered {
 			segs = 2
@@ -401,6 +507,8 @@ type RuleConfig struct {
 	Channel events.Channel `json:"channel"`
 	// Partnered: keys are prefix/<partner>/<dataset>/...
 	Partnered bool `json:"partnered,omitempty"`
+	// SettleAfterSeconds is Rule.SettleAfter in seconds; 0 or absent: none.
+	SettleAfterSeconds int64 `json:"settleAfterSeconds,omitempty"`
 }
 
 // ParseRules decodes a JSON array of RuleConfig strictly and builds a
@@ -428,7 +536,8 @@ func ParseRules(b []byte) (*Resolver, error) {
 			p.Markers = append([]string(nil), c.Markers...)
 		}
 		p.Manifest = c.Manifest
-		rules = append(rules, Rule{Bucket: c.Bucket, Prefix: c.Prefix, Profile: p, Channel: c.Channel, Partnered: c.Partnered})
+		rules = append(rules, Rule{Bucket: c.Bucket, Prefix: c.Prefix, Profile: p, Channel: c.Channel, Partnered: c.Partnered,
+			SettleAfter: time.Duration(c.SettleAfterSeconds) * time.Second})
 	}
 	return NewResolver(rules)
 }

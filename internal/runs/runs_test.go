@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,7 +45,7 @@ func TestResolve(t *testing.T) {
 		{key: "runs/" + run + "/Logs/", runID: run, rel: "Logs/", role: RoleIgnore, profile: "novaseq-x"},
 		{key: "runs/" + run + "/", runID: run, rel: "", role: RoleIgnore, profile: "novaseq-x"},
 		{key: "runs/miseq/240101_M00001_0001_000000000-ABCDE/RTAComplete.txt", runID: "240101_M00001_0001_000000000-ABCDE", rel: "RTAComplete.txt", role: RoleMarker, profile: "miseq"},
-		{key: "runs/miseq/x/manifest.sha256", runID: "x", rel: "manifest.sha256", role: RoleData, profile: "miseq"},
+		{key: "runs/miseq/x/manifest.sha256", runID: "x", rel: "manifest.sha256", role: RoleChecksums, profile: "miseq"}, // not the profile's manifest, never data,
 		{key: "quarantine/acme/batch 7/DONE", runID: "acme/batch 7", rel: "DONE", role: RoleMarker, profile: "generic", partner: "acme"},
 		{key: "quarantine/acme/batch 7/manifest.csv", runID: "acme/batch 7", rel: "manifest.csv", role: RoleManifest, profile: "generic", partner: "acme"},
 		{key: "quarantine/acme/batch 7/s1/R1.fastq.gz", runID: "acme/batch 7", rel: "s1/R1.fastq.gz", role: RoleData, profile: "generic", partner: "acme"},
@@ -81,30 +82,102 @@ func TestComplete(t *testing.T) {
 	nsx := NovaSeqX.WithManifest("manifest.sha256")
 	all := []string{"RunCompletionStatus.xml", "CopyComplete.txt", "RTAComplete.txt"}
 	tests := []struct {
-		name    string
-		p       Profile
-		s       Progress
-		want    bool
-		missing int
+		name     string
+		p        Profile
+		s        Progress
+		ready    bool
+		complete bool
+		missing  int
 	}{
-		{"nothing", nsx, Progress{}, false, 4},
-		{"markers only", nsx, Progress{Markers: all}, false, 1},
-		{"manifest not all data", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 9}, false, 1},
-		{"complete", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 10}, true, 0},
-		{"over", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 11}, true, 0},
-		{"duplicate markers one missing", nsx, Progress{Markers: []string{"CopyComplete.txt", "CopyComplete.txt", "RTAComplete.txt"}, ManifestRead: true}, false, 1},
-		{"empty manifest", nsx, Progress{Markers: all, ManifestRead: true}, true, 0},
-		{"no manifest profile", NovaSeqX, Progress{Markers: all}, true, 0},
-		{"miseq", MiSeq, Progress{Markers: []string{"RTAComplete.txt"}}, true, 0},
-		{"nextseq wrong marker", NextSeq, Progress{Markers: []string{"RTAComplete.txt"}}, false, 1},
-		{"generic manifest only", Generic("", "m.csv"), Progress{ManifestRead: true, Expected: 1, Received: 1}, true, 0},
+		{"nothing", nsx, Progress{}, false, false, 5},
+		{"markers only", nsx, Progress{Markers: all}, false, false, 2},
+		{"manifest not all data", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 9}, false, false, 1},
+		{"complete", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 10}, true, true, 0},
+		{"over", nsx, Progress{Markers: all, ManifestRead: true, Expected: 10, Received: 11}, true, true, 0},
+		{"duplicate markers one missing", nsx, Progress{Markers: []string{"CopyComplete.txt", "CopyComplete.txt", "RTAComplete.txt"}, ManifestRead: true, Expected: 1, Received: 1}, false, false, 1},
+		// A run with no data object is never complete.
+		{"empty manifest", nsx, Progress{Markers: all, ManifestRead: true}, false, false, 1},
+		{"empty manifest with data", nsx, Progress{Markers: all, ManifestRead: true, Received: 2}, true, true, 0},
+		{"markers first, no data", NovaSeqX, Progress{Markers: all}, false, false, 1},
+		// Without a manifest, markers and data make a run Ready, never
+		// Complete: that needs independent evidence.
+		{"no manifest profile", NovaSeqX, Progress{Markers: all, Received: 5}, true, false, 0},
+		{"miseq", MiSeq, Progress{Markers: []string{"RTAComplete.txt"}, Received: 1}, true, false, 0},
+		{"nextseq wrong marker", NextSeq, Progress{Markers: []string{"RTAComplete.txt"}, Received: 1}, false, false, 1},
+		{"generic manifest only", Generic("", "m.csv"), Progress{ManifestRead: true, Expected: 1, Received: 1}, true, true, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, tc.p.Complete(tc.s))
+			assert.Equal(t, tc.ready, tc.p.Ready(tc.s))
+			assert.Equal(t, tc.complete, tc.p.Complete(tc.s))
 			assert.Len(t, tc.p.Missing(tc.s), tc.missing, tc.p.Missing(tc.s))
 		})
 	}
+}
+
+// TestChecksumListsAreNotData: the profile's manifest and well-known
+// manifest and checksum-list names at the run root are never data; deeper
+// files of those names are.
+func TestChecksumListsAreNotData(t *testing.T) {
+	p := NovaSeqX.WithManifest("manifest.sha256")
+	for rel, want := range map[string]Role{
+		"manifest.sha256":            RoleManifest,
+		"Manifest.md5":               RoleChecksums,
+		"MANIFEST.SHA256":            RoleChecksums,
+		"manifest.csv":               RoleChecksums,
+		"manifest":                   RoleChecksums,
+		"md5sum.txt":                 RoleChecksums,
+		"SHA256SUMS.txt":             RoleChecksums,
+		"sha256sums.txt":             RoleChecksums,
+		"checksums.txt":              RoleChecksums,
+		"run.md5":                    RoleChecksums,
+		"all files.sha256":           RoleChecksums,
+		"Data.sha256sum":             RoleChecksums,
+		".md5":                       RoleData,
+		"RunInfo.xml":                RoleData,
+		"SampleSheet.csv":            RoleData,
+		"manifests.txt":              RoleData,
+		"Logs/Manifest.md5":          RoleData,
+		"Analysis/1/md5sum.txt":      RoleData,
+		"Analysis/1/sample.bam.md5":  RoleData,
+		"CopyComplete.txt":           RoleMarker,
+		"Data/":                      RoleIgnore,
+		"sample.fastq.gz":            RoleData,
+		"sample.fastq.gz.md5.tmp":    RoleData,
+		"Thumbnail_Images/x.jpg.md5": RoleData,
+	} {
+		assert.Equal(t, want, p.RoleOf(rel), rel)
+	}
+	// Without a profile manifest, a root Manifest.md5 is still not data.
+	assert.Equal(t, RoleChecksums, NovaSeqX.RoleOf("Manifest.md5"))
+	assert.Equal(t, RoleChecksums, ParseRole(RoleChecksums.String()))
+}
+
+func TestSettleAfterRules(t *testing.T) {
+	ok := Rule{Prefix: "drop/", Profile: Generic("DONE", ""), Channel: events.ChannelFileGateway, SettleAfter: time.Hour}
+	r, err := NewResolver([]Rule{ok})
+	require.NoError(t, err)
+	loc, err := r.Resolve("drop/d1/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, loc.SettleAfter)
+	for name, mut := range map[string]func(*Rule){
+		"too short":     func(r *Rule) { r.SettleAfter = time.Minute },
+		"too long":      func(r *Rule) { r.SettleAfter = 31 * 24 * time.Hour },
+		"with manifest": func(r *Rule) { r.Profile = Generic("DONE", "manifest.sha256") },
+		"datasync":      func(r *Rule) { r.Channel = events.ChannelDataSync },
+	} {
+		bad := ok
+		mut(&bad)
+		_, err := NewResolver([]Rule{bad})
+		var ic *ErrInvalidConfig
+		require.ErrorAs(t, err, &ic, name)
+		assert.Contains(t, ic.Field, "settleAfter", name)
+	}
+	r, err = ParseRules([]byte(`[{"prefix":"drop/","profile":"generic","markers":["DONE"],"channel":"filegateway","settleAfterSeconds":3600}]`))
+	require.NoError(t, err)
+	loc, err = r.Resolve("drop/d1/a.txt")
+	require.NoError(t, err)
+	assert.Equal(t, time.Hour, loc.SettleAfter)
 }
 
 func TestProfiles(t *testing.T) {

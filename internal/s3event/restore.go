@@ -13,6 +13,8 @@ type Restored struct {
 	Bucket string
 	// Key is the decoded object key.
 	Key string
+	// RawKey is the key as it appeared in the event (see Object.RawKey).
+	RawKey string
 	// VersionID is NullVersion when the event had none.
 	VersionID string
 	// ExpiryTime is when the restored copy expires (zero for objects that
@@ -34,8 +36,8 @@ func (r Restored) IdempotencyKey() string {
 // ParseRestoreCompleted decodes a message body (an SQS message body or a
 // Lambda payload) holding an S3 "Object Restore Completed" event: an
 // EventBridge event (source aws.s3), or an S3 event notification whose one
-// record is ObjectRestore:Completed (key URL-encoded), either possibly inside
-// an SNS notification.
+// record is ObjectRestore:Completed (keys form-encoded in both: see
+// DecodeEventKey), either possibly inside an SNS notification.
 //
 // Errors: *ErrMalformedEvent, *ErrInvalidKey, and *ErrUnsupportedEvent for a
 // well-formed event of another kind (handlers skip those).
@@ -88,7 +90,7 @@ func parseRestore(body []byte, depth int) (Restored, error) {
 		if r.ExpiryTime, err = optTime(d.RestoreExpiryTime); err != nil {
 			return Restored{}, err
 		}
-		return finishRestore(r, d.Object.Key, false)
+		return finishRestore(r, d.Object.Key, true)
 	case has(top, "Records"):
 		var recs []struct {
 			EventSource      string `json:"eventSource"`
@@ -134,7 +136,7 @@ func parseRestore(body []byte, depth int) (Restored, error) {
 		if r.ExpiryTime, err = optTime(rd.LifecycleRestorationExpiryTime); err != nil {
 			return Restored{}, err
 		}
-		return finishRestore(r, rec.S3.Object.Key, true)
+		return finishRestore(r, rec.S3.Object.Key, false)
 	case has(top, "Type") && has(top, "Message"):
 		if depth > 0 {
 			return Restored{}, &ErrMalformedEvent{Reason: "nested SNS envelope"}
@@ -164,7 +166,11 @@ func optTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-func finishRestore(r Restored, key *string, encoded bool) (Restored, error) {
+// Candidates returns the keys the restored object may be stored under (see
+// Object.Candidates).
+func (r Restored) Candidates() []string { return candidates(r.Key, r.RawKey) }
+
+func finishRestore(r Restored, key *string, lenient bool) (Restored, error) {
 	var missing []string
 	if r.Bucket == "" {
 		missing = append(missing, "bucket name")
@@ -178,11 +184,11 @@ func finishRestore(r Restored, key *string, encoded bool) (Restored, error) {
 	if strings.ContainsRune(r.Bucket, '|') || strings.ContainsRune(r.VersionID, '|') {
 		return Restored{}, &ErrMalformedEvent{Reason: "'|' in bucket or version id"}
 	}
-	k, err := DecodeKey(*key, encoded)
+	k, err := DecodeEventKey(*key, lenient)
 	if err != nil {
 		return Restored{}, err
 	}
-	r.Key = k
+	r.Key, r.RawKey = k, *key
 	if r.VersionID == "" {
 		r.VersionID = NullVersion
 	}

@@ -18,6 +18,7 @@ func TestParseRestoreCompleted(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Restored{
 		Bucket: "biolake-prod-raw", Key: "runs/20230101_A00123_0001_BHXXXXDSX2/Data/Intensities/BaseCalls/L001/C1.1/L001_1 copy+1%.cbcl",
+		RawKey:    "runs/20230101_A00123_0001_BHXXXXDSX2/Data/Intensities/BaseCalls/L001/C1.1/L001_1 copy+1%.cbcl",
 		VersionID: "IYV3p45BhgBnTqAFlxTIpUfM6i8BQ8a5", ExpiryTime: time.Date(2024, 6, 16, 0, 0, 0, 0, time.UTC),
 		SourceStorageClass: "DEEP_ARCHIVE", EventID: "8a2e1f3b-7f6c-4e8e-9f0a-2b1c3d4e5f60", EventTime: time.Date(2024, 6, 9, 3, 0, 0, 0, time.UTC),
 	}, r)
@@ -28,6 +29,12 @@ func TestParseRestoreCompleted(t *testing.T) {
 	r, err = ParseRestoreCompleted([]byte(notif))
 	require.NoError(t, err)
 	assert.Equal(t, "runs/a b/c+d.bam", r.Key)
+	assert.Equal(t, []string{"runs/a b/c+d.bam", "runs/a+b/c%2Bd.bam"}, r.Candidates())
+	// An EventBridge key is form-decoded too.
+	eb := strings.Replace(string(b), "L001_1 copy+1%.cbcl", "L001_1+copy%2B1%25.cbcl", 1)
+	r2, err := ParseRestoreCompleted([]byte(eb))
+	require.NoError(t, err)
+	assert.Equal(t, "runs/20230101_A00123_0001_BHXXXXDSX2/Data/Intensities/BaseCalls/L001/C1.1/L001_1 copy+1%.cbcl", r2.Key)
 	assert.Equal(t, NullVersion, r.VersionID)
 	assert.Equal(t, "GLACIER", r.SourceStorageClass)
 	assert.Equal(t, "raw|runs/a b/c+d.bam|null|R1/0A", r.IdempotencyKey())

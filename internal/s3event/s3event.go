@@ -3,9 +3,17 @@
 // classic S3 event notifications ({"Records": [...]}), and either of these
 // wrapped in an SNS notification, each possibly the body of an SQS message.
 //
-// Object keys: EventBridge delivers keys as they are; S3 event notifications
-// deliver them URL-encoded with '+' for space. DecodeKey handles both and
-// rejects keys that are not valid UTF-8 or hold NUL or control characters.
+// Object keys: S3 event notifications and S3 EventBridge events both carry
+// keys form-encoded ('+' for space, %XX for other bytes), and both are
+// decoded so (AWS's Lambda Powertools decodes detail.object.key of S3
+// EventBridge events with unquote_plus too). An EventBridge key that is not
+// valid form-encoding (a bare '%', as in "100%done.txt") cannot have been
+// encoded and is taken as it is. Decoding is ambiguous for a key delivered
+// unencoded that holds '+' or '%XX': Object.RawKey keeps the key as it
+// arrived, and Object.Candidates lists the decoded key, then the raw one,
+// so a handler that finds no object under the decoded key (NoSuchKey) tries
+// the raw key once. Keys that are not valid UTF-8 or hold NUL or control
+// characters are rejected.
 //
 // Idempotency: every delivery of the same S3 event carries the same bucket,
 // key, version id and sequencer; Object.IdempotencyKey joins them, and handlers
@@ -41,7 +49,9 @@ type Object struct {
 	Bucket string
 	// Key is the decoded object key, usable in S3 API calls.
 	Key string
-	// RawKey is the key as it appeared in the event.
+	// RawKey is the key as it appeared in the event. When it differs from
+	// Key and is itself an acceptable key, the object may be stored under
+	// RawKey (an event whose key was not encoded): see Candidates.
 	RawKey    string
 	Size      int64
 	ETag      string
@@ -57,6 +67,25 @@ type Object struct {
 	// EventID is the EventBridge event id, or the notification's
 	// x-amz-request-id; for logs only.
 	EventID string
+}
+
+// Candidates returns the keys the object may be stored under, most likely
+// first: Key, then RawKey when it differs from Key and passes CheckKey.
+// Handlers that call S3 with the key try the second on NoSuchKey for the
+// first, once, and log which one matched.
+func (o Object) Candidates() []string {
+	return candidates(o.Key, o.RawKey)
+}
+
+// Ambiguous reports whether the object may be stored under a key other
+// than Key (len(Candidates()) > 1).
+func (o Object) Ambiguous() bool { return len(o.Candidates()) > 1 }
+
+func candidates(key, raw string) []string {
+	if raw == "" || raw == key || CheckKey(raw) != nil {
+		return []string{key}
+	}
+	return []string{key, raw}
 }
 
 // IdempotencyKey is bucket|key|versionId|sequencer. It is unambiguous: bucket
@@ -113,11 +142,11 @@ func (e *ErrUnsupportedEvent) Error() string {
 	return fmt.Sprintf("s3event: unsupported event %q from %q", e.Kind, e.Source)
 }
 
-// DecodeKey returns the object key of an event. With encoded set (S3 event
-// notifications) raw is URL-decoded with '+' meaning space; otherwise
-// (EventBridge) raw is taken as is. Either way the key must be non-empty, at
-// most MaxKeyBytes, valid UTF-8, and free of NUL and other control characters
-// (C0, DEL, C1); else *ErrInvalidKey.
+// DecodeKey returns the object key of an event. With encoded set raw is
+// form-decoded ('+' meaning space, %XX a byte); otherwise raw is taken as
+// is. Either way the key must be non-empty, at most MaxKeyBytes, valid
+// UTF-8, and free of NUL and other control characters (C0, DEL, C1); else
+// *ErrInvalidKey. Event parsers use DecodeEventKey.
 func DecodeKey(raw string, encoded bool) (string, error) {
 	key := raw
 	if encoded {
@@ -131,6 +160,23 @@ func DecodeKey(raw string, encoded bool) (string, error) {
 		return "", &ErrInvalidKey{Raw: raw, Reason: err.Error()}
 	}
 	return key, nil
+}
+
+// DecodeEventKey decodes the key of an S3 event, which is form-encoded in
+// both formats (see the package doc). For an S3 event notification
+// (lenient false) a key that is not valid form-encoding is an
+// *ErrInvalidKey. For an EventBridge event (lenient true) such a key, or one
+// whose decoding is not an acceptable key while the raw one is, cannot have
+// been encoded and is returned as it is.
+func DecodeEventKey(raw string, lenient bool) (string, error) {
+	key, err := DecodeKey(raw, true)
+	if err == nil || !lenient {
+		return key, err
+	}
+	if CheckKey(raw) == nil {
+		return raw, nil
+	}
+	return "", err
 }
 
 // CheckKey reports why a decoded key is not acceptable, or nil.
@@ -265,11 +311,12 @@ func parseEventBridge(top map[string]json.RawMessage) (Object, error) {
 		}
 		o.EventTime = t
 	}
-	return finish(o, d.Object.Key, d.Object.Size, false)
+	return finish(o, d.Object.Key, d.Object.Size, true)
 }
 
-// finish checks the fields common to both formats and decodes the key.
-func finish(o Object, key *string, size *int64, encoded bool) (Object, error) {
+// finish checks the fields common to both formats and decodes the key
+// (leniently for EventBridge: see DecodeEventKey).
+func finish(o Object, key *string, size *int64, lenient bool) (Object, error) {
 	var missing []string
 	if o.Bucket == "" {
 		missing = append(missing, "bucket name")
@@ -292,7 +339,7 @@ func finish(o Object, key *string, size *int64, encoded bool) (Object, error) {
 	if strings.ContainsRune(o.Bucket, '|') || strings.ContainsRune(o.VersionID, '|') || strings.ContainsRune(o.Sequencer, '|') {
 		return Object{}, &ErrMalformedEvent{Reason: "'|' in bucket, version id or sequencer"}
 	}
-	k, err := DecodeKey(*key, encoded)
+	k, err := DecodeEventKey(*key, lenient)
 	if err != nil {
 		return Object{}, err
 	}
@@ -370,7 +417,7 @@ func parseNotification(raw json.RawMessage) ([]Object, error) {
 			}
 			o.EventTime = t
 		}
-		o, err := finish(o, r.S3.Object.Key, r.S3.Object.Size, true)
+		o, err := finish(o, r.S3.Object.Key, r.S3.Object.Size, false)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,54 @@ func TestParseGolden(t *testing.T) {
 	assert.Equal(t, a, b)
 }
 
+// TestEventBridgeKeysAreDecoded: detail.object.key of an S3 EventBridge
+// event is form-encoded like a notification's key, and decodes the same;
+// a key that cannot be form-encoding is taken as it is; Candidates offers
+// the raw key where the decoding is ambiguous.
+func TestEventBridgeKeysAreDecoded(t *testing.T) {
+	eb := string(golden(t, "eventbridge_unversioned.json"))
+	notif := string(golden(t, "s3_notification.json"))
+	tests := []struct {
+		name, raw, key string
+		candidates     []string
+	}{
+		{"plus and parentheses", "Logs/run+log+2026%2B11%2B28+%28copy%29.txt", "Logs/run log 2026+11+28 (copy).txt",
+			[]string{"Logs/run log 2026+11+28 (copy).txt", "Logs/run+log+2026%2B11%2B28+%28copy%29.txt"}},
+		{"percent", "Logs/100%25done.txt", "Logs/100%done.txt", []string{"Logs/100%done.txt", "Logs/100%25done.txt"}},
+		{"accents", "Logs/m%C3%A9triques_%C3%A9.csv", "Logs/métriques_é.csv", []string{"Logs/métriques_é.csv", "Logs/m%C3%A9triques_%C3%A9.csv"}},
+		{"plain unambiguous", "Data/L001/C1.1/L001_1.cbcl", "Data/L001/C1.1/L001_1.cbcl", []string{"Data/L001/C1.1/L001_1.cbcl"}},
+		{"unencoded bare percent", "Logs/100%done.txt", "Logs/100%done.txt", []string{"Logs/100%done.txt"}},
+		{"unencoded plus", "Logs/a+b.txt", "Logs/a b.txt", []string{"Logs/a b.txt", "Logs/a+b.txt"}},
+		{"unencoded space", "Logs/a b.txt", "Logs/a b.txt", []string{"Logs/a b.txt"}},
+		{"decodes to a control character", "Logs/a%09b.txt", "Logs/a%09b.txt", []string{"Logs/a%09b.txt"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			objs, err := ParseEvent([]byte(strings.Replace(eb, `"runs/r1/CopyComplete.txt"`, strconv.Quote(tc.raw), 1)))
+			require.NoError(t, err)
+			require.Len(t, objs, 1)
+			assert.Equal(t, tc.key, objs[0].Key)
+			assert.Equal(t, tc.raw, objs[0].RawKey)
+			assert.Equal(t, tc.candidates, objs[0].Candidates())
+			assert.Equal(t, len(tc.candidates) > 1, objs[0].Ambiguous())
+		})
+	}
+	// The same encoded key decodes the same from both formats.
+	raw := "Logs/run+log+2026%2B11%2B28+%28copy%29.txt"
+	a, err := ParseEvent([]byte(strings.Replace(eb, `"runs/r1/CopyComplete.txt"`, strconv.Quote(raw), 1)))
+	require.NoError(t, err)
+	b, err := ParseEvent([]byte(strings.Replace(notif, "quarantine/acme/batch+7/sample+01_R1%2B%C3%A9.fastq.gz", raw, 1)))
+	require.NoError(t, err)
+	assert.Equal(t, a[0].Key, b[0].Key)
+	// A notification key is always encoded: a bad escape is an error there.
+	_, err = ParseEvent([]byte(strings.Replace(notif, "quarantine/acme/batch+7/sample+01_R1%2B%C3%A9.fastq.gz", "Logs/100%done.txt", 1)))
+	var ik *ErrInvalidKey
+	assert.ErrorAs(t, err, &ik)
+	// Neither decodable nor acceptable as it is.
+	_, err = ParseEvent([]byte(strings.Replace(eb, `"runs/r1/CopyComplete.txt"`, `"a%zz\u0001"`, 1)))
+	assert.ErrorAs(t, err, &ik)
+}
+
 func TestIdempotencyKey(t *testing.T) {
 	objs, err := ParseEvent(golden(t, "eventbridge_unversioned.json"))
 	require.NoError(t, err)
@@ -234,6 +283,44 @@ func FuzzDecodeKey(f *testing.F) {
 		}
 		if !encoded && key != raw {
 			t.Fatalf("plain key changed: %q -> %q", raw, key)
+		}
+	})
+}
+
+// FuzzDecodeEventKey: never panics, returns a typed error or an acceptable
+// key, and a lenient (EventBridge) key is the form-decoding of raw or raw
+// itself.
+func FuzzDecodeEventKey(f *testing.F) {
+	for _, s := range []string{"a", "a+b", "%2B", "%C3%A9", "a%00", "%", "100%done", "%zz", "\xff", "été/样本 1+%25", "Logs/run+log+2026%2B11%2B28+%28copy%29.txt"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, raw string, lenient bool) {
+		key, err := DecodeEventKey(raw, lenient)
+		if err != nil {
+			var ik *ErrInvalidKey
+			if !errors.As(err, &ik) || key != "" {
+				t.Fatalf("bad error %T %v (key %q)", err, err, key)
+			}
+			if lenient && CheckKey(raw) == nil {
+				t.Fatalf("lenient decoding refused an acceptable raw key %q", raw)
+			}
+			return
+		}
+		if CheckKey(key) != nil {
+			t.Fatalf("accepted key fails CheckKey: %q", key)
+		}
+		if dec, derr := DecodeKey(raw, true); derr == nil {
+			if key != dec {
+				t.Fatalf("decodable key %q gave %q, want %q", raw, key, dec)
+			}
+		} else if !lenient || key != raw {
+			t.Fatalf("undecodable key %q gave %q (lenient %v)", raw, key, lenient)
+		}
+		for _, c := range candidates(key, raw) {
+			if CheckKey(c) != nil {
+				t.Fatalf("candidate %q fails CheckKey", c)
+			}
 		}
 	})
 }

@@ -157,6 +157,10 @@ func (v *Verifier) Finalize(ctx context.Context, in FinalizeInput) (FinalizeOutp
 			Detail: "partner dataset has no manifest: nothing can be verified, so nothing is accepted"})
 	}
 	out.Failed = failed
+	verifiedBy, unverified := verifiedBy(&rc)
+	if failed == 0 && unverified != nil {
+		return out, unverified
+	}
 
 	if failed > 0 {
 		for _, f := range failures {
@@ -246,13 +250,13 @@ func (v *Verifier) Finalize(ctx context.Context, in FinalizeInput) (FinalizeOutp
 		ev := &events.RunIngested{
 			SchemaVersion: events.SchemaVersion, RunID: rc.RunID, Channel: rc.Channel, Bucket: rc.Bucket,
 			Prefix: run.VerifiedPrefix, Profile: rc.Profile, ObjectCount: rc.ObjectCount, TotalBytes: rc.TotalBytes,
-			VerifiedAt: run.VerifiedAt, ManifestKey: run.VerifiedManifestKey, Partner: rc.Partner,
+			VerifiedAt: run.VerifiedAt, ManifestKey: run.VerifiedManifestKey, Partner: rc.Partner, VerifiedBy: verifiedBy,
 		}
 		if err := v.Publisher.Publish(ctx, ev); err != nil {
 			return out, err
 		}
 		out.Published = true
-		log.Info("run ingested", "event", events.DetailTypeRunIngested, "prefix", ev.Prefix, "objects", ev.ObjectCount)
+		log.Info("run ingested", "event", events.DetailTypeRunIngested, "verifiedBy", ev.VerifiedBy, "prefix", ev.Prefix, "objects", ev.ObjectCount)
 		if err := v.Store.MarkIngestedPublished(ctx, rc.RunID); err != nil {
 			return out, err
 		}

@@ -6,7 +6,9 @@
 //	                                      └──> FinalizeRun ──> RunIngested | IntegrityFailed...
 //
 // VerifyRun (Verifier.VerifyRun, Lambda input: the RunCompleted detail)
-// streams the manifest and asks S3 for each listed object's stored checksums
+// streams the manifest (a run without one is verified by its RunCompleted
+// evidence, datasync or settled, or refused with ErrUnverified) and asks S3
+// for each listed object's stored checksums
 // and size (HeadObject with ChecksumMode ENABLED). A stored full-object
 // SHA-256 or CRC-32C the manifest also gives is compared directly; an MD5 is
 // compared with the ETag when the ETag is one (single part, not SSE-KMS or
@@ -47,7 +49,7 @@
 // listed up to MaxFailureEvents (default 100) and counted beyond.
 //
 // Errors are typed, so Step Functions Retry/Catch can match errorType:
-// ErrIntegrityFailed, ErrInvalidRequest, ErrManifest, ErrS3, ErrTooManyLargeObjects,
+// ErrIntegrityFailed, ErrInvalidRequest, ErrManifest, ErrS3, ErrTooManyLargeObjects, ErrUnverified,
 // ErrRunNotFound, ErrRunState, catalog.ErrStore, catalog.ErrConflict,
 // bus.ErrPublish, ErrExport, and the events package's parse errors.
 package verify
@@ -264,6 +266,36 @@ func (e *ErrS3) Error() string { return fmt.Sprintf("verify: %s %s: %v", e.Op, e
 
 func (e *ErrS3) Unwrap() error { return e.Err }
 
+// ErrUnverified is returned for a run that has no manifest and no
+// independent evidence (RunCompleted's evidence neither datasync nor
+// settled): nothing shows it whole, so it is never announced as ingested.
+type ErrUnverified struct {
+	RunID    string
+	Evidence events.Verification
+}
+
+func (e *ErrUnverified) Error() string {
+	ev := string(e.Evidence)
+	if ev == "" {
+		ev = "none"
+	}
+	return fmt.Sprintf("verify: run %q has no manifest and its evidence is %s, not datasync or settled: nothing shows it whole, so it is not announced", e.RunID, ev)
+}
+
+// verifiedBy is how a completed run is verified: against its manifest when
+// it has one, else by its evidence (datasync or settled); any other run is
+// *ErrUnverified.
+func verifiedBy(rc *events.RunCompleted) (events.Verification, error) {
+	if rc.ManifestKey != "" {
+		return events.VerifiedByManifest, nil
+	}
+	switch rc.Evidence {
+	case events.VerifiedByDataSync, events.VerifiedBySettled:
+		return rc.Evidence, nil
+	}
+	return "", &ErrUnverified{RunID: rc.RunID, Evidence: rc.Evidence}
+}
+
 // ErrInvalidRequest is an input missing fields or holding bad values.
 type ErrInvalidRequest struct {
 	Reason string
@@ -311,7 +343,11 @@ func (v *Verifier) VerifyRun(ctx context.Context, rc *events.RunCompleted) (Veri
 	out.VerifyID = v.newVerifyID()
 	log := v.logger().With("runId", rc.RunID, "verifyId", out.VerifyID)
 	if rc.ManifestKey == "" {
-		log.Info("run has no manifest; nothing to verify")
+		ev, err := verifiedBy(rc)
+		if err != nil {
+			return out, err
+		}
+		log.Info("run has no manifest; nothing to compare: it was verified by its evidence", "evidence", ev)
 		return out, nil
 	}
 	man, err := v.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(rc.Bucket), Key: aws.String(rc.ManifestKey)})

@@ -208,7 +208,7 @@ func completed(t *testing.T, st *catalog.Mem, rc *events.RunCompleted, keys ...s
 		_, err := st.Record(ctx, catalog.Object{RunID: rc.RunID, Bucket: rc.Bucket, Key: k, VersionID: "null", Role: runs.RoleData}, init, catalog.Change{Data: true})
 		require.NoError(t, err)
 	}
-	won, err := st.Claim(ctx, rc.RunID, "c", t0)
+	won, err := st.Claim(ctx, rc.RunID, "c", rc.Evidence, t0)
 	require.NoError(t, err)
 	require.True(t, won)
 }
@@ -307,7 +307,7 @@ func TestPassStreamedAndAccepted(t *testing.T) {
 	require.Len(t, ri, 1)
 	assert.Equal(t, &events.RunIngested{SchemaVersion: "1", RunID: rc.RunID, Channel: events.ChannelTransfer, Bucket: bucket,
 		Prefix: "accepted/acme/batch 7/", Profile: "generic", ObjectCount: 4, TotalBytes: rc.TotalBytes, VerifiedAt: t0,
-		ManifestKey: "accepted/acme/batch 7/manifest.csv", Partner: "acme"}, ri[0])
+		ManifestKey: "accepted/acme/batch 7/manifest.csv", Partner: "acme", VerifiedBy: events.VerifiedByManifest}, ri[0])
 	run, _, _ := x.store.GetRun(context.Background(), rc.RunID)
 	assert.Equal(t, runs.StateVerified, run.State)
 	assert.True(t, run.IngestedPublished)
@@ -604,19 +604,42 @@ func TestMD5ByETag(t *testing.T) {
 func TestEdgeCases(t *testing.T) {
 	x := newFixture(t)
 	ctx := context.Background()
-	base := events.RunCompleted{SchemaVersion: "1", RunID: "r", Channel: events.ChannelDataSync, Bucket: bucket, Prefix: "runs/r/", Profile: "miseq", CompletedAt: t0}
+	base := events.RunCompleted{SchemaVersion: "1", RunID: "r", Channel: events.ChannelDataSync, Bucket: bucket, Prefix: "runs/r/", Profile: "miseq", CompletedAt: t0,
+		Evidence: events.VerifiedByDataSync}
 
-	// No manifest: nothing to verify; RunIngested follows.
+	// No manifest and no evidence: never announced, whichever step sees it.
+	for _, ev := range []events.Verification{""} {
+		un := base
+		un.RunID, un.Evidence = "unverified"+string(ev), ev
+		completed(t, x.store, &un)
+		_, err := x.v.VerifyRun(ctx, &un)
+		var uv *ErrUnverified
+		require.ErrorAs(t, err, &uv, "evidence %q", ev)
+		_, err = x.v.Finalize(ctx, FinalizeInput{Run: VerifyOutput{Run: un, VerifyID: "v-un", Results: []ObjectResult{}, Large: []LargeObject{}}, Large: []LargeResult{}})
+		require.ErrorAs(t, err, &uv, "evidence %q", ev)
+		assert.Contains(t, uv.Error(), "not announced")
+	}
+	assert.Empty(t, x.pub.Events())
+	// "manifest" without a manifest key is an invalid request.
+	bad := base
+	bad.RunID, bad.Evidence = "badmanifest", events.VerifiedByManifest
+	_, err := x.v.VerifyRun(ctx, &bad)
+	var badReq *ErrInvalidRequest
+	require.ErrorAs(t, err, &badReq)
+
+	// No manifest, DataSync evidence: nothing to compare; RunIngested
+	// follows, saying how the run was verified.
 	rc := base
 	completed(t, x.store, &rc)
 	_, fo, err := x.flow(t, &rc, okResult)
 	require.NoError(t, err)
 	assert.True(t, fo.Passed)
-	assert.Len(t, x.pub.Of(events.DetailTypeRunIngested), 1)
+	require.Len(t, x.pub.Of(events.DetailTypeRunIngested), 1)
+	assert.Equal(t, events.VerifiedByDataSync, x.pub.Of(events.DetailTypeRunIngested)[0].(*events.RunIngested).VerifiedBy)
 
-	// Partner data without a manifest is never accepted.
+	// Partner data without a manifest is never accepted, even settled.
 	p := base
-	p.RunID, p.Prefix, p.Channel = "acme/x", "quarantine/acme/x/", events.ChannelTransfer
+	p.RunID, p.Prefix, p.Channel, p.Evidence = "acme/x", "quarantine/acme/x/", events.ChannelTransfer, events.VerifiedBySettled
 	completed(t, x.store, &p)
 	_, fo, err = x.flow(t, &p, okResult)
 	var ie *ErrIntegrityFailed

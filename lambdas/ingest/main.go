@@ -1,5 +1,6 @@
 // Command ingest is the ingest Lambda: SQS batches of S3 "Object Created"
-// events in; catalog records, data-class tags on data objects, and
+// events, successful DataSync task executions and sweep schedules in;
+// catalog records, data-class tags on data objects, and
 // DatasetReceived/RunCompleted events out. The logic is in internal/ingest;
 // this file only wires it.
 //
@@ -19,10 +20,14 @@
 //	BIOLAKE_INIT_ONLY        "1": build everything, then exit before lambda.Start
 //	                         (cold-start measurements)
 //
-// IAM: dynamodb:TransactWriteItems/UpdateItem/GetItem on the table (the
-// transaction's Put and Update need dynamodb:PutItem and dynamodb:UpdateItem),
-// s3:GetObject and s3:GetObjectVersion (manifests), s3:PutObjectTagging and
-// s3:PutObjectVersionTagging (data-class tags), events:PutEvents on the bus.
+// IAM: dynamodb:TransactWriteItems/UpdateItem/GetItem/Query/DeleteItem on
+// the table (the transaction's Put and Update need dynamodb:PutItem and
+// dynamodb:UpdateItem; Query and DeleteItem serve the pending runs),
+// s3:GetObject and s3:GetObjectVersion (manifests, and HeadObject of
+// ambiguous keys), s3:ListBucket (so a missing key is a 404),
+// s3:PutObjectTagging and s3:PutObjectVersionTagging (data-class tags),
+// datasync:DescribeTaskExecution/DescribeTask/DescribeLocationS3 (where a
+// rule relies on DataSync evidence), events:PutEvents on the bus.
 //
 // The SQS event source mapping must enable ReportBatchItemFailures.
 package main
@@ -34,6 +39,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/datasync"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -107,6 +113,7 @@ func main() {
 		Resolver:             s.Resolver,
 		Publisher:            &bus.EventBridge{Client: eventbridge.NewFromConfig(cfg), BusName: s.BusName},
 		S3:                   s3c,
+		DataSync:             datasync.NewFromConfig(cfg),
 		Tagger:               s3c,
 		Classes:              s.Classes,
 		Logger:               logger,
