@@ -154,6 +154,11 @@ func New(scope constructs.Construct, id string, props *Props) *EventGlue {
 	constructs.NewConstruct_Override(g, scope, jsii.String(id))
 	// The handlers put events on the bus; restore starts executions.
 	props.Network.Require(g, network.EndpointEvents, network.EndpointStepFunctions)
+	if g.dataSyncEvidence() {
+		// The ingest handler describes the DataSync task executions that
+		// vouch for runs without a manifest.
+		props.Network.Require(g, network.EndpointDataSync)
+	}
 	var c constructs.Construct = g
 	p := &g.p
 	path := *g.Node().Path()
