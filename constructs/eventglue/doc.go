@@ -3,7 +3,12 @@
 //
 //	S3 "Object Created" (default bus) --rule--> IngestQueue (+DLQ) --> ingest
 //	    ingest: catalog record per object (DynamoDB, idempotent), data-class tag,
-//	            RunCompleted on the custom bus when the run is whole
+//	            RunCompleted on the custom bus when the run is whole and its
+//	            evidence holds (its manifest, or for a rule without one a
+//	            successful DataSync task execution or a settle window)
+//	DataSync "Task Execution State Change" SUCCESS (custom bus, where a datasync
+//	    rule has no manifest) and a sweep schedule (default bus, where a rule
+//	    has SettleAfter) --rules--> IngestQueue
 //	RunCompleted (custom bus) --rule--> verify state machine, input = detail
 //	    VerifyRun (Lambda) -> Map over the large objects: Batch job on Fargate
 //	    (the same Go verifier, as a container) -> FinalizeRun (Lambda)
@@ -27,7 +32,7 @@
 // RestorePackage) and configured through their environment:
 //
 //	ingest:  CATALOG_TABLE, RUN_RULES (JSON array of {"bucket","prefix","profile",
-//	         "markers","manifest","channel","partnered"}), DATA_CLASSES (JSON object
+//	         "markers","manifest","channel","partnered","settleAfterSeconds"}), DATA_CLASSES (JSON object
 //	         class -> suffixes), EVENT_BUS_NAME, LOG_LEVEL
 //	verify:  EVENT_BUS_NAME, CATALOG_TABLE, CATALOG_BUCKET, CATALOG_PREFIX,
 //	         QUARANTINE_PREFIX, ACCEPTED_PREFIX, MAX_STREAM_BYTES,

@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"strings"
 	"testing"
+	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,6 +54,7 @@ func TestIngestCallsOnMoto(t *testing.T) {
 
 	rules, err := runs.NewResolver([]runs.Rule{
 		{Bucket: raw, Prefix: "runs/novaseqx/", Profile: runs.NovaSeqX.WithManifest("manifest.sha256"), Channel: events.ChannelDataSync},
+		{Bucket: raw, Prefix: "runs/miseq/", Profile: runs.MiSeq, Channel: events.ChannelDataSync},
 		{Bucket: partner, Prefix: "quarantine/", Profile: runs.Generic("", "manifest.sha256"), Channel: events.ChannelTransfer, Partnered: true},
 	})
 	require.NoError(t, err)
@@ -77,11 +79,18 @@ func TestIngestCallsOnMoto(t *testing.T) {
 	}
 	p.Manifest.Body = []byte(man.String())
 
+	// A MiSeq run without a manifest: complete on DataSync's evidence.
+	ms := generateRun(rand.New(rand.NewSource(13)), raw, "240101_M00001_0001_000000000-ABCDE", 4)
+	relocate(ms.Data, "runs/", "runs/miseq/")
+	ms.Markers = []genObject{ms.Markers[0]}
+	ms.Markers[0].Key = "runs/miseq/240101_M00001_0001_000000000-ABCDE/RTAComplete.txt"
+	ms.Manifest.Key = "runs/miseq/240101_M00001_0001_000000000-ABCDE/manifest.sha256" // a checksum list: not data
+
 	var msgs []lambdaevents.SQSMessage
 	for _, run := range []struct {
 		bucket string
 		g      *genRun
-	}{{raw, &g}, {partner, &p}} {
+	}{{raw, &g}, {partner, &p}, {raw, &ms}} {
 		put := func(o *genObject, body []byte) {
 			out, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(run.bucket), Key: aws.String(o.Key), Body: strings.NewReader(string(body))})
 			require.NoError(t, err, o.Key)
@@ -106,20 +115,29 @@ func TestIngestCallsOnMoto(t *testing.T) {
 	f.h.Resolver = rules
 	f.h.S3, f.h.Tagger = s3c, s3c
 	f.h.Publisher = &bus.EventBridge{Client: ebc, BusName: busName}
+	f.h.DataSync = &fakeDataSync{uri: "s3://" + raw + "/runs/miseq/", verify: "ONLY_FILES_TRANSFERRED"}
 	f.h.Concurrency = 1
+	msgs = append(msgs, dataSyncMessage("SUCCESS", t0.Add(time.Hour)))
+	// One event with its key unencoded: the decoded key is missing (a 404,
+	// thanks to s3:ListBucket), the raw key holds the object.
+	for _, o := range g.Data {
+		if strings.Contains(o.Key, "Sample 01+A") {
+			msgs = append(msgs, lambdaevents.SQSMessage{MessageId: "plain-key", Body: eventBridgeBodyKey(raw, o, o.Key, t0)})
+		}
+	}
 	for i := 0; i < len(msgs); i += 10 {
 		resp, err := f.h.Handle(rec.Context(ctx), lambdaevents.SQSEvent{Records: msgs[i:min(i+10, len(msgs))]})
 		require.NoError(t, err)
 		require.Empty(t, resp.BatchItemFailures, "logs:\n%s", f.logs.String())
 	}
-	for _, id := range []string{g.RunID, "acme-cro/dataset-7"} {
+	for _, id := range []string{g.RunID, "acme-cro/dataset-7", ms.RunID} {
 		run, found, err := f.h.Store.GetRun(ctx, id)
 		require.NoError(t, err)
 		require.True(t, found, id)
 		assert.Equal(t, runs.StatePublished, run.State, id)
 	}
 	ops := rec.Ops()
-	for _, op := range []string{"S3.GetObject", "S3.PutObjectTagging", "DynamoDB.TransactWriteItems", "EventBridge.PutEvents"} {
+	for _, op := range []string{"S3.GetObject", "S3.HeadObject", "S3.PutObjectTagging", "DynamoDB.TransactWriteItems", "DynamoDB.Query", "DynamoDB.DeleteItem", "EventBridge.PutEvents"} {
 		assert.True(t, ops[op], "the scenario made no %s call (recorded: %v)", op, ops)
 	}
 }

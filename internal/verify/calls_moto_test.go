@@ -104,11 +104,12 @@ func TestVerifyCallsOnMoto(t *testing.T) {
 		}
 		_, err := s3c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(prefix + "manifest.csv"), Body: strings.NewReader(man.String())})
 		require.NoError(t, err)
-		won, err := store.Claim(ctx, runID, "c", t0)
+		won, err := store.Claim(ctx, runID, "c", events.VerifiedByManifest, t0)
 		require.NoError(t, err)
 		require.True(t, won)
 		return &events.RunCompleted{SchemaVersion: "1", RunID: runID, Channel: channel, Bucket: bucket, Prefix: prefix, Profile: profile,
-			ObjectCount: int64(len(files)), TotalBytes: total, CompletedAt: t0, ManifestKey: prefix + "manifest.csv", Partner: partnerName}
+			ObjectCount: int64(len(files)), TotalBytes: total, CompletedAt: t0, ManifestKey: prefix + "manifest.csv", Partner: partnerName,
+			Evidence: events.VerifiedByManifest}
 	}
 
 	v := &Verifier{
