@@ -90,6 +90,9 @@ func TestResolveAcrossStacks(t *testing.T) {
 	if b := env.(map[string]any)["Variables"].(map[string]any)["BUCKET"]; b != "t-data-rawbucket0a1b2c3d" {
 		t.Errorf("BUCKET = %v", b)
 	}
+	if arn, err := e.ARN("ServerIdParam"); err != nil || arn != "arn:aws:ssm:us-east-1:123456789012:parameter/biolake/t-App/server-id" {
+		t.Errorf("parameter ARN = %s, %v", arn, err)
+	}
 	if got := e.Label(bucket + "/runs/*"); got != "<RawBucket0A1B2C3D>/runs/*" {
 		t.Errorf("Label = %s", got)
 	}
