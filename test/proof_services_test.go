@@ -400,6 +400,117 @@ var serviceRows = []serviceRow{
 		},
 	},
 	{
+		name: "CloudTrail delivers to its bucket, key and log group",
+		doc:  "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html",
+		requests: func(p *proof) ([]iamproof.Request, error) {
+			var rs []iamproof.Request
+			for _, tr := range p.e.Resources("AWS::CloudTrail::Trail") {
+				trail := tr.ARN
+				if trail == "" {
+					trail = fmt.Sprintf("arn:aws:cloudtrail:%s:%s:trail/%s", tr.Region(), tr.Account(), tr.Name)
+				}
+				pr, ctx := p.service("cloudtrail.amazonaws.com", trail, tr.Account())
+				bucket := "arn:aws:s3:::" + p.resolve(tr, tr.Properties["S3BucketName"])
+				rs = append(rs,
+					req(pr, "trail "+tr.ID, "s3:GetBucketAcl", bucket, ctx),
+					req(pr, "trail "+tr.ID, "s3:PutObject", bucket+"/AWSLogs/"+tr.Account()+"/CloudTrail/"+tr.Region()+"/2026/01/01/log.json.gz",
+						merge(ctx, map[string][]string{"s3:x-amz-acl": {"bucket-owner-full-control"}})))
+				if key := p.resolve(tr, tr.Properties["KMSKeyId"]); key != "" {
+					rs = append(rs,
+						req(pr, "trail "+tr.ID+" (SSE-KMS)", "kms:GenerateDataKey", key, merge(ctx, map[string][]string{"kms:EncryptionContext:aws:cloudtrail:arn": {trail}})),
+						req(pr, "trail "+tr.ID+" (SSE-KMS)", "kms:DescribeKey", key, ctx))
+				}
+				if roleArn := p.resolve(tr, tr.Properties["CloudWatchLogsRoleArn"]); roleArn != "" {
+					rs = append(rs, p.assume("cloudtrail.amazonaws.com", trail, roleArn, "trail "+tr.ID+" logs"))
+					group := strings.TrimSuffix(p.resolve(tr, tr.Properties["CloudWatchLogsLogGroupArn"]), ":*")
+					role := p.role(roleArn)
+					for _, a := range []string{"logs:CreateLogStream", "logs:PutLogEvents"} {
+						rs = append(rs, req(role, "trail "+tr.ID+" logs", a, group+":log-stream:"+tr.Account()+"_CloudTrail_"+tr.Region(), nil))
+					}
+				}
+			}
+			return rs, nil
+		},
+	},
+	{
+		name: "S3 delivers inventory and storage class analysis reports",
+		doc:  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html, https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html#example-bucket-policies-s3-inventory-1",
+		requests: func(p *proof) ([]iamproof.Request, error) {
+			var rs []iamproof.Request
+			for _, b := range p.e.Resources("AWS::S3::Bucket") {
+				var dests []any
+				v, err := p.e.Resolve(b.Stack, b.Properties["InventoryConfigurations"])
+				if err != nil {
+					return nil, err
+				}
+				inv, _ := v.([]any)
+				for _, c := range inv {
+					dests = append(dests, cfnGet(c, "Destination"))
+				}
+				v, err = p.e.Resolve(b.Stack, b.Properties["AnalyticsConfigurations"])
+				if err != nil {
+					return nil, err
+				}
+				an, _ := v.([]any)
+				for _, c := range an {
+					dests = append(dests, cfnGet(c, "StorageClassAnalysis", "DataExport", "Destination", "S3BucketDestination"))
+				}
+				for _, d := range dests {
+					dest, _ := cfnGet(d, "BucketArn").(string)
+					if dest == "" {
+						continue
+					}
+					prefix, _ := cfnGet(d, "Prefix").(string)
+					pr, ctx := p.service("s3.amazonaws.com", b.ARN, b.Account())
+					rs = append(rs, req(pr, "report of "+b.ID, "s3:PutObject", dest+"/"+strings.Trim(prefix, "/")+"/data/report.parquet",
+						merge(ctx, map[string][]string{"s3:x-amz-acl": {"bucket-owner-full-control"}})))
+					if dr := p.e.ByARN(dest); dr != nil {
+						key, _ := cfnGet(p.resolveAny(dr, dr.Properties["BucketEncryption"]), "ServerSideEncryptionConfiguration").([]any)
+						for _, k := range key {
+							if arn, _ := cfnGet(k, "ServerSideEncryptionByDefault", "KMSMasterKeyID").(string); arn != "" {
+								rs = append(rs, req(pr, "report of "+b.ID+" (SSE-KMS)", "kms:GenerateDataKey", arn, ctx))
+							}
+						}
+					}
+				}
+			}
+			return rs, nil
+		},
+	},
+	{
+		name: "S3 replicates with its replication role",
+		doc:  "https://docs.aws.amazon.com/AmazonS3/latest/userguide/setting-repl-config-perm-overview.html",
+		requests: func(p *proof) ([]iamproof.Request, error) {
+			var rs []iamproof.Request
+			for _, b := range p.e.Resources("AWS::S3::Bucket") {
+				roleArn := p.resolve(b, cfnGet(b.Properties, "ReplicationConfiguration", "Role"))
+				if roleArn == "" {
+					continue
+				}
+				rs = append(rs, p.assume("s3.amazonaws.com", b.ARN, roleArn, "replication of "+b.ID))
+				role := p.role(roleArn)
+				rs = append(rs,
+					req(role, "replication of "+b.ID, "s3:GetReplicationConfiguration", b.ARN, nil),
+					req(role, "replication of "+b.ID, "s3:ListBucket", b.ARN, nil))
+				for _, a := range []string{"s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"} {
+					rs = append(rs, req(role, "replication of "+b.ID, a, b.ARN+"/runs/r1/file.bcl", nil))
+				}
+				v, err := p.e.Resolve(b.Stack, cfnGet(b.Properties, "ReplicationConfiguration", "Rules"))
+				if err != nil {
+					return nil, err
+				}
+				rules, _ := v.([]any)
+				for _, r := range rules {
+					dest, _ := cfnGet(r, "Destination", "Bucket").(string)
+					for _, a := range []string{"s3:ReplicateObject", "s3:ReplicateTags"} {
+						rs = append(rs, req(role, "replication of "+b.ID+" to "+dest, a, dest+"/runs/r1/file.bcl", nil))
+					}
+				}
+			}
+			return rs, nil
+		},
+	},
+	{
 		name: "AWS Backup assumes its role",
 		doc:  "https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html",
 		requests: func(p *proof) ([]iamproof.Request, error) {
@@ -413,6 +524,15 @@ var serviceRows = []serviceRow{
 			return rs, nil
 		},
 	},
+}
+
+// resolveAny resolves v in r's stack (nil when it cannot be).
+func (p *proof) resolveAny(r *iamproof.Resource, v any) any {
+	x, err := p.e.Resolve(r.Stack, v)
+	if err != nil {
+		p.t.Fatalf("%s: %v", r, err)
+	}
+	return x
 }
 
 func hasRunPolicy(e *iamproof.Env) bool {
