@@ -109,13 +109,21 @@ type Workflow struct {
 	Project string `yaml:"project"`
 	// MapConcurrency: samples at once, 1 to 1000. Default: 10.
 	MapConcurrency int `yaml:"mapConcurrency"`
+	// MaxSamples: the most samples a run may have, 1 to 1000; a run with
+	// more fails before any compute starts. With mapConcurrency it bounds
+	// the waves of samples that timeout must cover. Default: 96.
+	MaxSamples int `yaml:"maxSamples"`
 	// SkipRestore of archived inputs. Default: false.
 	SkipRestore bool `yaml:"skipRestore"`
 	// RestoreTier: Bulk or Standard. Default: Bulk.
 	RestoreTier string `yaml:"restoreTier"`
 	// RestoreDays, 1 to 365. Default: 7.
 	RestoreDays int `yaml:"restoreDays"`
-	// Timeout of an execution, a Go duration such as 72h. Default: 168h.
+	// Timeout of an execution, a Go duration such as 72h. It must cover
+	// the longest run: restore, file-system waits, every wave of samples
+	// at the steps' timeouts and attempts, export and deletion (the check
+	// names the numbers). Default: 168h, or that longest run rounded up to
+	// the hour when it is longer.
 	Timeout string `yaml:"timeout"`
 	// Steps run in order for every sample. Required.
 	Steps []WorkflowStep `yaml:"steps"`
@@ -222,7 +230,7 @@ func (c *Compute) WorkflowProps(e *Environment, i int, image func(ref string) aw
 	w := c.Workflows[i]
 	timeout, _ := parseDuration(w.Timeout)
 	p := &workflow.Props{
-		Name: w.Name, Profiles: w.Profiles, Project: w.Project, MapConcurrency: w.MapConcurrency,
+		Name: w.Name, Profiles: w.Profiles, Project: w.Project, MapConcurrency: w.MapConcurrency, MaxSamples: w.MaxSamples,
 		SkipRestore: w.SkipRestore, RestoreTier: workflow.RestoreTier(w.RestoreTier), RestoreDays: w.RestoreDays,
 		Timeout: timeout, LogRetentionDays: e.Logs.RetentionDays,
 		StartOnSettled: e.EventGlue.StartWorkflowsOnSettled,
@@ -304,8 +312,12 @@ func (c *Compute) validate(e *Environment) error {
 				return e.fail(sat+".image", s.Image, "%v", err)
 			}
 		}
-		if err := c.WorkflowProps(e, i, nil).ValidateSettings(bp); err != nil {
+		wp := c.WorkflowProps(e, i, nil)
+		if err := wp.ValidateSettings(bp); err != nil {
 			return &FieldError{File: e.File, Path: at, Msg: err.Error()}
+		}
+		if err := wp.ValidateTimeout(c.Lustre.Mode == LustrePerRun); err != nil {
+			return &FieldError{File: e.File, Path: at + ".timeout", Msg: err.Error()}
 		}
 	}
 	if n := c.Nextflow; n.Enabled {

@@ -47,6 +47,12 @@ func TestBadComputeConfig(t *testing.T) {
 		{"nextflow tasks on Fargate", base + "compute:\n  nextflow: {enabled: true, taskQueue: Fargate}\n", []string{"compute.nextflow.taskQueue", `"Fargate"`, "EC2"}},
 		{"nextflow settings while off", workflowYAML(alignStep) + "  nextflow: {headQueue: High}\n", []string{"compute.nextflow.enabled", "false but other nextflow settings"}},
 		{"unknown bucket to read", workflowYAML("        - {name: Align, image: example.org/bwa:1, reads: [raw, scratch]}\n"), []string{"compute.workflows[0]", `Reads has "scratch"`, "curated"}},
+		{"timeout shorter than the longest run", base + "compute:\n  lustre: {mode: per-run}\n  workflows:\n    - name: rnaseq\n      mapConcurrency: 4\n      maxSamples: 8\n      timeout: 24h\n      steps:\n" +
+			"        - {name: Quantify, image: example.org/salmon:1.10.3, vcpus: 16, memoryMiB: 60000, queue: Default, timeout: 8h}\n",
+			[]string{"compute.workflows[0].timeout", "Timeout is 24h", "restore 60h", "file system, links and mount 2h31m", "2 waves of the Map (maxSamples 8, 4 at once) x 24h3m",
+				"Quantify 8h x 3 attempts", "export 12h", "deletion 1h1m", "= 124h8m", "at least 124h8m"}},
+		{"maxSamples out of range", base + "compute:\n  workflows:\n    - {name: wgs, maxSamples: 5000, steps: [{name: A, image: example.org/a:1}]}\n",
+			[]string{"compute.workflows[0]", "MaxSamples is 5000", "1 to 1000"}},
 		{"misspelt step field", workflowYAML("        - {name: Align, image: example.org/bwa:1, cpus: 4}\n"), []string{"compute.workflows[0].steps[0].cpus", "not a known field", "vcpus"}},
 	}
 	checkBad(t, cases)
@@ -54,7 +60,7 @@ func TestBadComputeConfig(t *testing.T) {
 
 func TestComputeDefaults(t *testing.T) {
 	env, err := config.Parse("environments/ok.yaml", []byte("name: ok\ntags: {owner: lab}\n"+
-		"compute:\n  workflows:\n    - name: wgs\n      timeout: 48h\n      steps:\n"+alignStep+
+		"compute:\n  workflows:\n    - name: wgs\n      maxSamples: 10\n      timeout: 96h\n      steps:\n"+alignStep+
 		"        - {name: Qc, image: example.org/qc@sha256:"+strings.Repeat("ab", 32)+", timeout: 90m, queue: Fargate}\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +74,7 @@ func TestComputeDefaults(t *testing.T) {
 		t.Errorf("default compute: %d environments, %d queues, want 4 and 4", len(bp.Environments), len(bp.Queues))
 	}
 	wp := c.WorkflowProps(env, 0, nil)
-	if wp.Timeout.Hours() != 48 || wp.Steps[1].Timeout.Minutes() != 90 || wp.LogRetentionDays != 365 || wp.Steps[0].Image == nil {
+	if wp.Timeout.Hours() != 96 || wp.MaxSamples != 10 || wp.Steps[1].Timeout.Minutes() != 90 || wp.LogRetentionDays != 365 || wp.Steps[0].Image == nil {
 		t.Errorf("workflow props: timeout %s, step timeout %s, retention %d", wp.Timeout, wp.Steps[1].Timeout, wp.LogRetentionDays)
 	}
 }

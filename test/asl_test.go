@@ -36,11 +36,15 @@ func TestStateMachinesValidate(t *testing.T) {
 				}
 			}
 		}
-		// Verification, per workflow the workflow and its Starter, and the
-		// waiter of the EC2-hosted File Gateway's activation (CDK's
-		// custom-resource Provider framework).
+		// Verification, per workflow the workflow and its Starter (and its
+		// cleanup with per-run file systems), and the waiter of the
+		// EC2-hosted File Gateway's activation (CDK's custom-resource
+		// Provider framework).
 		cfg := environment(t, env)
 		want := 1 + 2*len(cfg.Compute.Workflows)
+		if cfg.Compute.Lustre.Mode == config.LustrePerRun {
+			want += len(cfg.Compute.Workflows)
+		}
 		if cfg.FileGateway.EC2 != nil {
 			want++
 		}

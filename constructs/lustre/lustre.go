@@ -38,6 +38,9 @@ const LogGroupPrefix = "/aws/fsx/"
 const (
 	ManagedByTag     = "biolake:managed-by"
 	WorkflowTagValue = "workflow"
+	// ExecutionTag holds the ARN of the workflow execution that created a
+	// per-run file system (RunPaths.Execution).
+	ExecutionTag = "biolake:execution"
 )
 
 // Auto-import and auto-export events of the associations. DELETED is never

@@ -244,6 +244,12 @@ type RunPaths struct {
 	// StorageCapacityGiB of the file system (a literal, not a path): 1200
 	// or a multiple of 2400. Default: 1200.
 	StorageCapacityGiB int
+	// Execution is the path of the id (ARN) of the execution that creates
+	// the file system, for example "$$.Execution.Id": its value tags the
+	// file system, associations and tasks ExecutionTag, so that whatever
+	// cleans up after an execution that timed out or was stopped finds
+	// them (Resource Groups Tagging API). Default: "" (no such tag).
+	Execution string
 }
 
 // Validate checks r; each problem names the field, the value and what is
@@ -260,6 +266,7 @@ func (r RunPaths) validate(fileSystem bool) error {
 	}{
 		{"RunID", r.RunID, true}, {"Token", r.Token, false}, {"InputURI", r.InputURI, true},
 		{"Project", r.Project, true}, {"Partner", r.Partner, false}, {"FileSystemID", r.FileSystemID, fileSystem},
+		{"Execution", r.Execution, false},
 	} {
 		switch {
 		case f.v == "" && f.required:
@@ -306,6 +313,9 @@ func (r RunPaths) tags() []interface{} {
 	}
 	if r.Partner != "" {
 		t = append(t, map[string]interface{}{"Key": "partner", "Value.$": r.Partner})
+	}
+	if r.Execution != "" {
+		t = append(t, map[string]interface{}{"Key": ExecutionTag, "Value.$": r.Execution})
 	}
 	return t
 }

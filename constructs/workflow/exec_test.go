@@ -156,3 +156,114 @@ func TestStepAndCleanupFailBoth(t *testing.T) {
 		t.Errorf("deletion fails after success: messages %v, want one FILE_SYSTEM_NOT_DELETED with runStatus SUCCEEDED", msgs)
 	}
 }
+
+// statusChange is the detail of a Step Functions Execution Status Change
+// event of the wgs workflow's execution.
+func statusChange(status string) map[string]any {
+	input, _ := json.Marshal(runIngested())
+	return map[string]any{
+		"executionArn": execID, "stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:WgsStateMachine",
+		"name": "0123456789abcdef0123456789abcdef", "status": status, "startDate": 1764590400000, "stopDate": 1765022400000,
+		"input": string(input), "inputDetails": map[string]any{"included": true}, "output": nil, "outputDetails": nil,
+	}
+}
+
+// TestStoppedRunCleanup: an execution that timed out or was aborted leaves
+// no file system running and loses no results.
+func TestStoppedRunCleanup(t *testing.T) {
+	found := func() map[string][]sfnlocal.Answer {
+		return map[string][]sfnlocal.Answer{
+			workflow.StateFindFileSystem:              {sfnlocal.GetResources(map[string]string{"biolake:execution": execID}, sfnlocal.FileSystemARN(fsID))},
+			workflow.StateDescribeStopped:             {sfnlocal.DescribeFileSystems(fsID, "AVAILABLE")},
+			workflow.StateExportStopped:               {sfnlocal.CreateDataRepositoryTask("task-0123456789abcdef9", fsID)},
+			"Describe" + workflow.PollStoppedExport:   {sfnlocal.DescribeDataRepositoryTasks("task-0123456789abcdef9", fsID, "EXECUTING"), sfnlocal.DescribeDataRepositoryTasks("task-0123456789abcdef9", fsID, "SUCCEEDED")},
+			workflow.StateDeleteStopped:               {sfnlocal.DeleteFileSystem(fsID)},
+			"Describe" + workflow.PollStoppedDeletion: {sfnlocal.DescribeFileSystems(fsID, "DELETING"), sfnlocal.FileSystemNotFound(fsID)},
+			workflow.StateNotifyStopped:               {sfnlocal.SNSPublish()},
+			workflow.StateNotifyStoppedFailed:         {sfnlocal.SNSPublish()},
+		}
+	}
+	exportFails := found()
+	exportFails["Describe"+workflow.PollStoppedExport] = []sfnlocal.Answer{sfnlocal.DescribeDataRepositoryTasks("task-0123456789abcdef9", fsID, "FAILED")}
+	none := found()
+	none[workflow.StateFindFileSystem] = []sfnlocal.Answer{sfnlocal.GetResources(nil)}
+	out := execute(t, "WgsCleanup",
+		sfnlocal.Scenario{Name: "timed out", Input: statusChange("TIMED_OUT"), Mocks: found()},
+		sfnlocal.Scenario{Name: "export fails", Input: statusChange("ABORTED"), Mocks: exportFails},
+		sfnlocal.Scenario{Name: "no file system", Input: statusChange("ABORTED"), Mocks: none},
+	)
+	if o := out[0]; o.Status != "SUCCEEDED" || !o.Visited(workflow.StateExportStopped) || !o.Visited(workflow.StateStoppedDeleted) {
+		t.Errorf("timed out: %s, states %v", o.Status, o.States)
+	} else if m := messages(t, o)[workflow.StateNotifyStopped]; m["status"] != "TIMED_OUT" || m["cleanup"] != "EXPORTED_AND_DELETED" || m["fileSystemId"] != fsID ||
+		m["runId"] != "20261101_LH00123_0042_A22ABCDEF" || !strings.HasSuffix(m["exportedTo"].(string), "/lustre/20261101_LH00123_0042_A22ABCDEF/") {
+		t.Errorf("timed out: message %v", m)
+	}
+	if in := out[0].Inputs(workflow.StateFindFileSystem); len(in) != 1 || js(in[0]["TagFilters"]) != `[{"Key":"biolake:execution","Values":["`+execID+`"]}]` {
+		t.Errorf("timed out: the lookup asked %v", in)
+	}
+	if o := out[1]; o.Status != "FAILED" || o.Visited(workflow.StateDeleteStopped) {
+		t.Errorf("export fails: %s, states %v: the file system must be kept", o.Status, o.States)
+	} else if m := messages(t, o)[workflow.StateNotifyStoppedFailed]; m["cleanup"] != "FILE_SYSTEM_NOT_DELETED" || m["status"] != "ABORTED" || m["error"] != workflow.PollStoppedExport+"Failed" {
+		t.Errorf("export fails: message %v", m)
+	}
+	if o := out[2]; o.Status != "SUCCEEDED" || o.Visited(workflow.StateDeleteStopped) {
+		t.Errorf("no file system: %s, states %v", o.Status, o.States)
+	} else if m := messages(t, o)[workflow.StateNotifyStopped]; m["cleanup"] != "NO_FILE_SYSTEM" || m["fileSystemId"] != "none" {
+		t.Errorf("no file system: message %v", m)
+	}
+}
+
+// TestTooManySamples: a run with more samples than MaxSamples fails
+// before any compute starts, so the timeout checked at synth holds.
+func TestTooManySamples(t *testing.T) {
+	mocks := wgsRun()
+	var samples []string
+	for i := 0; i <= workflow.DefaultMaxSamples; i++ {
+		samples = append(samples, "S"+strings.Repeat("1", 1+i%3)+string(rune('A'+i%26)))
+	}
+	mocks[workflow.StateListSamples] = []sfnlocal.Answer{sfnlocal.LambdaInvoke(map[string]any{"samples": samples, "source": "SampleSheet.csv"})}
+	o := execute(t, "Wgs", sfnlocal.Scenario{Name: "too many samples", Input: runIngested(), Mocks: mocks})[0]
+	if o.Status != "FAILED" || o.Error != workflow.ErrTooManySamples || o.Visited(workflow.StateCreateFileSystem) || o.Visited(workflow.StateMap) {
+		t.Errorf("too many samples: %s %s, states %v", o.Status, o.Error, o.States)
+	}
+	if m := messages(t, o)[workflow.StateNotifyFailed]; m["error"] != workflow.ErrTooManySamples || !strings.Contains(m["cause"].(string), "lists 97 samples") {
+		t.Errorf("too many samples: message %v", m)
+	}
+}
+
+// TestCleanupWiring: the cleanup starts on the wgs execution's TIMED_OUT
+// and ABORTED status changes on the default bus, and its role may export
+// and delete only file systems the workflow created.
+func TestCleanupWiring(t *testing.T) {
+	rules, policies := 0, 0
+	for id, r := range load(t).Resources {
+		switch {
+		case r.Type == "AWS::Events::Rule" && strings.HasPrefix(id, "WgsCleanupStoppedRule"):
+			rules++
+			p := js(r.Properties["EventPattern"])
+			if r.Properties["EventBusName"] != nil || !strings.Contains(p, `"source":["aws.states"]`) || !strings.Contains(p, `"detail-type":["Step Functions Execution Status Change"]`) ||
+				!strings.Contains(p, `"status":["TIMED_OUT","ABORTED"]`) || !strings.Contains(p, `"stateMachineArn":[{"Ref":"WgsStateMachine`) {
+				t.Errorf("cleanup rule %s", js(r.Properties))
+			}
+			if tg := js(r.Properties["Targets"]); !strings.Contains(tg, `"InputPath":"$.detail"`) || !strings.Contains(tg, "WgsCleanupStateMachine") || !strings.Contains(tg, "DeadLetterConfig") {
+				t.Errorf("cleanup target %s", tg)
+			}
+		case r.Type == "AWS::IAM::Policy" && strings.HasPrefix(id, "WgsCleanupStateMachineRole"):
+			policies++
+			doc := js(r.Properties["PolicyDocument"])
+			for _, w := range []string{`"tag:GetResources"`, `"aws:ResourceTag/biolake:managed-by":"workflow"`, `"aws:RequestTag/biolake:managed-by":"workflow"`, `"fsx:DeleteFileSystem"`} {
+				if !strings.Contains(doc, w) {
+					t.Errorf("cleanup policy lacks %s: %s", w, doc)
+				}
+			}
+			for _, no := range []string{"fsx:CreateFileSystem", "fsx:CreateDataRepositoryAssociation", "s3:", "batch:"} {
+				if strings.Contains(doc, no) {
+					t.Errorf("cleanup policy allows %s: %s", no, doc)
+				}
+			}
+		}
+	}
+	if rules != 1 || policies != 1 {
+		t.Errorf("%d cleanup rules and %d cleanup policies, want 1 and 1", rules, policies)
+	}
+}

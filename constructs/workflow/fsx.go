@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -93,7 +94,7 @@ const (
 func (w *Workflow) runPaths() lustre.RunPaths {
 	return lustre.RunPaths{
 		RunID: "$.runId", Token: "$$.Execution.Id", InputURI: "$.inputUri", Project: "$.project", Partner: "$.partner",
-		FileSystemID: fileSystem, StorageCapacityGiB: w.p.LustreStorageGiB,
+		FileSystemID: fileSystem, StorageCapacityGiB: w.p.LustreStorageGiB, Execution: "$$.Execution.Id",
 	}
 }
 
@@ -101,7 +102,7 @@ func (w *Workflow) runPaths() lustre.RunPaths {
 // CallAwsService, which would add an unconditional IAM statement for the
 // action to the role: the permissions come from lustre.RunPolicy only,
 // which requires the biolake:managed-by=workflow tag.
-func (w *Workflow) fsxTask(id, comment, action string, params map[string]interface{}, selector map[string]interface{}, resultPath string) awsstepfunctions.CustomState {
+func fsxTask(scope constructs.Construct, id, comment, action string, params map[string]interface{}, selector map[string]interface{}, resultPath string) awsstepfunctions.CustomState {
 	state := map[string]interface{}{
 		"Type":       "Task",
 		"Comment":    comment,
@@ -112,7 +113,7 @@ func (w *Workflow) fsxTask(id, comment, action string, params map[string]interfa
 	if selector != nil {
 		state["ResultSelector"] = selector
 	}
-	t := awsstepfunctions.NewCustomState(w, jsii.String(id), &awsstepfunctions.CustomStateProps{StateJson: &state})
+	t := awsstepfunctions.NewCustomState(scope, jsii.String(id), &awsstepfunctions.CustomStateProps{StateJson: &state})
 	t.AddRetry(&awsstepfunctions.RetryProps{
 		Errors:         jsii.Strings(FSxServiceErrors...),
 		Interval:       awscdk.Duration_Seconds(jsii.Number(5)),
@@ -145,26 +146,26 @@ type poll struct {
 
 // loop builds the states of p, going on to next when p.ready holds, and
 // returns the first.
-func (w *Workflow) loop(p poll, next awsstepfunctions.IChainable) awsstepfunctions.IChainable {
+func loop(scope constructs.Construct, p poll, next awsstepfunctions.IChainable) awsstepfunctions.IChainable {
 	max := int(p.timeout / p.interval)
-	reset := awsstepfunctions.NewPass(w, jsii.String("Poll"+p.name), &awsstepfunctions.PassProps{
+	reset := awsstepfunctions.NewPass(scope, jsii.String("Poll"+p.name), &awsstepfunctions.PassProps{
 		Comment:    jsii.String(p.comment + ": start counting the polls"),
 		Result:     awsstepfunctions.Result_FromObject(&map[string]interface{}{"count": 0}),
 		ResultPath: jsii.String("$.poll"),
 	})
-	wait := awsstepfunctions.NewWait(w, jsii.String("WaitFor"+p.name), &awsstepfunctions.WaitProps{
+	wait := awsstepfunctions.NewWait(scope, jsii.String("WaitFor"+p.name), &awsstepfunctions.WaitProps{
 		Time: awsstepfunctions.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(p.interval.Seconds()))),
 	})
-	describe := w.fsxTask("Describe"+p.name, p.comment, p.action, p.params, p.selector, "$.poll.status")
+	describe := fsxTask(scope, "Describe"+p.name, p.comment, p.action, p.params, p.selector, "$.poll.status")
 	if p.notFound != nil {
 		describe.AddCatch(p.notFound, &awsstepfunctions.CatchProps{Errors: jsii.Strings(FSxNotFound), ResultPath: awsstepfunctions.JsonPath_DISCARD()})
 	}
 	describe.AddCatch(p.onError, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String(p.errorPath)})
-	count := awsstepfunctions.NewPass(w, jsii.String("Count"+p.name+"Polls"), &awsstepfunctions.PassProps{
+	count := awsstepfunctions.NewPass(scope, jsii.String("Count"+p.name+"Polls"), &awsstepfunctions.PassProps{
 		Parameters: &map[string]interface{}{"count.$": "States.MathAdd($.poll.count, 1)"},
 		ResultPath: jsii.String("$.poll"),
 	})
-	failed := awsstepfunctions.NewPass(w, jsii.String(p.name+"Failed"), &awsstepfunctions.PassProps{
+	failed := awsstepfunctions.NewPass(scope, jsii.String(p.name+"Failed"), &awsstepfunctions.PassProps{
 		Comment: jsii.String(p.comment + ": failed, or not done after " + p.timeout.String()),
 		Parameters: &map[string]interface{}{
 			"Error":   p.name + "Failed",
@@ -177,7 +178,7 @@ func (w *Workflow) loop(p poll, next awsstepfunctions.IChainable) awsstepfunctio
 	if len(p.pending) == 1 {
 		pending = p.pending[0]
 	}
-	check := awsstepfunctions.NewChoice(w, jsii.String("Check"+p.name), nil)
+	check := awsstepfunctions.NewChoice(scope, jsii.String("Check"+p.name), nil)
 	if len(p.ready) > 0 {
 		ready := p.ready[0]
 		if len(p.ready) > 1 {
@@ -300,7 +301,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
 	deleted.Next(f.outcome)
-	del := w.fsxTask(StateDelete, "Delete the run's file system, whatever the run's outcome (nobody pays for idle Lustre)", "deleteFileSystem",
+	del := fsxTask(w, StateDelete, "Delete the run's file system, whatever the run's outcome (nobody pays for idle Lustre)", "deleteFileSystem",
 		l.RunDeleteParameters(paths), map[string]interface{}{"lifecycle.$": "$.Lifecycle"}, "$.fsx.deletion")
 	// FSx refuses to delete a file system that is still CREATING (a wait
 	// that gave up): retry for about half an hour.
@@ -315,7 +316,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 	catchToDelete := func(s awsstepfunctions.CustomState) {
 		s.AddCatch(del, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
 	}
-	deletion := w.loop(poll{
+	deletion := loop(w, poll{
 		name: PollDeletion, comment: "Wait for the deletion of the run's file system", action: "describeFileSystems",
 		params:   map[string]interface{}{"FileSystemIds.$": "States.Array(" + fileSystem + ")"},
 		selector: map[string]interface{}{"lifecycle.$": "$.FileSystems[0].Lifecycle"},
@@ -326,19 +327,19 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 	del.Next(deletion)
 
 	// The start: create and wait.
-	f.create = w.fsxTask(StateCreateFileSystem, "Create the run's SCRATCH_2 file system (tagged runId, project, partner)", "createFileSystem",
+	f.create = fsxTask(w, StateCreateFileSystem, "Create the run's SCRATCH_2 file system (tagged runId, project, partner)", "createFileSystem",
 		l.RunFileSystemParameters(paths), map[string]interface{}{"fileSystemId.$": "$.FileSystem.FileSystemId"}, fsxPath)
 	f.create.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
 
-	linkInputs := w.fsxTask(StateLinkInputs, "Link "+lustre.RawPath+" to the run's input (import only)", "createDataRepositoryAssociation",
+	linkInputs := fsxTask(w, StateLinkInputs, "Link "+lustre.RawPath+" to the run's input (import only)", "createDataRepositoryAssociation",
 		l.RunAssociationParameters(paths)[0], map[string]interface{}{"id.$": "$.Association.AssociationId"}, "$.fsx.inputs")
 	catchToDelete(linkInputs)
-	linkResults := w.fsxTask(StateLinkResults, "Link "+lustre.ResultsPath+" to the run's results prefix (export only, never DELETED)", "createDataRepositoryAssociation",
+	linkResults := fsxTask(w, StateLinkResults, "Link "+lustre.ResultsPath+" to the run's results prefix (export only, never DELETED)", "createDataRepositoryAssociation",
 		l.RunAssociationParameters(paths)[1], map[string]interface{}{"id.$": "$.Association.AssociationId"}, "$.fsx.results")
 	catchToDelete(linkResults)
 	linkInputs.Next(linkResults)
 
-	fsWait := w.loop(poll{
+	fsWait := loop(w, poll{
 		name: PollFileSystem, comment: "Wait for the run's file system", action: "describeFileSystems",
 		params:   map[string]interface{}{"FileSystemIds.$": "States.Array(" + fileSystem + ")"},
 		selector: map[string]interface{}{"lifecycle.$": "$.FileSystems[0].Lifecycle"},
@@ -353,7 +354,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		Comment: jsii.String("Give the Batch hosts time to mount the file system at " + batch.LustrePath + "/<file-system-id>"),
 		Time:    awsstepfunctions.WaitTime_Duration(awscdk.Duration_Seconds(jsii.Number(MountDelay.Seconds()))),
 	})
-	linksWait := w.loop(poll{
+	linksWait := loop(w, poll{
 		name: PollLinks, comment: "Wait for the run's data repository associations", action: "describeDataRepositoryAssociations",
 		params:   map[string]interface{}{"AssociationIds.$": "States.Array($.fsx.inputs.id, $.fsx.results.id)"},
 		selector: map[string]interface{}{"lifecycles.$": "$.Associations[*].Lifecycle"},
@@ -369,10 +370,10 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 	linkResults.Next(linksWait)
 
 	// After the Map: export, wait, catalog (the caller chains it), delete.
-	f.export = w.fsxTask(StateExport, "Export "+lustre.ResultsPath+" once more, so nothing queued for auto-export is lost", "createDataRepositoryTask",
+	f.export = fsxTask(w, StateExport, "Export "+lustre.ResultsPath+" once more, so nothing queued for auto-export is lost", "createDataRepositoryTask",
 		l.RunExportParameters(paths), map[string]interface{}{"id.$": "$.DataRepositoryTask.TaskId"}, "$.fsx.export")
 	catchToDelete(f.export)
-	exportWait := w.loop(poll{
+	exportWait := loop(w, poll{
 		name: PollExport, comment: "Wait for the export of the run's results", action: "describeDataRepositoryTasks",
 		params:   map[string]interface{}{"TaskIds.$": "States.Array($.fsx.export.id)"},
 		selector: map[string]interface{}{"lifecycle.$": "$.DataRepositoryTasks[0].Lifecycle"},

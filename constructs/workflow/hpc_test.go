@@ -176,7 +176,7 @@ func TestPerRunLustre(t *testing.T) {
 		path = append(path, name)
 		s := state(name)
 		switch {
-		case s["Type"] == "Choice" && name == workflow.StateOutcome:
+		case s["Type"] == "Choice" && (name == workflow.StateOutcome || name == workflow.StateCheckSamples):
 			name = s["Default"].(string)
 		case s["Type"] == "Choice":
 			name = s["Choices"].([]any)[0].(map[string]any)["Next"].(string)
@@ -187,7 +187,7 @@ func TestPerRunLustre(t *testing.T) {
 		}
 	}
 	want := []string{
-		workflow.StatePrepare, workflow.StateRestore, workflow.StateListSamples, workflow.StateCreateFileSystem,
+		workflow.StatePrepare, workflow.StateRestore, workflow.StateListSamples, workflow.StateCheckSamples, workflow.StateCreateFileSystem,
 		"PollRunFileSystem", "WaitForRunFileSystem", "DescribeRunFileSystem", "CheckRunFileSystem",
 		workflow.StateLinkInputs, workflow.StateLinkResults, "PollRunLinks", "WaitForRunLinks", "DescribeRunLinks", "CheckRunLinks",
 		workflow.StateMountDelay, workflow.StateMap, workflow.StateExport, "PollExport", "WaitForExport", "DescribeExport", "CheckExport",
@@ -345,6 +345,11 @@ func TestAlarms(t *testing.T) {
 			"ExecutionsAborted/" + prefix + "StateMachine":                     "AWS/States",
 			"ExecutionsFailed/" + prefix + "Starter":                           "AWS/States",
 			"ApproximateNumberOfMessagesVisible/" + prefix + "DeadLetterQueue": "AWS/SQS",
+		}
+		if prefix == "Wgs" { // per-run file systems: the cleanup's alarms
+			want["ExecutionsFailed/WgsCleanupStateMachine"] = "AWS/States"
+			want["ExecutionsTimedOut/WgsCleanupStateMachine"] = "AWS/States"
+			want["ExecutionsAborted/WgsCleanupStateMachine"] = "AWS/States"
 		}
 		if len(got[prefix]) != len(want) {
 			t.Errorf("%s: %d alarms, want %d", prefix, len(got[prefix]), len(want))

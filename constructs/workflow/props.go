@@ -19,9 +19,16 @@ import (
 
 // Defaults and limits.
 const (
-	DefaultTimeout          = 7 * 24 * time.Hour
-	MaxTimeout              = 365 * 24 * time.Hour // a Standard execution's limit
-	DefaultMapConcurrency   = 10
+	DefaultTimeout        = 7 * 24 * time.Hour
+	MaxTimeout            = 365 * 24 * time.Hour // a Standard execution's limit
+	DefaultMapConcurrency = 10
+	// DefaultMaxSamples is the default of Props.MaxSamples: a 96-well
+	// plate.
+	DefaultMaxSamples = 96
+	// MaxMaxSamples is the largest Props.MaxSamples: every sample adds
+	// events per step to the execution's history, which Step Functions
+	// limits to 25,000 events.
+	MaxMaxSamples           = 1000
 	DefaultRestoreDays      = 7
 	DefaultLogRetentionDays = 365
 	// RestoreTimeout bounds the wait for archived inputs (Bulk retrievals
@@ -126,6 +133,12 @@ type Props struct {
 	// MapConcurrency is how many items (samples) run at once, 1 to 1000.
 	// Default: 10.
 	MapConcurrency int
+	// MaxSamples is the most items (samples) a run may have, 1 to 1000. A
+	// run whose sample sheet lists more fails in TooManySamples
+	// (ErrTooManySamples) before any compute starts. It bounds the Map's
+	// waves, ceil(MaxSamples / MapConcurrency), and so the longest run that
+	// Timeout must cover (Budget). Default: 96.
+	MaxSamples int
 	// Project is the "project" cost-allocation tag of every job. Default:
 	// Name.
 	Project string
@@ -144,7 +157,11 @@ type Props struct {
 	LogKey awskms.IKey
 	// LogRetentionDays of the log groups. Default: 365.
 	LogRetentionDays int
-	// Timeout of one execution, at most a year. Default: 7 days.
+	// Timeout of one execution, at most a year. It must cover Budget: the
+	// restore, the file system's waits, every wave of the Map at its steps'
+	// timeouts and attempts, the export and the deletion; Validate refuses
+	// a shorter one, naming the numbers. Default: 7 days, or Budget rounded
+	// up to the hour when that is longer.
 	Timeout time.Duration
 }
 
@@ -176,6 +193,9 @@ func (p *Props) Validate() error {
 		bp = &b
 	}
 	if err := p.ValidateSettings(bp); err != nil {
+		errs = append(errs, err)
+	}
+	if err := p.ValidateTimeout(p.Lustre != nil); err != nil {
 		errs = append(errs, err)
 	}
 	switch {
@@ -255,17 +275,23 @@ func (p *Props) withDefaults() Props {
 	if q.MapConcurrency == 0 {
 		q.MapConcurrency = DefaultMapConcurrency
 	}
+	if q.MaxSamples == 0 {
+		q.MaxSamples = DefaultMaxSamples
+	}
 	if q.Project == "" {
 		q.Project = q.Name
 	}
 	if q.LogRetentionDays == 0 {
 		q.LogRetentionDays = DefaultLogRetentionDays
 	}
-	if q.Timeout == 0 {
-		q.Timeout = DefaultTimeout
-	}
 	if q.Lustre != nil && q.LustreStorageGiB == 0 {
 		q.LustreStorageGiB = lustre.DefaultStorageCapacityGiB
+	}
+	if q.Timeout == 0 {
+		q.Timeout = DefaultTimeout
+		if b := budget(q, q.Lustre != nil).Total; b > q.Timeout {
+			q.Timeout = (b + time.Hour - 1).Truncate(time.Hour)
+		}
 	}
 	return q
 }

@@ -36,6 +36,9 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
 		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
 	}
+	if p.MaxSamples < 0 || p.MaxSamples > MaxMaxSamples {
+		bad("Props.MaxSamples is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxSamples, MaxMaxSamples, DefaultMaxSamples)
+	}
 	if p.Project != "" && !tagPattern.MatchString(p.Project) {
 		bad("Props.Project is %q; accepted: a tag value (letters, digits, spaces, _.:/=+-@), at most 256", p.Project)
 	}

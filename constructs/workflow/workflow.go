@@ -49,6 +49,8 @@ const (
 	StatePrepare        = "PrepareRun"
 	StateRestore        = "RestoreInputs"
 	StateListSamples    = "ListSamples"
+	StateCheckSamples   = "CheckSampleCount"
+	StateTooManySamples = "TooManySamples"
 	StateMap            = "ProcessSamples"
 	StateStepFailed     = "StepFailed"
 	StateRecordResults  = "RecordResults"
@@ -65,6 +67,11 @@ const (
 // SamplesStorageError is the samples handler's error for an S3 failure
 // other than a missing sheet: retried.
 const SamplesStorageError = "ErrStorage"
+
+// ErrTooManySamples is the error of a run whose sample sheet lists more
+// than Props.MaxSamples samples (state TooManySamples): it fails before
+// any compute starts.
+const ErrTooManySamples = "ErrTooManySamples"
 
 // Errors the tasks retry.
 var (
@@ -87,6 +94,11 @@ type Workflow struct {
 	// Starter (Express) starts StateMachine for a RunIngested detail, named
 	// by the run id, and succeeds in AlreadyStarted when the name is taken.
 	Starter awsstepfunctions.StateMachine
+	// Cleanup (Standard), with a per-run file system only, is started on
+	// the default bus when an execution of StateMachine times out or is
+	// aborted: it exports the results of the execution's file system,
+	// deletes it and tells Topic. Nil without Props.Lustre.
+	Cleanup awsstepfunctions.StateMachine
 	// StarterLogGroup receives the Starter's execution history.
 	StarterLogGroup awslogs.ILogGroup
 	// Rule starts Starter with the detail of each RunIngested event.
@@ -95,13 +107,15 @@ type Workflow struct {
 	Jobs map[string]*batch.Job
 	// Topic receives the notifications.
 	Topic awssns.ITopic
-	// DeadLetterQueue holds RunIngested events the rule could not deliver.
+	// DeadLetterQueue holds RunIngested events the rule could not deliver
+	// to the Starter (and status changes the cleanup rule could not deliver).
 	DeadLetterQueue awssqs.IQueue
 	// AlarmTopic receives the alarms.
 	AlarmTopic awssns.ITopic
 	// Alarms fire on one failed, timed-out or aborted execution, one
-	// failed Starter execution, or one message in DeadLetterQueue, within
-	// five minutes.
+	// failed Starter execution, one message in DeadLetterQueue, or (with
+	// Cleanup) one failed, timed-out or aborted cleanup, within five
+	// minutes.
 	Alarms []awscloudwatch.IAlarm
 	// LogGroup receives the state machine's execution history.
 	LogGroup awslogs.ILogGroup
@@ -236,6 +250,9 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 
 	w.newStarter(logKey)
 	w.newRule(path)
+	if p.Lustre != nil {
+		w.newCleanup(logKey)
+	}
 	w.newAlarms()
 	return w
 }
@@ -309,6 +326,7 @@ func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, at
 //	-> PrepareRun (inputUri, outputUri)
 //	-> RestoreInputs (restore Lambda, .waitForTaskToken; unless SkipRestore)
 //	-> ListSamples (samples Lambda: the sample sheet's samples, or [runId])
+//	-> CheckSampleCount (more than MaxSamples -> TooManySamples -> NotifyFailed)
 //	-> ProcessSamples (Map over $.sampleList.samples): Run<Step> (Batch .sync) ... ; any failure -> StepFailed
 //	-> CatalogResults (events:putEvents WorkflowSucceeded on the platform bus)
 //	-> NotifySucceeded (SNS) -> WorkflowSucceeded
@@ -421,7 +439,21 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	retry(listSamples, append(append([]string{}, eventglue.LambdaServiceErrors...), SamplesStorageError), 2, 6)
 	catchFailed(listSamples)
 	chain.Next(listSamples)
-	chain = listSamples
+	// MaxSamples bounds the Map's waves, which the timeout was checked
+	// against (Budget): a run with more samples fails here.
+	tooMany := awsstepfunctions.NewPass(w, jsii.String(StateTooManySamples), &awsstepfunctions.PassProps{
+		Comment: jsii.String("The sample sheet lists more samples than the workflow takes (maxSamples)"),
+		Parameters: &map[string]interface{}{
+			"Error":   ErrTooManySamples,
+			"Cause.$": fmt.Sprintf("States.Format('the sample sheet lists {} samples; the %s workflow takes at most %d per run (maxSamples)', States.ArrayLength($.sampleList.samples))", p.Name, p.MaxSamples),
+		},
+		ResultPath: jsii.String("$.failure"),
+	})
+	tooMany.Next(notifyFailed)
+	checkSamples := awsstepfunctions.NewChoice(w, jsii.String(StateCheckSamples), &awsstepfunctions.ChoiceProps{
+		Comment: jsii.String(fmt.Sprintf("At most %d samples (maxSamples)", p.MaxSamples)),
+	}).When(awsstepfunctions.Condition_IsPresent(jsii.String(fmt.Sprintf("$.sampleList.samples[%d]", p.MaxSamples))), tooMany, nil)
+	listSamples.Next(checkSamples)
 
 	// The end: catalog and notify.
 	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
@@ -506,7 +538,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	if p.Lustre != nil {
 		fsx = w.fsxStates(notifyFailed, record, notify, failed)
 		afterMapFailure = fsx.delete
-		chain.Next(fsx.create)
+		checkSamples.Otherwise(fsx.create)
 		for _, t := range []awsstepfunctions.TaskStateBase{record, catalog} {
 			t.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
 		}
@@ -587,7 +619,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		fsx.mount.Next(samples)
 		samples.Next(fsx.export)
 	} else {
-		chain.Next(samples)
+		checkSamples.Otherwise(samples)
 		samples.Next(record)
 	}
 	return choice

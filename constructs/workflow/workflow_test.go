@@ -57,8 +57,16 @@ func TestStateMachineStructure(t *testing.T) {
 		js(list["ResultSelector"]) != `{"samples.$":"$.Payload.samples","source.$":"$.Payload.source"}` {
 		t.Errorf("list samples %s", js(list))
 	}
-	if restore["Next"] != workflow.StateListSamples || list["Next"] != workflow.StateMap {
+	if restore["Next"] != workflow.StateListSamples || list["Next"] != workflow.StateCheckSamples {
 		t.Errorf("order: restore -> %v, list samples -> %v", restore["Next"], list["Next"])
+	}
+	// At most MaxSamples (default 96): the 97th fails the run.
+	check := states[workflow.StateCheckSamples].(map[string]any)
+	if check["Default"] != workflow.StateMap || js(check["Choices"]) != `[{"IsPresent":true,"Next":"`+workflow.StateTooManySamples+`","Variable":"$.sampleList.samples[96]"}]` {
+		t.Errorf("sample count check %s", js(check))
+	}
+	if s := states[workflow.StateTooManySamples].(map[string]any); s["Next"] != workflow.StateNotifyFailed || s["ResultPath"] != "$.failure" {
+		t.Errorf("too many samples %s", js(s))
 	}
 	m := states[workflow.StateMap].(map[string]any)
 	if m["Type"] != "Map" || m["ItemsPath"] != "$.sampleList.samples" || len(m["Catch"].([]any)) != 1 {
@@ -271,14 +279,14 @@ func TestStateMachineResources(t *testing.T) {
 			}
 		}
 	}
-	if n != 6 { // three workflows, each with its Starter
+	if n != 7 { // three workflows, each with its Starter, and wgs's cleanup
 		t.Errorf("%d workflow state machines", n)
 	}
 }
 
 // asl-validator (package.json) accepts every state machine of the stack:
 // the event glue's verify state machine, the three workflows (the per-run
-// FSx one included) and their Starters.
+// FSx one included), their Starters and the per-run FSx one's cleanup.
 func TestASLValidator(t *testing.T) {
 	bin, _ := filepath.Abs("../../node_modules/.bin/asl-validator")
 	if _, err := os.Stat(bin); err != nil {
@@ -288,8 +296,8 @@ func TestASLValidator(t *testing.T) {
 		t.Skipf("asl-validator is not installed (npm ci): %v", err)
 	}
 	defs := definitions(t)
-	if len(defs) != 7 {
-		t.Errorf("%d state machines, want 7 (verify; rnaseq, qc, wgs and their Starters)", len(defs))
+	if len(defs) != 8 {
+		t.Errorf("%d state machines, want 8 (verify; rnaseq, qc, wgs and their Starters; wgs's cleanup)", len(defs))
 	}
 	for id, asl := range defs {
 		out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()
