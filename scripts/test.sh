@@ -25,9 +25,13 @@ export BIOLAKE_REQUIRE_MOTO=1
 # takes 149 s with -p 2 against 217 s with -p 1 (docs/PERFORMANCE.md). Each
 # CDK test binary takes about 1 GB while linking and synthesizing; on a
 # machine with little memory set BIOLAKE_TEST_PARALLEL=1.
-# The permission proof (test/) appends how many calls it checked here.
+# The permission proof (test/) appends how many calls it checked here, and
+# test/sfn_test.go writes how many state-machine scenarios it executed
+# (every synthesized state machine on every documented path).
 BIOLAKE_PROOF_SUMMARY=$(mktemp)
-export BIOLAKE_PROOF_SUMMARY
-trap 'rm -f "$BIOLAKE_PROOF_SUMMARY"' EXIT
+BIOLAKE_SFN_SUMMARY=$(mktemp)
+export BIOLAKE_PROOF_SUMMARY BIOLAKE_SFN_SUMMARY
+trap 'rm -f "$BIOLAKE_PROOF_SUMMARY" "$BIOLAKE_SFN_SUMMARY"' EXIT
 go test -p "${BIOLAKE_TEST_PARALLEL:-2}" -count=1 -timeout 30m "$@" ./...
 sort -u "$BIOLAKE_PROOF_SUMMARY"
+cat "$BIOLAKE_SFN_SUMMARY"

@@ -25,6 +25,17 @@ function mockError(name, message) {
   return e;
 }
 
+// One StateMachine per definition (the library validates a definition when
+// it is constructed; runs are independent of each other).
+const machines = {};
+function machineFor(id) {
+  if (!machines[id]) {
+    const definition = JSON.parse(request.machines[id]);
+    machines[id] = { definition, machine: new StateMachine(definition, { validationOptions: { checkArn: false } }) };
+  }
+  return machines[id];
+}
+
 async function run(scenario) {
   const definition = JSON.parse(request.machines[scenario.machine]);
   const mocks = scenario.mocks || {};
@@ -38,21 +49,25 @@ async function run(scenario) {
     if (state.Retry) retries[name] = 0;
     if (state.Type !== 'Task') return;
     handlers[name] = async (input) => {
-      calls.push({ state: name, input });
+      const call = { state: name, input };
+      calls.push(call);
       const answers = mocks[name];
       if (!answers || answers.length === 0) {
         throw mockError('Mock.Missing', `no mock answers task state ${name}`);
       }
       const i = answered[name] = (answered[name] ?? -1) + 1;
       const answer = answers[Math.min(i, answers.length - 1)];
-      if (answer.error) throw mockError(answer.error, answer.cause ?? '');
+      if (answer.error) {
+        call.failed = true;
+        throw mockError(answer.error, answer.cause ?? '');
+      }
       return answer.result ?? null;
     };
   });
   const result = { name: scenario.name, states: [], calls };
   let execution;
   try {
-    const machine = new StateMachine(definition, { validationOptions: { checkArn: false } });
+    const { machine } = machineFor(scenario.machine);
     execution = machine.run(scenario.input ?? {}, {
       overrides: { taskResourceLocalHandlers: handlers, waitTimeOverrides: waits, retryIntervalOverrides: retries },
       context: scenario.context,

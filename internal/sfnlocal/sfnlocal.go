@@ -53,10 +53,11 @@ type Scenario struct {
 }
 
 // Call is one invocation of a Task state, with its effective input (after
-// Parameters).
+// Parameters); Failed when it was answered with an error.
 type Call struct {
-	State string          `json:"state"`
-	Input json.RawMessage `json:"input"`
+	State  string          `json:"state"`
+	Input  json.RawMessage `json:"input"`
+	Failed bool            `json:"failed"`
 }
 
 // Outcome is what one scenario did.
