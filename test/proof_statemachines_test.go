@@ -258,6 +258,9 @@ var sdkCalls = map[string]sdkCall{
 		}},
 	"fsx:DeleteFileSystem": {doc: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonfsx.html",
 		requests: func(t *smTask, a string) []iamproof.Request { return []iamproof.Request{t.onRunFileSystem(a)} }},
+	// GetResources: no resource-level permissions.
+	"tag:GetResources": {doc: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegroupstaggingapi.html",
+		requests: func(t *smTask, a string) []iamproof.Request { return []iamproof.Request{t.req("aws-sdk", a, "*", nil)} }},
 	"fsx:DescribeFileSystems": {doc: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonfsx.html",
 		requests: func(t *smTask, a string) []iamproof.Request { return []iamproof.Request{t.req("aws-sdk", a, "*", nil)} }},
 	"fsx:DescribeDataRepositoryAssociations": {doc: "https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonfsx.html",
@@ -267,7 +270,7 @@ var sdkCalls = map[string]sdkCall{
 }
 
 // sdkPrefixes are the IAM prefixes of aws-sdk service names that differ.
-var sdkPrefixes = map[string]string{"sfn": "states"}
+var sdkPrefixes = map[string]string{"sfn": "states", "resourcegroupstaggingapi": "tag"}
 
 // taskRequests maps one Task to its requests.
 func taskRequests(t *smTask, resource string) ([]iamproof.Request, error) {
@@ -360,6 +363,36 @@ func walkTasks(states map[string]any, fn func(name string, st map[string]any)) {
 // stateMachineRequests returns the requests of every state machine of e.
 func stateMachineRequests(t *testing.T, e *iamproof.Env) (reqs []iamproof.Request, tasks int) {
 	t.Helper()
+	// The tags every file system created by a state machine of e carries
+	// (the literal ones: biolake:managed-by=workflow).
+	envRunTags := map[string]string{}
+	for _, sm := range e.Resources("AWS::StepFunctions::StateMachine") {
+		def, err := e.Resolve(sm.Stack, sm.Properties["DefinitionString"])
+		if err != nil {
+			continue // reported below
+		}
+		var asl map[string]any
+		if json.Unmarshal([]byte(fmt.Sprint(def)), &asl) != nil {
+			continue
+		}
+		states, _ := asl["States"].(map[string]any)
+		walkTasks(states, func(name string, st map[string]any) {
+			if r, _ := st["Resource"].(string); strings.HasSuffix(r, ":aws-sdk:fsx:createFileSystem") {
+				params, _ := st["Parameters"].(map[string]any)
+				tags := map[string][]string{}
+				for k, v := range tagContext(params) {
+					if tag, ok := strings.CutPrefix(k, "aws:RequestTag/"); ok {
+						tags[tag] = v
+					}
+				}
+				for k, v := range tags {
+					if prev, seen := envRunTags[k]; !seen || prev == v[0] {
+						envRunTags[k] = v[0]
+					}
+				}
+			}
+		})
+	}
 	for _, sm := range e.Resources("AWS::StepFunctions::StateMachine") {
 		role, err := e.StateMachineRole(strings.TrimPrefix(sm.Stack.Name, e.Name+"-") + "/" + sm.ID)
 		if err != nil {
@@ -378,6 +411,12 @@ func stateMachineRequests(t *testing.T, e *iamproof.Env) (reqs []iamproof.Reques
 		}
 		states, _ := asl["States"].(map[string]any)
 		base := &smTask{env: e, role: role, sm: sm, account: sm.Account(), region: sm.Region(), runTags: map[string]string{}}
+		// A state machine that acts on file systems it did not create (a
+		// workflow's cleanup, which finds them by tag) acts on those the
+		// environment's workflows created, with their tags.
+		for k, v := range envRunTags {
+			base.runTags[k] = v
+		}
 		// The tags of the file systems the state machine creates.
 		walkTasks(states, func(name string, st map[string]any) {
 			if r, _ := st["Resource"].(string); strings.HasSuffix(r, ":aws-sdk:fsx:createFileSystem") {

@@ -261,6 +261,7 @@ func (w *Workflow) newCleanup(logKey awskms.IKey) {
 		},
 	})
 	w.Cleanup = sm
+	w.grantTopicKey(sm)
 
 	// Least privilege: describe (no resource-level permissions), export
 	// and delete only file systems the workflow created (tagged

@@ -208,19 +208,7 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		Actions:   jsii.Strings("batch:TagResource"),
 		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job"), ResourceName: jsii.String("*")})),
 	}))
-	// Publishing to the SSE-KMS topic needs the topic's key: SNS generates
-	// and decrypts the data key with the publisher's permissions, calling
-	// KMS through SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
-	// "Allow a user to send messages to a topic with SSE").
-	if key := w.Topic.MasterKey(); key != nil {
-		sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-			Resources: jsii.Strings(*key.KeyArn()),
-			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
-				"kms:ViaService": "sns." + *stack.Region() + ".amazonaws.com",
-			}},
-		}))
-	}
+	w.grantTopicKey(sm)
 	if !p.SkipRestore {
 		p.Glue.GrantRestore(sm)
 	}
@@ -635,6 +623,24 @@ func mountsPersistent(q *batch.Queue, queue string) bool {
 	bp := q.Props()
 	c, err := bp.Capacity(queue)
 	return err == nil && !c.Fargate
+}
+
+// grantTopicKey lets sm publish to the SSE-KMS topic: SNS generates and
+// decrypts the data key with the publisher's permissions, calling KMS
+// through SNS (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html,
+// "Allow a user to send messages to a topic with SSE").
+func (w *Workflow) grantTopicKey(sm awsstepfunctions.StateMachine) {
+	key := w.Topic.MasterKey()
+	if key == nil {
+		return
+	}
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
+		Resources: jsii.Strings(*key.KeyArn()),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
+			"kms:ViaService": "sns." + *awscdk.Stack_Of(w).Region() + ".amazonaws.com",
+		}},
+	}))
 }
 
 // GrantStart lets grantee start executions of the workflow (a manual
