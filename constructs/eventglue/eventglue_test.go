@@ -503,10 +503,10 @@ func TestIAM(t *testing.T) {
 	// the partner bucket's accepted/ for the workflows' handlers), and list
 	// only the rules' buckets; no action is granted that no call needs.
 	wantObjects := map[string]string{
-		"EventGlue/Ingest/ServiceRole":  "<Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
-		"EventGlue/Verify/ServiceRole":  "<Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
-		"EventGlue/Restore/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
-		"EventGlue/Samples/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Ingest/ServiceRole":  "<Partner>/quarantine/* <Raw>/miseq/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Verify/ServiceRole":  "<Partner>/quarantine/* <Raw>/miseq/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Restore/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/miseq/* <Raw>/runs/* <Shared>/share/nextseq/*",
+		"EventGlue/Samples/ServiceRole": "<Partner>/accepted/* <Partner>/quarantine/* <Raw>/miseq/* <Raw>/runs/* <Shared>/share/nextseq/*",
 	}
 	short := regexp.MustCompile(`<[A-Za-z]*DataLake([A-Z][a-z]+)[0-9A-F]{8}\.Arn>`)
 	for role, want := range wantObjects {
