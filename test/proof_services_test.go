@@ -1,12 +1,14 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/biolake/biolake/internal/iamproof"
+	"github.com/biolake/biolake/internal/idp"
 )
 
 // The AWS services' part of the permission proof: for each service that
@@ -504,6 +506,54 @@ var serviceRows = []serviceRow{
 					dest, _ := cfnGet(r, "Destination", "Bucket").(string)
 					for _, a := range []string{"s3:ReplicateObject", "s3:ReplicateTags"} {
 						rs = append(rs, req(role, "replication of "+b.ID+" to "+dest, a, dest+"/runs/r1/file.bcl", nil))
+					}
+				}
+			}
+			return rs, nil
+		},
+	},
+	{
+		name: "Transfer Family partner sessions list, upload to and read back their home",
+		doc:  "https://docs.aws.amazon.com/transfer/latest/userguide/requirements-roles.html, https://docs.aws.amazon.com/transfer/latest/userguide/users-policies-session.html",
+		requests: func(p *proof) ([]iamproof.Request, error) {
+			var rs []iamproof.Request
+			servers := p.e.Resources("AWS::Transfer::Server")
+			for _, fn := range p.e.Resources("AWS::Lambda::Function") {
+				env, _ := p.resolveAny(fn, cfnGet(fn.Properties, "Environment", "Variables")).(map[string]any)
+				roleArn, _ := env["ACCESS_ROLE_ARN"].(string)
+				if roleArn == "" || len(servers) == 0 {
+					continue
+				}
+				bucket, _ := env["PARTNER_BUCKET"].(string)
+				home, _ := env["HOME_PREFIX"].(string)
+				key, _ := env["DATA_KEY_ARN"].(string)
+				var partners []struct {
+					Name string `json:"name"`
+				}
+				if err := json.Unmarshal([]byte(fmt.Sprint(env["PARTNERS"])), &partners); err != nil {
+					return nil, fmt.Errorf("%s PARTNERS: %w", fn, err)
+				}
+				rs = append(rs, p.assume("transfer.amazonaws.com", servers[0].ARN, roleArn, "partner sessions"))
+				role := p.role(roleArn)
+				bucketArn := "arn:aws:s3:::" + bucket
+				for _, pt := range partners {
+					// A session's permissions are those both the role and
+					// the session policy the identity provider returns
+					// allow: each request is checked against both.
+					session := *role
+					session.Label = role.Label + " with " + pt.Name + "'s session policy"
+					var doc map[string]any
+					if err := json.Unmarshal([]byte(idp.SessionPolicy("aws", bucket, home, pt.Name, key)), &doc); err != nil {
+						return nil, err
+					}
+					session.Policies = []iamproof.Policy{{Name: "session policy of " + pt.Name, Document: doc}}
+					dir := home + pt.Name
+					for _, pr := range []*iamproof.Principal{role, &session} {
+						rs = append(rs,
+							req(pr, pt.Name+" lists its home", "s3:ListBucket", bucketArn, map[string][]string{"s3:prefix": {dir}}),
+							req(pr, pt.Name+" lists its home", "s3:ListBucket", bucketArn, map[string][]string{"s3:prefix": {dir + "/"}}),
+							req(pr, pt.Name+" uploads", "s3:PutObject", bucketArn+"/"+dir+"/run1/file.fastq.gz", nil),
+							req(pr, pt.Name+" reads back", "s3:GetObject", bucketArn+"/"+dir+"/run1/file.fastq.gz", nil))
 					}
 				}
 			}
