@@ -8,7 +8,7 @@
 // workflows: CPU Spot (SPOT_PRICE_CAPACITY_OPTIMIZED), CPU on-demand (Intel
 // or Graviton), GPU (g5/g6 on the ECS_AL2023_NVIDIA AMI) and Fargate
 // environments, each EC2 one with a launch template that requires IMDSv2
-// (hop limit 2) and gives encrypted gp3 root and /scratch volumes, behind
+// (hop limit 1: containers cannot reach the instance role) and gives encrypted gp3 root and /scratch volumes, behind
 // job queues by priority (DefaultEnvironments, DefaultQueues). Jobs name
 // their queue (JobProps.Queue); Props.ValidateJob checks that they fit it.
 //

@@ -105,9 +105,13 @@ func AllowEBSVolumes(key awskms.IKey) {
 }
 
 // newEC2 creates a managed EC2 compute environment with its launch
-// template: IMDSv2 only (hop limit 2, so that containers reach it through
-// the bridge network), encrypted gp3 root and scratch volumes, the scratch
-// volume formatted and mounted at /scratch.
+// template: IMDSv2 only with a hop limit of 1 (the host's agent and scripts
+// reach it; containers on the bridge network do not, so a job cannot take
+// the instance role's credentials: jobs get their job role's credentials
+// and AWS_REGION from ECS, see
+// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs-environment-variables.html;
+// AWS Control Tower's CT.EC2.PR.2 requires 1), encrypted gp3 root and
+// scratch volumes, the scratch volume formatted and mounted at /scratch.
 func (q *Queue) newEC2(p Props, id string, e EnvironmentSpec) awsbatch.IComputeEnvironment {
 	key := q.volumeKey(p)
 	volume := func(gib int) awsec2.BlockDeviceVolume {
@@ -133,7 +137,7 @@ func (q *Queue) newEC2(p Props, id string, e EnvironmentSpec) awsbatch.IComputeE
 	lt := awsec2.NewLaunchTemplate(q, jsii.String(id+"LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		HttpEndpoint:            jsii.Bool(true),
 		HttpTokens:              awsec2.LaunchTemplateHttpTokens_REQUIRED,
-		HttpPutResponseHopLimit: jsii.Number(2),
+		HttpPutResponseHopLimit: jsii.Number(1),
 		BlockDevices: &[]*awsec2.BlockDevice{
 			{DeviceName: jsii.String("/dev/xvda"), Volume: volume(e.RootVolumeGiB)},
 			{DeviceName: jsii.String("/dev/xvdb"), Volume: volume(e.ScratchVolumeGiB)},

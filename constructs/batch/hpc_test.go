@@ -54,8 +54,8 @@ func TestLaunchTemplates(t *testing.T) {
 	for id, lt := range lts {
 		d := lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)
 		md := d["MetadataOptions"].(map[string]any)
-		if md["HttpTokens"] != "required" || md["HttpPutResponseHopLimit"] != 2.0 || md["HttpEndpoint"] != "enabled" {
-			t.Errorf("%s: metadata options %s, want IMDSv2 only, hop limit 2", id, js(md))
+		if md["HttpTokens"] != "required" || md["HttpPutResponseHopLimit"] != 1.0 || md["HttpEndpoint"] != "enabled" {
+			t.Errorf("%s: metadata options %s, want IMDSv2 only, hop limit 1 (containers must not reach the instance role; CT.EC2.PR.2)", id, js(md))
 		}
 		bdm := d["BlockDeviceMappings"].([]any)
 		if len(bdm) != 2 {

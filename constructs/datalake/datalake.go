@@ -136,7 +136,6 @@ func New(scope constructs.Construct, id string, props *Props) *DataLake {
 
 	common := func(b BucketName, reason string) *secure.BucketProps {
 		return &secure.BucketProps{
-			EventBridge:       true,
 			Inventories:       []*awss3.Inventory{d.inventory(b)},
 			ReplicationReason: reason,
 		}

@@ -466,6 +466,7 @@ func (d *DataSync) newRule() {
 		EncryptionMasterKey: key,
 		EnforceSSL:          jsii.Bool(true),
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy:  secure.DeadLetterRedrive(),
 	})
 	nag.SuppressDeferred(dlq, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself the dead-letter queue of the task state rule: it keeps the events EventBridge could not deliver to the platform bus."})
 	d.DeadLetterQueue = dlq

@@ -487,6 +487,7 @@ func (g *FileGateway) newDeadLetterQueue(id, holds string) awssqs.Queue {
 		EncryptionMasterKey: g.queueKey,
 		EnforceSSL:          jsii.Bool(true),
 		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy:  secure.DeadLetterRedrive(),
 	})
 	nag.SuppressDeferred(q, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue (" + holds + "); its depth raises an alarm."})
 	a := awscloudwatch.NewAlarm(g, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{

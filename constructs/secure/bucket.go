@@ -45,12 +45,16 @@ type BucketProps struct {
 	// AccessLogsPrefix inside AccessLogs, ending in "/". Default: the
 	// construct's id followed by "/".
 	AccessLogsPrefix string
-	// ObjectLock enables Object Lock with a default retention. Object Lock
-	// cannot be removed from a bucket later. Default: no Object Lock.
+	// ObjectLock gives the bucket a default Object Lock retention. Object
+	// Lock itself is enabled on every bucket (AWS Control Tower's
+	// CT.S3.PR.9), without a default retention unless this is set; it
+	// cannot be turned off later. Default: no default retention.
 	ObjectLock *ObjectLock
-	// EventBridge sends all bucket events to EventBridge, set natively in the
-	// bucket's NotificationConfiguration (no notifications custom resource).
-	// Default: false.
+	// EventBridge is ignored: every bucket sends its events to EventBridge
+	// (AWS Control Tower's CT.S3.PR.4), set natively in the bucket's
+	// NotificationConfiguration (no notifications custom resource).
+	//
+	// Deprecated: always on.
 	EventBridge bool
 	// LifecycleRules of the bucket. Default: only a rule that aborts
 	// incomplete multipart uploads after 7 days.
@@ -144,8 +148,14 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 		bp.ReplicationRules = &p.ReplicationRules
 		bp.ReplicationRole = p.ReplicationRole
 	}
+	// Object Lock on every bucket: with no default retention it only lets
+	// retention be set on objects; S3 enables it on an existing versioned
+	// bucket in place
+	// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html),
+	// and ObjectLockEnabled is not a create-only property of AWS::S3::Bucket,
+	// so CloudFormation updates the bucket without replacing it.
+	bp.ObjectLockEnabled = jsii.Bool(true)
 	if p.ObjectLock != nil {
-		bp.ObjectLockEnabled = jsii.Bool(true)
 		d := awscdk.Duration_Days(jsii.Number(float64(p.ObjectLock.Days)))
 		if p.ObjectLock.Mode == LockCompliance {
 			bp.ObjectLockDefaultRetention = awss3.ObjectLockRetention_Compliance(d)
@@ -157,17 +167,21 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 		bp.BucketName = awscdk.PhysicalName_GENERATE_IF_NEEDED()
 	}
 	b := awss3.NewBucket(scope, jsii.String(id), bp)
-	if p.EventBridge {
-		// Set on the L1 resource: the L2 prop deploys a notifications custom
-		// resource (a Lambda function) for what CloudFormation does natively.
-		cfn := b.Node().DefaultChild().(awss3.CfnBucket)
-		cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
-	}
+	enableEventBridge(b)
 	if len(p.ReplicationRules) == 0 {
 		nag.Suppress(b, nag.InAllPacks(p.ReplicationReason,
 			"HIPAA.Security-S3BucketReplicationEnabled", "NIST.800.53.R5-S3BucketReplicationEnabled")...)
 	}
 	return b
+}
+
+// enableEventBridge sends the bucket's events to EventBridge. It is set on
+// the L1 resource: the L2 prop deploys a notifications custom resource (a
+// Lambda function) for what CloudFormation does natively. S3 events reach
+// the default bus at no charge; rules pick the buckets they want.
+func enableEventBridge(b awss3.Bucket) {
+	cfn := b.Node().DefaultChild().(awss3.CfnBucket)
+	cfn.AddPropertyOverride(jsii.String("NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"), jsii.Bool(true))
 }
 
 // LogBucketPolicyFlag is the CDK feature flag under which server access logs

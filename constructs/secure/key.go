@@ -48,7 +48,9 @@ type KeyProps struct {
 // NewKey creates a customer-managed symmetric KMS key with yearly automatic
 // rotation, retained when its stack is deleted, with key-policy statements
 // for the listed services, each limited to this account (and region where
-// the service supports an encryption context for it).
+// the service supports an encryption context for it), and a statement that
+// refuses grants made for anything but AWS services (see
+// DenyGrantsNotForAWSServices).
 func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 	p := KeyProps{}
 	if props != nil {
@@ -79,7 +81,31 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 			key.AddToResourcePolicy(st, jsii.Bool(false))
 		}
 	}
+	key.AddToResourcePolicy(DenyGrantsNotForAWSServices(), jsii.Bool(false))
 	return key
+}
+
+// DenyGrantsNotForAWSServices is the key-policy statement that refuses
+// kms:CreateGrant unless the grant is for an AWS resource (an AWS service
+// such as EBS, FSx or Lambda makes it on a principal's behalf) or the
+// caller is an AWS service. A principal that may use the key cannot hand it
+// on with a grant of its own (kms:GrantIsForAWSResource:
+// https://docs.aws.amazon.com/kms/latest/developerguide/grant-authorization.html).
+// AWS Control Tower's proactive control CT.KMS.PR.3 requires this
+// statement, in this form, in every key policy
+// (https://docs.aws.amazon.com/controltower/latest/controlreference/ct-kms-pr-3.html).
+func DenyGrantsNotForAWSServices() awsiam.PolicyStatement {
+	return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("DenyGrantsNotForAWSServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"BoolIfExists": map[string]interface{}{
+			"kms:GrantIsForAWSResource": "false",
+			"aws:PrincipalIsAWSService": "false",
+		}},
+	})
 }
 
 func isKnownService(s Service) bool {

@@ -25,8 +25,11 @@ type LogBucketProps struct {
 // delivers access logs only to buckets with SSE-S3 default encryption (SSE-KMS
 // is not supported for access-log delivery), so this is the one bucket of the
 // platform without a customer-managed key; it holds request metadata, not
-// data. It is private, versioned, TLS-only and retained, and it does not log
-// to itself.
+// data. It is private, versioned, TLS-only and retained, sends its events to
+// EventBridge, and it does not log to itself. It is also the one bucket
+// without Object Lock: S3 does not deliver server access logs to a bucket
+// with Object Lock enabled
+// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-lock-configure.html).
 func NewLogBucket(scope constructs.Construct, id string, props *LogBucketProps) awss3.Bucket {
 	p := LogBucketProps{}
 	if props != nil {
@@ -68,6 +71,7 @@ func NewLogBucket(scope constructs.Construct, id string, props *LogBucketProps) 
 		AutoDeleteObjects: jsii.Bool(false),
 		LifecycleRules:    &[]*awss3.LifecycleRule{rule},
 	})
+	enableEventBridge(b)
 	nag.Suppress(b, append(
 		nag.InAllPacks("This bucket receives the server access logs of every other bucket; logging it into itself would loop, and reads of it are recorded by CloudTrail.",
 			"AwsSolutions-S1", "HIPAA.Security-S3BucketLoggingEnabled", "NIST.800.53.R5-S3BucketLoggingEnabled"),

@@ -16,7 +16,7 @@ func TestSecureDefaults(t *testing.T) {
 	logs := secure.NewLogBucket(stack, "Logs", nil)
 	key := secure.NewKey(stack, "DataKey", &secure.KeyProps{Services: []secure.Service{secure.ServiceLogs, secure.ServiceCloudTrail, secure.ServiceS3Logging}})
 	data := secure.NewBucket(stack, "Data", &secure.BucketProps{
-		EncryptionKey: key, AccessLogs: logs, EventBridge: true,
+		EncryptionKey: key, AccessLogs: logs,
 		ObjectLock:        &secure.ObjectLock{Mode: secure.LockCompliance, Days: 90},
 		ReplicationReason: "test bucket: replication is exercised elsewhere",
 	})
@@ -50,6 +50,16 @@ func TestSecureDefaults(t *testing.T) {
 		if logged == isLog {
 			t.Errorf("%s: logging configuration present = %v", id, logged)
 		}
+		// Every bucket sends its events to EventBridge (CT.S3.PR.4); every
+		// bucket but the log bucket has Object Lock (CT.S3.PR.9), which S3
+		// does not allow on a server access log target.
+		nc, _ := json.Marshal(p["NotificationConfiguration"])
+		if string(nc) != `{"EventBridgeConfiguration":{"EventBridgeEnabled":true}}` {
+			t.Errorf("%s: notifications %s, want EventBridge", id, nc)
+		}
+		if lock := p["ObjectLockEnabled"]; (lock == true) == isLog {
+			t.Errorf("%s: ObjectLockEnabled %v (every bucket but the log bucket)", id, lock)
+		}
 		lc, _ := json.Marshal(p["LifecycleConfiguration"])
 		if !strings.Contains(string(lc), `"AbortIncompleteMultipartUpload"`) {
 			t.Errorf("%s: lifecycle does not abort incomplete uploads: %s", id, lc)
@@ -81,6 +91,14 @@ func TestSecureDefaults(t *testing.T) {
 		p := k["Properties"].(map[string]interface{})
 		if p["EnableKeyRotation"] != true || k["DeletionPolicy"] != "Retain" {
 			t.Errorf("%s: rotation %v, deletion %v", id, p["EnableKeyRotation"], k["DeletionPolicy"])
+		}
+	}
+	// Every key refuses grants that are not for AWS services (CT.KMS.PR.3).
+	for id, k := range cdktest.Resources(t, tpl, "AWS::KMS::Key") {
+		doc, _ := json.Marshal(k["Properties"].(map[string]interface{})["KeyPolicy"])
+		want := `{"Action":"kms:CreateGrant","Condition":{"BoolIfExists":{"aws:PrincipalIsAWSService":"false","kms:GrantIsForAWSResource":"false"}},"Effect":"Deny","Principal":{"AWS":"*"},"Resource":"*","Sid":"DenyGrantsNotForAWSServices"}`
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("%s: key policy lacks %s: %s", id, want, doc)
 		}
 	}
 	keyDoc, _ := json.Marshal(cdktest.Resources(t, tpl, "AWS::KMS::Key"))

@@ -265,8 +265,9 @@ func (w *Workflow) newRule(path string) {
 		EncryptionMasterKey: secure.NewKey(w, "QueueKey", &secure.KeyProps{
 			Description: "biolake workflow " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents},
 		}),
-		EnforceSSL:      jsii.Bool(true),
-		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+		EnforceSSL:         jsii.Bool(true),
+		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy: secure.DeadLetterRedrive(),
 	})
 	w.DeadLetterQueue = dlq
 	nag.SuppressDeferred(dlq, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue: RunIngested events EventBridge could not deliver to the workflow."})
