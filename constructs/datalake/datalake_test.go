@@ -191,12 +191,17 @@ func TestBucketsAreSecure(t *testing.T) {
 				t.Errorf("DeletionPolicy %v", all[id]["DeletionPolicy"])
 			}
 			isData := slices.Contains(datalake.DataBucketNames(), name)
-			nc := js(p["NotificationConfiguration"])
-			if isData != strings.Contains(nc, `"EventBridgeEnabled":true`) {
-				t.Errorf("EventBridge: data bucket %v, notification configuration %s", isData, nc)
+			// Every bucket sends its events to EventBridge (CT.S3.PR.4) and
+			// has Object Lock enabled (CT.S3.PR.9); only raw has a default
+			// retention.
+			if nc := js(p["NotificationConfiguration"]); nc != `{"EventBridgeConfiguration":{"EventBridgeEnabled":true}}` {
+				t.Errorf("notification configuration %s, want EventBridge", nc)
+			}
+			if p["ObjectLockEnabled"] != true {
+				t.Errorf("ObjectLockEnabled %v", p["ObjectLockEnabled"])
 			}
 			if _, lock := p["ObjectLockConfiguration"]; lock != (name == datalake.BucketRaw) {
-				t.Errorf("Object Lock present = %v", lock)
+				t.Errorf("Object Lock retention present = %v", lock)
 			}
 			lc := js(p["LifecycleConfiguration"])
 			if !strings.Contains(lc, `{"AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7},"ExpiredObjectDeleteMarker":true,"Id":"abort-incomplete-uploads","Status":"Enabled"}`) {
