@@ -92,7 +92,7 @@ func FuzzParseRequest(f *testing.F) {
 				t.Fatalf("accepted a request with %q twice", kv.key)
 			}
 			seen[kv.key] = true
-			for _, k := range KnownKeys {
+			for _, k := range knownKeys {
 				if !strings.EqualFold(kv.key, k) {
 					continue
 				}

@@ -65,11 +65,11 @@ func reqErr(field, format string, args ...any) error {
 	return &RequestError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
-// KnownKeys are the request's fields as Transfer Family spells them.
-var KnownKeys = []string{"username", "password", "protocol", "serverId", "sourceIp"}
+// knownKeys are the request's fields as Transfer Family spells them.
+var knownKeys = []string{"username", "password", "protocol", "serverId", "sourceIp"}
 
 // ParseRequest decodes and checks a request: a JSON object whose known
-// fields are strings, each at most once and spelled exactly as in KnownKeys
+// fields are strings, each at most once and spelled exactly as in knownKeys
 // (unknown fields are ignored, as AWS may add some; see checkKeys), a
 // well-formed username (see NormalizeUsername; it is returned in lower
 // case), a password of at most MaxPasswordBytes, a protocol of SFTP, FTPS or
@@ -124,7 +124,7 @@ func ParseRequest(raw []byte) (Request, error) {
 // sourceIp too) and the last match wins: a trailing "SOURCEIP" would
 // override "sourceIp", and a second "password": "" would turn a password
 // login into a key login. Transfer Family sends each field once, spelled as
-// in KnownKeys; anything else did not come from it unaltered. Keys are
+// in knownKeys; anything else did not come from it unaltered. Keys are
 // compared after JSON unescaping ("\u0070assword" is password), as the
 // decoder compares them.
 func checkKeys(raw []byte) error {
@@ -132,7 +132,7 @@ func checkKeys(raw []byte) error {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return reqErr("body", "not a JSON object")
 	}
-	seen := make(map[string]bool, len(KnownKeys))
+	seen := make(map[string]bool, len(knownKeys))
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -146,9 +146,9 @@ func checkKeys(raw []byte) error {
 			return reqErr(truncate(key, 32), "appears more than once; each field may appear once")
 		}
 		seen[key] = true
-		for _, k := range KnownKeys {
+		for _, k := range knownKeys {
 			if key != k && strings.EqualFold(key, k) {
-				return reqErr(k, "also appears as %q; field names are case-sensitive: %s", truncate(key, 32), strings.Join(KnownKeys, ", "))
+				return reqErr(k, "also appears as %q; field names are case-sensitive: %s", truncate(key, 32), strings.Join(knownKeys, ", "))
 			}
 		}
 		var skip json.RawMessage
