@@ -287,6 +287,13 @@ func parseLocationURI(uri string) (bucket, prefix string, ok bool) {
 // publishing failed, and drops runs that left RECEIVING from the index. A
 // scheduled EventBridge rule starts it through the queue.
 func (h *Handler) Sweep(ctx context.Context, log *slog.Logger) error {
+	return h.sweep(ctx, log, "")
+}
+
+// sweep is Sweep for the schedule event eventID. Its claims name the event,
+// so that a redelivery of the same event finishes a completion it claimed
+// and a concurrent sweep of another event does not publish it twice.
+func (h *Handler) sweep(ctx context.Context, log *slog.Logger, eventID string) error {
 	if log == nil {
 		log = h.logger()
 	}
@@ -295,7 +302,7 @@ func (h *Handler) Sweep(ctx context.Context, log *slog.Logger) error {
 	n := 0
 	err := h.Store.Pending(ctx, func(p catalog.Pending) error {
 		n++
-		claimant := "settled:" + p.RunID
+		claimant := "settled:" + p.RunID + ":" + eventID
 		if err := h.settle(ctx, log.With("runId", p.RunID), p, claimant, func(run catalog.Run, loc runs.Location) bool {
 			return p.Channel != events.ChannelDataSync && loc.SettleAfter > 0 && !now.Before(run.LastObjectAt.Add(loc.SettleAfter))
 		}, events.VerifiedBySettled); err != nil {

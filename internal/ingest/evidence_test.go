@@ -70,7 +70,7 @@ func dataSyncMessage(state string, at time.Time) lambdaevents.SQSMessage {
 
 func scheduleMessage(at time.Time) lambdaevents.SQSMessage {
 	b, _ := json.Marshal(map[string]any{
-		"version": "0", "id": "sched", "detail-type": ScheduleDetailType, "source": ScheduleSource,
+		"version": "0", "id": "sched-" + at.Format(time.RFC3339), "detail-type": ScheduleDetailType, "source": ScheduleSource,
 		"account": "123456789012", "time": at.Format(time.RFC3339), "region": "eu-west-1",
 		"resources": []string{"arn:aws:events:eu-west-1:123456789012:rule/sweep"}, "detail": map[string]any{},
 	})

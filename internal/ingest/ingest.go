@@ -57,6 +57,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -231,7 +232,11 @@ func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []by
 	case kindDataSync:
 		return h.handleDataSync(ctx, log, body)
 	case kindSchedule:
-		return h.Sweep(ctx, log)
+		var ev struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(body, &ev) // peekKind decoded it already
+		return h.sweep(ctx, log, ev.ID)
 	}
 	objs, err := s3event.ParseEvent(body)
 	if err != nil {
