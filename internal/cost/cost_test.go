@@ -244,7 +244,8 @@ compute:
   workflows:
     - name: wgs
       mapConcurrency: 4
-      timeout: 48h
+      maxSamples: 4
+      timeout: 87h
       steps:
         - {name: Align, image: "x:1", vcpus: 32, memoryMiB: 180000, gpus: 4, queue: Gpu, timeout: 2h}
         - {name: Qc, image: "x:1", vcpus: 4, memoryMiB: 16000, queue: Default, timeout: 1h}
@@ -299,8 +300,8 @@ func TestPerRun(t *testing.T) {
 	}
 	// The workflow timeout caps the wall clock.
 	runs, err = PerRun(env, p, RunSize{Samples: 100})
-	if err != nil || runs[0].Hours != 48 {
-		t.Errorf("100 samples: %v hours %.1f, want 48 (the workflow timeout)", err, runs[0].Hours)
+	if err != nil || runs[0].Hours != 87 {
+		t.Errorf("100 samples: %v hours %.1f, want 87 (the workflow timeout)", err, runs[0].Hours)
 	}
 	if _, err := PerRun(env, p, RunSize{Samples: 0}); err == nil || !strings.Contains(err.Error(), "accepted: 1 or more") {
 		t.Errorf("0 samples: %v", err)
