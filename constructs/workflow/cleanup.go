@@ -92,25 +92,17 @@ func (w *Workflow) newCleanup(logKey awskms.IKey) {
 		ErrorPath: jsii.String("$.cleanupFailure.Error"),
 		CausePath: jsii.String("$.cleanupFailure.Cause"),
 	})
-	notifyFailed := awsstepfunctionstasks.NewSnsPublish(c, jsii.String(StateNotifyStoppedFailed), &awsstepfunctionstasks.SnsPublishProps{
-		Topic:   w.Topic,
-		Subject: jsii.String("biolake workflow " + p.Name + ": stopped run not cleaned up"),
-		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"workflow":     p.Name,
-			"status":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.status")),
-			"cleanup":      "FILE_SYSTEM_NOT_DELETED",
-			"action":       action,
-			"runId":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.run.runId")),
-			"executionId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.executionArn")),
-			"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.fs.id")),
-			"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
-			"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
-		}),
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(notifyFailed, SNSErrors, 5, 5)
-	notifyFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
-	notifyFailed.Next(failed)
+	notifyFailed := w.notifyThenFail(c, StateNotifyStoppedFailed, "biolake workflow "+p.Name+": stopped run not cleaned up", map[string]interface{}{
+		"workflow":     p.Name,
+		"status":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.status")),
+		"cleanup":      "FILE_SYSTEM_NOT_DELETED",
+		"action":       action,
+		"runId":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.run.runId")),
+		"executionId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.executionArn")),
+		"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String("$.fs.id")),
+		"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
+		"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
+	}, failed)
 	catchFailed := func(t awsstepfunctions.TaskStateBase) {
 		t.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.cleanupFailure")})
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctionstasks"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -238,53 +237,37 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		CausePath: jsii.String("$.cleanupFailure.Cause"),
 	})
 	action := "delete the file system by hand (aws fsx delete-file-system); it is tagged " + lustre.ManagedByTag + "=" + lustre.WorkflowTagValue + " and runId"
-	notifyCleanup := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyCleanup), &awsstepfunctionstasks.SnsPublishProps{
-		Topic:   w.Topic,
-		Subject: jsii.String("biolake workflow " + p.Name + ": FSx file system not deleted"),
-		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"workflow":     p.Name,
-			"status":       "FILE_SYSTEM_NOT_DELETED",
-			"runStatus":    "SUCCEEDED",
-			"action":       action,
-			"runId":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-			"outputUri":    awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
-			"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
-			"executionId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
-			"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
-		}),
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(notifyCleanup, SNSErrors, 5, 5)
-	notifyCleanup.AddCatch(cleanupFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
-	notifyCleanup.Next(cleanupFailed)
+	notifyCleanup := w.notifyThenFail(w, StateNotifyCleanup, "biolake workflow "+p.Name+": FSx file system not deleted", map[string]interface{}{
+		"workflow":     p.Name,
+		"status":       "FILE_SYSTEM_NOT_DELETED",
+		"runStatus":    "SUCCEEDED",
+		"action":       action,
+		"runId":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+		"outputUri":    awsstepfunctions.JsonPath_StringAt(jsii.String("$.outputUri")),
+		"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
+		"executionId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+		"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
+		"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
+	}, cleanupFailed)
 
 	// A run that failed and whose file system could not be deleted: one
 	// message with both failures, and the execution fails with the run's
 	// error, not with the deletion's.
-	notifyBoth := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyFailedNotDeleted), &awsstepfunctionstasks.SnsPublishProps{
-		Topic:   w.Topic,
-		Subject: jsii.String("biolake workflow " + p.Name + " failed; FSx file system not deleted"),
-		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"workflow":    p.Name,
-			"status":      "FAILED",
-			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
-			"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
-			"cleanup": map[string]interface{}{
-				"status":       "FILE_SYSTEM_NOT_DELETED",
-				"action":       action,
-				"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
-				"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
-				"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
-			},
-		}),
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(notifyBoth, SNSErrors, 5, 5)
-	notifyBoth.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
-	notifyBoth.Next(failed)
+	notifyBoth := w.notifyThenFail(w, StateNotifyFailedNotDeleted, "biolake workflow "+p.Name+" failed; FSx file system not deleted", map[string]interface{}{
+		"workflow":    p.Name,
+		"status":      "FAILED",
+		"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+		"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+		"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
+		"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
+		"cleanup": map[string]interface{}{
+			"status":       "FILE_SYSTEM_NOT_DELETED",
+			"action":       action,
+			"fileSystemId": awsstepfunctions.JsonPath_StringAt(jsii.String(fileSystem)),
+			"error":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Error")),
+			"cause":        awsstepfunctions.JsonPath_StringAt(jsii.String("$.cleanupFailure.Cause")),
+		},
+	}, failed)
 	cleanupOutcome := awsstepfunctions.NewChoice(w, jsii.String(StateCleanupOutcome), &awsstepfunctions.ChoiceProps{
 		Comment: jsii.String("The file system could not be deleted: had the run failed already?"),
 	}).

@@ -309,6 +309,23 @@ func retry(t awsstepfunctions.TaskStateBase, errs []string, interval float64, at
 	})
 }
 
+// notifyThenFail publishes message to the workflow's topic under subject
+// (SNS errors retried) and then goes to fail, also when publishing fails
+// (the publishing error at $.notifyFailure): a failure is never hidden by
+// its notification.
+func (w *Workflow) notifyThenFail(scope constructs.Construct, id, subject string, message map[string]interface{}, fail awsstepfunctions.Fail) awsstepfunctionstasks.SnsPublish {
+	n := awsstepfunctionstasks.NewSnsPublish(scope, jsii.String(id), &awsstepfunctionstasks.SnsPublishProps{
+		Topic:      w.Topic,
+		Subject:    jsii.String(subject),
+		Message:    awsstepfunctions.TaskInput_FromObject(&message),
+		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
+	})
+	retry(n, SNSErrors, 5, 5)
+	n.AddCatch(fail, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
+	n.Next(fail)
+	return n
+}
+
 // definition builds:
 //
 //	HasPartner? (no "partner" in the detail -> NoPartner: "none")
@@ -336,22 +353,14 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		ErrorPath: jsii.String("$.failure.Error"),
 		CausePath: jsii.String("$.failure.Cause"),
 	})
-	notifyFailed := awsstepfunctionstasks.NewSnsPublish(w, jsii.String(StateNotifyFailed), &awsstepfunctionstasks.SnsPublishProps{
-		Topic:   w.Topic,
-		Subject: jsii.String("biolake workflow " + p.Name + " failed"),
-		Message: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"workflow":    p.Name,
-			"status":      "FAILED",
-			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
-			"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
-		}),
-		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
-	})
-	retry(notifyFailed, SNSErrors, 5, 5)
-	notifyFailed.AddCatch(failed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
-	notifyFailed.Next(failed)
+	notifyFailed := w.notifyThenFail(w, StateNotifyFailed, "biolake workflow "+p.Name+" failed", map[string]interface{}{
+		"workflow":    p.Name,
+		"status":      "FAILED",
+		"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+		"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
+		"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
+		"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
+	}, failed)
 	catchFailed := func(t awsstepfunctions.TaskStateBase) {
 		t.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
 	}
