@@ -78,7 +78,7 @@ const VerifierDockerfile = "docker/verify/Dockerfile"
 type Props struct {
 	// Network places the compute environment in its private subnets.
 	// Required.
-	Network *network.Network
+	Network network.INetwork
 	// MaxVCPUs the compute environment runs at once, 1 to 4096. Default: 64.
 	MaxVCPUs int
 	// Spot runs jobs on Fargate Spot: cheaper, but a job may be stopped,
@@ -113,7 +113,7 @@ func (p *Props) Validate() error {
 	}
 	var errs []error
 	if p.Network == nil {
-		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the *network.Network whose private subnets run the jobs"))
+		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the network.INetwork whose private subnets run the jobs"))
 	}
 	errs = append(errs, p.ValidateSettings())
 	return errors.Join(errs...)
@@ -186,7 +186,7 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 	q.SecurityGroup = p.SecurityGroup
 	if q.SecurityGroup == nil {
 		sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-			Vpc:              p.Network.Vpc,
+			Vpc:              p.Network.Vpc(),
 			Description:      jsii.String("biolake Batch jobs: HTTPS out to AWS APIs only, nothing in"),
 			AllowAllOutbound: jsii.Bool(false),
 		})
@@ -199,7 +199,7 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 		return q
 	}
 	ce := awsbatch.NewFargateComputeEnvironment(c, jsii.String("Fargate"), &awsbatch.FargateComputeEnvironmentProps{
-		Vpc:            p.Network.Vpc,
+		Vpc:            p.Network.Vpc(),
 		VpcSubnets:     p.Network.PrivateSubnets(),
 		SecurityGroups: &[]awsec2.ISecurityGroup{q.SecurityGroup},
 		MaxvCpus:       jsii.Number(float64(p.MaxVCPUs)),

@@ -26,7 +26,7 @@ func (q *Queue) newCompute(p Props) {
 		id := "Env" + e.Name
 		if e.Kind == Fargate {
 			q.Environments[e.Name] = awsbatch.NewFargateComputeEnvironment(q, jsii.String(id), &awsbatch.FargateComputeEnvironmentProps{
-				Vpc:            p.Network.Vpc,
+				Vpc:            p.Network.Vpc(),
 				VpcSubnets:     p.Network.PrivateSubnets(),
 				SecurityGroups: &[]awsec2.ISecurityGroup{q.SecurityGroup},
 				MaxvCpus:       jsii.Number(float64(e.MaxVCPUs)),
@@ -152,7 +152,7 @@ func (q *Queue) newEC2(p Props, id string, e EnvironmentSpec) awsbatch.IComputeE
 		image = awsbatch.EcsMachineImageType_ECS_AL2023_NVIDIA
 	}
 	ep := &awsbatch.ManagedEc2EcsComputeEnvironmentProps{
-		Vpc:            p.Network.Vpc,
+		Vpc:            p.Network.Vpc(),
 		VpcSubnets:     p.Network.PrivateSubnets(),
 		SecurityGroups: &[]awsec2.ISecurityGroup{q.SecurityGroup},
 		MaxvCpus:       jsii.Number(float64(e.MaxVCPUs)),

@@ -74,7 +74,7 @@ func (q *Queue) AttachLustre(l *lustre.Lustre) {
 		script := q.scripts[n]
 		addCommands(script, lustreClientCommands())
 		if l.Mode() == lustre.ModePerRun {
-			addCommands(script, perRunMounterCommands(*q.props.Network.Vpc.VpcId()))
+			addCommands(script, perRunMounterCommands(*q.props.Network.Vpc().VpcId()))
 			role := q.ec2Envs[n].InstanceRole()
 			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("FindRunFileSystems"),

@@ -86,16 +86,11 @@ type DataSync struct {
 
 // dataSyncEndpoint returns the network's DataSync interface endpoint, or
 // nil when it has none.
-func dataSyncEndpoint(n *network.Network) awsec2.IInterfaceVpcEndpoint {
-	if n == nil || n.Vpc == nil {
+func dataSyncEndpoint(n network.INetwork) awsec2.IInterfaceVpcEndpoint {
+	if n == nil {
 		return nil
 	}
-	c := n.Vpc.Node().TryFindChild(jsii.String("DataSyncEndpoint"))
-	if c == nil {
-		return nil
-	}
-	ep, _ := c.(awsec2.IInterfaceVpcEndpoint)
-	return ep
+	return n.InterfaceEndpoint(network.EndpointDataSync)
 }
 
 // New creates the DataSync resources. It panics, naming the construct path,
@@ -196,7 +191,7 @@ func (d *DataSync) newAgent(stack awscdk.Stack) {
 		// DataSync documentation lists the control ports for the same
 		// group.
 		sg := awsec2.NewSecurityGroup(c, jsii.String("TaskSecurityGroup"), &awsec2.SecurityGroupProps{
-			Vpc:              p.Network.Vpc,
+			Vpc:              p.Network.Vpc(),
 			Description:      jsii.String("DataSync task network interfaces: the on-premises agent only"),
 			AllowAllOutbound: jsii.Bool(false),
 		})
@@ -212,7 +207,7 @@ func (d *DataSync) newAgent(stack awscdk.Stack) {
 		// the VPC only; the agent is outside it.
 		ingress := func(id string, from, to int, desc string) {
 			awsec2.NewCfnSecurityGroupIngress(c, jsii.String(id), &awsec2.CfnSecurityGroupIngressProps{
-				GroupId:     p.Network.EndpointSecurityGroup.SecurityGroupId(),
+				GroupId:     p.Network.EndpointSecurityGroup().SecurityGroupId(),
 				IpProtocol:  jsii.String("tcp"),
 				FromPort:    jsii.Number(float64(from)),
 				ToPort:      jsii.Number(float64(to)),
@@ -245,7 +240,7 @@ func (d *DataSync) newAgent(stack awscdk.Stack) {
 	}
 	ap := &awsdatasync.CfnAgentProps{ActivationKey: jsii.String(key)}
 	if ep != nil && d.SecurityGroup != nil {
-		subnets := p.Network.Vpc.SelectSubnets(p.Network.PrivateSubnets()).Subnets
+		subnets := p.Network.Vpc().SelectSubnets(p.Network.PrivateSubnets()).Subnets
 		ap.VpcEndpointId = ep.VpcEndpointId()
 		ap.SubnetArns = jsii.Strings(d.arn(stack, "ec2", "subnet/"+*(*subnets)[0].SubnetId()))
 		ap.SecurityGroupArns = jsii.Strings(d.arn(stack, "ec2", "security-group/"+*d.SecurityGroup.SecurityGroupId()))

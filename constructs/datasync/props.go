@@ -147,7 +147,7 @@ type Props struct {
 	// Network holds the DataSync interface endpoint the agent reaches AWS
 	// through (private link) and the subnet of the task network interfaces.
 	// Required; no default.
-	Network *network.Network
+	Network network.INetwork
 	// Lake is the data lake: runs land in its raw bucket, task reports in
 	// its analytics bucket. Required; no default.
 	Lake *datalake.DataLake
@@ -210,7 +210,7 @@ func (p *Props) Validate() error {
 	var errs []error
 	bad := badFunc(&errs)
 	if p.Network == nil {
-		bad("Network", raw("nil"), "the *network.Network whose DataSync endpoint the agent reaches AWS through")
+		bad("Network", raw("nil"), "the network.INetwork whose DataSync endpoint the agent reaches AWS through")
 	}
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose raw bucket receives the runs")

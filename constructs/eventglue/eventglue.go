@@ -308,7 +308,7 @@ func (g *EventGlue) newCatalog(path string) {
 
 func (g *EventGlue) newSecurityGroup() awsec2.ISecurityGroup {
 	sg := awsec2.NewSecurityGroup(g, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              g.p.Network.Vpc,
+		Vpc:              g.p.Network.Vpc(),
 		Description:      jsii.String("biolake event glue handlers: HTTPS out to AWS APIs only, nothing in"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
@@ -365,7 +365,7 @@ func (g *EventGlue) alarm(id string, metric awscloudwatch.IMetric, description s
 
 // function creates a handler in the VPC with the glue's log settings.
 func (g *EventGlue) function(id string, p *golambda.Props) awslambda.Function {
-	p.Vpc = g.p.Network.Vpc
+	p.Vpc = g.p.Network.Vpc()
 	p.VpcSubnets = g.p.Network.PrivateSubnets()
 	p.SecurityGroups = []awsec2.ISecurityGroup{g.SecurityGroup}
 	p.LogKey = g.logKey

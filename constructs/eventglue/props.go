@@ -140,7 +140,7 @@ type Props struct {
 	Lake *datalake.DataLake
 	// Network places the handlers and the Batch jobs in its private
 	// subnets. Required.
-	Network *network.Network
+	Network network.INetwork
 	// LogKey encrypts every log group of the glue (handlers, state machine,
 	// Batch job); its policy must allow secure.ServiceLogs. Default: a new
 	// key that does.
@@ -211,7 +211,7 @@ func (p *Props) Validate() error {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose buckets the glue watches")
 	}
 	if p.Network == nil {
-		bad("Network", raw("nil"), "the *network.Network whose private subnets run the handlers")
+		bad("Network", raw("nil"), "the network.INetwork whose private subnets run the handlers")
 	}
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)

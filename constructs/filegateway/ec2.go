@@ -16,6 +16,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/biolake/biolake/constructs/network"
+
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/secure"
@@ -83,12 +85,12 @@ type EC2Gateway struct {
 func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	p := &g.p
 	h := p.EC2
-	vpc := p.Network.Vpc
+	vpc := p.Network.Vpc()
 	stack := awscdk.Stack_Of(g)
 	c := constructs.NewConstruct(g, jsii.String("Gateway"))
 	e := &EC2Gateway{}
 
-	endpoint, ok := vpc.Node().TryFindChild(jsii.String("StorageGatewayEndpoint")).(awsec2.InterfaceVpcEndpoint)
+	endpoint, ok := p.Network.InterfaceEndpoint(network.EndpointStorageGateway).(awsec2.InterfaceVpcEndpoint)
 	if !ok {
 		panic(fmt.Errorf("filegateway.New %q: Props.EC2 needs the Storage Gateway interface endpoint in the network %q, so the gateway reaches AWS over private link; "+
 			"accepted: a network whose InterfaceEndpoints include network.EndpointStorageGateway (the default), or an existing gateway in GatewayARN",
@@ -128,7 +130,7 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 		jsii.String("Activation handler: activation key over HTTP"), jsii.Bool(false))
 	e.SecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to AWS endpoints (interface endpoints, the S3 gateway endpoint)"), jsii.Bool(false))
-	endpointSG := p.Network.EndpointSecurityGroup
+	endpointSG := p.Network.EndpointSecurityGroup()
 	for i, r := range endpointPorts {
 		port := awsec2.Port_TcpRange(jsii.Number(float64(r[0])), jsii.Number(float64(r[1])))
 		if r[0] == r[1] {

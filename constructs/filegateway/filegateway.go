@@ -336,7 +336,7 @@ func (g *FileGateway) clients(s Share) []string {
 	case len(g.p.ClientCIDRs) > 0:
 		return g.p.ClientCIDRs
 	}
-	return []string{*g.p.Network.Vpc.VpcCidrBlock()}
+	return []string{*g.p.Network.Vpc().VpcCidrBlock()}
 }
 
 // shareJSON is one element of SHARES, as the handler decodes it.
@@ -424,7 +424,7 @@ func (g *FileGateway) newCacheRefresh() {
 	}
 
 	g.SecurityGroup = awsec2.NewSecurityGroup(g, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              p.Network.Vpc,
+		Vpc:              p.Network.Vpc(),
 		Description:      jsii.String("biolake file gateway cache refresh: HTTPS out to AWS APIs only, nothing in"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
@@ -437,7 +437,7 @@ func (g *FileGateway) newCacheRefresh() {
 		Timeout:             CacheRefreshTimeout,
 		Environment:         map[string]string{"SHARES": g.sharesJSON(), "LOG_LEVEL": "info"},
 		ReservedConcurrency: p.ReservedConcurrency,
-		Vpc:                 p.Network.Vpc,
+		Vpc:                 p.Network.Vpc(),
 		VpcSubnets:          p.Network.PrivateSubnets(),
 		SecurityGroups:      []awsec2.ISecurityGroup{g.SecurityGroup},
 		LogKey:              g.logKey,

@@ -158,7 +158,7 @@ var timezoneRE = regexp.MustCompile(`^GMT([+-](1[0-2]|[0-9]):(00|30|45))?$`)
 type Props struct {
 	// Network holds the cache-refresh handler (and its VPC CIDR is the
 	// default client list). Required; no default.
-	Network *network.Network
+	Network network.INetwork
 	// Lake holds the buckets the shares export and the data key. Required;
 	// no default.
 	Lake *datalake.DataLake
@@ -234,7 +234,7 @@ func (p *Props) Validate() error {
 	var errs []error
 	bad := badFunc(&errs)
 	if p.Network == nil {
-		bad("Network", raw("nil"), "the *network.Network whose VPC holds the cache-refresh handler")
+		bad("Network", raw("nil"), "the network.INetwork whose VPC holds the cache-refresh handler")
 	}
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose buckets the shares export")

@@ -21,7 +21,7 @@ func Example() {
 	stack := awscdk.NewStack(app, jsii.String("Compute"), nil)
 	net := network.New(stack, "Network", nil)
 	lake := datalake.New(stack, "DataLake", nil)
-	batchSG := awsec2.NewSecurityGroup(stack, jsii.String("BatchSG"), &awsec2.SecurityGroupProps{Vpc: net.Vpc})
+	batchSG := awsec2.NewSecurityGroup(stack, jsii.String("BatchSG"), &awsec2.SecurityGroupProps{Vpc: net.Vpc()})
 
 	fs := lustre.New(stack, "Lustre", &lustre.Props{
 		Network:             net,

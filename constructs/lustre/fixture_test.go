@@ -36,9 +36,9 @@ var (
 
 var stackNames = []string{"Persistent", "Lake", "Compute", "Scratch", "PerRun"}
 
-func clientSG(stack awscdk.Stack, net *network.Network) awsec2.ISecurityGroup {
+func clientSG(stack awscdk.Stack, net network.INetwork) awsec2.ISecurityGroup {
 	return awsec2.NewSecurityGroup(stack, jsii.String("BatchSG"), &awsec2.SecurityGroupProps{
-		Vpc: net.Vpc, Description: jsii.String("Batch compute (test client)"), AllowAllOutbound: jsii.Bool(true),
+		Vpc: net.Vpc(), Description: jsii.String("Batch compute (test client)"), AllowAllOutbound: jsii.Bool(true),
 	})
 }
 

@@ -107,7 +107,7 @@ func New(scope constructs.Construct, id string, props *Props) *Lustre {
 	stack := awscdk.Stack_Of(c)
 	path := *c.Node().Path()
 
-	subnets := p.Network.Vpc.SelectSubnets(p.Network.PrivateSubnets()).Subnets
+	subnets := p.Network.Vpc().SelectSubnets(p.Network.PrivateSubnets()).Subnets
 	l.SubnetID = *(*subnets)[0].SubnetId()
 	l.newSecurityGroup()
 
@@ -146,7 +146,7 @@ func (l *Lustre) newSecurityGroup() {
 	c := constructs.Construct(l)
 	p := &l.p
 	sg := awsec2.NewSecurityGroup(c, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              p.Network.Vpc,
+		Vpc:              p.Network.Vpc(),
 		Description:      jsii.String("FSx for Lustre: Lustre ports from the client security group and the file system itself only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})

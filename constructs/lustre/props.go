@@ -62,7 +62,7 @@ var ThroughputsPerTiB = []int{125, 250, 500, 1000}
 type Props struct {
 	// Network places the file system in its first private subnet. Required;
 	// no default.
-	Network *network.Network
+	Network network.INetwork
 	// Lake is the data lake whose raw and results buckets the file system
 	// is linked to. Required; no default.
 	Lake *datalake.DataLake
@@ -123,7 +123,7 @@ func (p *Props) Validate() error {
 	var errs []error
 	bad := badFunc(&errs)
 	if p.Network == nil {
-		bad("Network", raw("nil"), "the *network.Network whose first private subnet holds the file system")
+		bad("Network", raw("nil"), "the network.INetwork whose first private subnet holds the file system")
 	}
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose raw and results buckets the file system is linked to")

@@ -19,7 +19,7 @@
 //
 //	net := network.New(stack, "Network", &network.Props{Profile: network.ProfileNAT})
 //	awsbatch.NewManagedEc2EcsComputeEnvironment(stack, jsii.String("Cpu"), &awsbatch.ManagedEc2EcsComputeEnvironmentProps{
-//		Vpc:        net.Vpc,
+//		Vpc:        net.Vpc(),
 //		VpcSubnets: net.PrivateSubnets(),
 //	})
 //
@@ -302,17 +302,22 @@ func joinEndpoints(v []Endpoint) string {
 type Network struct {
 	constructs.Construct
 
-	// Vpc is the VPC.
-	Vpc awsec2.IVpc
-	// EndpointSecurityGroup is shared by all interface endpoints: it accepts
-	// TCP 443 from the VPC's CIDR only and allows no outbound traffic.
-	EndpointSecurityGroup awsec2.ISecurityGroup
 	// FlowLogGroup is the KMS-encrypted log group that receives the flow logs.
 	FlowLogGroup awslogs.ILogGroup
 
-	profile Profile
-	eps     endpoints
+	vpc        awsec2.IVpc
+	endpointSG awsec2.ISecurityGroup
+	profile    Profile
+	eps        endpoints
 }
+
+// Vpc returns the VPC.
+func (n *Network) Vpc() awsec2.IVpc { return n.vpc }
+
+// EndpointSecurityGroup returns the security group shared by all interface
+// endpoints: it accepts TCP 443 from the VPC's CIDR only and allows no
+// outbound traffic.
+func (n *Network) EndpointSecurityGroup() awsec2.ISecurityGroup { return n.endpointSG }
 
 // New creates the network. nil props gives the secure default (isolated).
 // It panics, naming the construct path, if props are invalid.
@@ -357,7 +362,7 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 		EnableDnsSupport:             jsii.Bool(true),
 		RestrictDefaultSecurityGroup: jsii.Bool(true),
 	})
-	n.Vpc = vpc
+	n.vpc = vpc
 	if p.Profile == ProfileNAT {
 		for _, sn := range *vpc.PublicSubnets() {
 			nag.Suppress(sn, nag.InAllPacks("The public subnets hold only the NAT gateways (no instance gets a public address); their default route to the internet gateway is how NAT egress works.",
@@ -440,11 +445,11 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 	})
 	sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(p.CIDR)), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS from the VPC"), jsii.Bool(false))
-	n.EndpointSecurityGroup = sg
+	n.endpointSG = sg
 
 	for _, s := range endpointSpecs {
 		if slices.Contains(p.InterfaceEndpoints, s.name) {
-			n.addEndpoint(s)
+			n.eps.add(n, s)
 		}
 	}
 	return n

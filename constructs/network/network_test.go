@@ -135,7 +135,7 @@ func TestIsolatedProfile(t *testing.T) {
 	if got := n.PrivateSubnets().SubnetType; got != awsec2.SubnetType_PRIVATE_ISOLATED {
 		t.Errorf("PrivateSubnets().SubnetType = %v", got)
 	}
-	if got := len(*n.Vpc.SelectSubnets(n.PrivateSubnets()).SubnetIds); got != 2 {
+	if got := len(*n.Vpc().SelectSubnets(n.PrivateSubnets()).SubnetIds); got != 2 {
 		t.Errorf("PrivateSubnets selects %d subnets, want 2", got)
 	}
 }

@@ -109,7 +109,7 @@ type Partner struct {
 type Props struct {
 	// Network places the server endpoint and the identity provider.
 	// Required; no default.
-	Network *network.Network
+	Network network.INetwork
 	// Lake holds the partner bucket the homes are in. Required; no default.
 	Lake *datalake.DataLake
 	// Partners are the users of the server, each with a home of its own.
@@ -174,7 +174,7 @@ func (p *Props) Validate() error {
 	var errs []error
 	bad := badFunc(&errs)
 	if p.Network == nil {
-		bad("Network", raw("nil"), "the *network.Network whose VPC holds the server endpoint and the identity provider")
+		bad("Network", raw("nil"), "the network.INetwork whose VPC holds the server endpoint and the identity provider")
 	}
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the *datalake.DataLake whose partner bucket holds the partners' homes")
@@ -183,7 +183,7 @@ func (p *Props) Validate() error {
 		bad("Endpoint", string(p.Endpoint), "%q only with a network of profile %q (which has public subnets); the %q profile has no internet path, so use %q and let partners in over VPN or Direct Connect",
 			EndpointVPC, network.ProfileNAT, p.Network.Profile(), EndpointVPC)
 	}
-	if p.Network != nil && p.Network.Profile() == network.ProfileIsolated && p.Network.Vpc != nil &&
+	if p.Network != nil && p.Network.Profile() == network.ProfileIsolated && p.Network.Vpc() != nil &&
 		!p.Network.Provides(network.EndpointSSM) {
 		bad("Network", raw("an isolated network without an SSM endpoint"), "an isolated network with network.EndpointSSM in InterfaceEndpoints: "+
 			"the identity provider reads the id of the server it serves from a Systems Manager parameter and has no other way to reach it")

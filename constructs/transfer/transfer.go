@@ -351,7 +351,7 @@ func (s *Server) newIdentityProvider(stack awscdk.Stack, secretArns map[string]s
 	c := constructs.Construct(s)
 	p := &s.p
 	sg := awsec2.NewSecurityGroup(c, jsii.String("IdentityProviderSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              p.Network.Vpc,
+		Vpc:              p.Network.Vpc(),
 		Description:      jsii.String("biolake transfer identity provider: HTTPS out to Secrets Manager only, nothing in"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
@@ -374,7 +374,7 @@ func (s *Server) newIdentityProvider(stack awscdk.Stack, secretArns map[string]s
 			"LOG_LEVEL":            "info",
 		},
 		ReservedConcurrency: p.ReservedConcurrency,
-		Vpc:                 p.Network.Vpc,
+		Vpc:                 p.Network.Vpc(),
 		VpcSubnets:          p.Network.PrivateSubnets(),
 		SecurityGroups:      []awsec2.ISecurityGroup{sg},
 		LogRetentionDays:    p.LogRetentionDays,
@@ -455,7 +455,7 @@ func (s *Server) newIdentityProvider(stack awscdk.Stack, secretArns map[string]s
 func (s *Server) newServer(stack awscdk.Stack) {
 	c := constructs.Construct(s)
 	p := &s.p
-	vpc := p.Network.Vpc
+	vpc := p.Network.Vpc()
 	sg := awsec2.NewSecurityGroup(c, jsii.String("ServerSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
 		Description:      jsii.String(fmt.Sprintf("biolake transfer server endpoint (%s): partner CIDRs only", p.Endpoint)),

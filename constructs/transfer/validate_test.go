@@ -21,15 +21,15 @@ import (
 // profile); built once, never synthesized.
 var (
 	depsOnce       sync.Once
-	isoNet, natNet *network.Network
-	noSSMNet       *network.Network
+	isoNet, natNet network.INetwork
+	noSSMNet       network.INetwork
 	depsLake       *datalake.DataLake
 	depsApp        awscdk.App
 	depsStack      awscdk.Stack
 	depsErr        string
 )
 
-func deps(t *testing.T) (*network.Network, *network.Network, *datalake.DataLake) {
+func deps(t *testing.T) (network.INetwork, network.INetwork, *datalake.DataLake) {
 	t.Helper()
 	depsOnce.Do(func() {
 		depsErr, _ = cdktest.Catch(func() {
@@ -62,7 +62,7 @@ func TestValidate(t *testing.T) {
 		mutate func(p *transfer.Props)
 		want   []string // substrings of the error: field, value, what is accepted
 	}{
-		{"nil network", func(p *transfer.Props) { p.Network = nil }, []string{"Props.Network is nil", "accepted: the *network.Network"}},
+		{"nil network", func(p *transfer.Props) { p.Network = nil }, []string{"Props.Network is nil", "accepted: the network.INetwork"}},
 		{"nil lake", func(p *transfer.Props) { p.Lake = nil }, []string{"Props.Lake is nil", "partner bucket"}},
 		{"duplicate name", func(p *transfer.Props) {
 			p.Partners = append(p.Partners, transfer.Partner{Name: "acme", CIDRs: []string{"198.51.100.0/24"}, CreatePasswordSecret: true})
