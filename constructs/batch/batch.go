@@ -15,7 +15,7 @@
 //	q := batch.New(stack, "Batch", &batch.Props{Network: net})
 //	image, _ := batch.RepoImage(batch.VerifierDockerfile)
 //	job := q.AddJob("Verify", &batch.JobProps{Image: image, VCPUs: 2, MemoryMiB: 4096})
-//	lake.GrantRead(datalake.BucketRaw, "", job.JobRole)
+//	lake.GrantRead(job.JobRole, datalake.BucketRaw, "")
 //
 // Jobs run with a job role that has no permissions until granted, and an
 // execution role that may only pull the image and write the job's logs.
@@ -50,6 +50,7 @@ import (
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Defaults and limits.
@@ -616,29 +617,48 @@ func (j *Job) GrantSubmit(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) a
 	})
 }
 
-// GrantLake scopes the job's role to the data lake: read (get, list) on
-// the read buckets under readPrefix ("" for all of them), and write (put,
-// tag, delete marker) on the results bucket under writePrefix, which must
-// not be empty. The grants include the data key, through S3 only.
-func (j *Job) GrantLake(lake *datalake.DataLake, read []datalake.BucketName, readPrefix, writePrefix string) {
-	grantLake(j, j.JobRole, lake, read, readPrefix, writePrefix)
-}
-
-// grantLake gives role read on the read buckets under readPrefix and write
-// on the results bucket under writePrefix (owner names the construct in
-// errors).
-func grantLake(owner constructs.Construct, role awsiam.IRole, lake *datalake.DataLake, read []datalake.BucketName, readPrefix, writePrefix string) {
+// GrantLake lets grantee (a job's JobRole, say) read (get, list) the read
+// buckets of lake under readPrefix ("" for all of each), and write (put,
+// tag, delete marker) the results bucket under writePrefix, which must not
+// be empty; each with the bucket's key, through S3 only. It is the lake's
+// GrantRead and GrantWrite together, with the cdk-nag reason for the
+// prefix wildcards on a role. It panics with a validation error when the
+// lake lacks a bucket or writePrefix is empty.
+//
+//	batch.GrantLake(job.JobRole, lake, []datalake.BucketName{datalake.BucketRaw}, "", "workflows/align/")
+func GrantLake(grantee awsiam.IGrantable, lake datalake.ILake, read []datalake.BucketName, readPrefix, writePrefix string) awsiam.Grant {
+	path := *lake.Node().Path()
+	if c, ok := grantee.(constructs.IConstruct); ok {
+		path = *c.Node().Path()
+	}
 	if writePrefix == "" {
-		panic(fmt.Errorf("batch: %s: GrantLake: writePrefix is empty; accepted: a prefix of the results bucket, such as \"workflows/<name>/\"", *owner.Node().Path()))
+		panic(validation.New(path, "GrantLake(writePrefix)", "", "a prefix of the results bucket, such as \"workflows/<name>/\""))
 	}
+	validation.Check(path, datalake.RequireBuckets(path, "GrantLake(lake)", lake, append(slices.Clone(read), datalake.BucketResults)...))
+	var g awsiam.Grant
 	for _, b := range read {
-		lake.GrantRead(b, readPrefix, role)
+		rg := lake.GrantRead(grantee, b, readPrefix)
+		if g == nil {
+			g = rg
+		} else {
+			g = g.Combine(rg)
+		}
 	}
-	lake.GrantWrite(datalake.BucketResults, writePrefix, role)
+	wg := lake.GrantWrite(grantee, datalake.BucketResults, writePrefix)
+	if g == nil {
+		g = wg
+	} else {
+		g = g.Combine(wg)
+	}
+	role, ok := grantee.(awsiam.IRole)
+	if !ok {
+		return g
+	}
 	nag.SuppressDeferred(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "The job reads whichever input objects of a run it is given in the named data buckets (read-only actions) and writes " +
 			"only under its own prefix of the results bucket; object ARNs of a bucket or prefix end in /*.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
+		AppliesToRegex: append([]string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}, nag.ImportedObjectsRegex...),
 	})
+	return g
 }

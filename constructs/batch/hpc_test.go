@@ -28,7 +28,7 @@ func buildHPC(app awscdk.App) {
 	q.AttachLustre(lustre.New(stack, "RunLustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: q.SecurityGroup}))
 	busybox := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
 	align := q.AddJob("Align", &batch.JobProps{Image: busybox, VCPUs: 16, MemoryMiB: 60000, Timeout: 12 * time.Hour, Lustre: true})
-	align.GrantLake(lake, []datalake.BucketName{datalake.BucketRaw, datalake.BucketCurated}, "", "workflows/")
+	batch.GrantLake(align.JobRole, lake, []datalake.BucketName{datalake.BucketRaw, datalake.BucketCurated}, "", "workflows/")
 	q.AddJob("Basecall", &batch.JobProps{Queue: "Gpu", Image: busybox, VCPUs: 8, MemoryMiB: 30000, GPUs: 1})
 	q.AddJob("Small", &batch.JobProps{Queue: "Fargate", Image: busybox, VCPUs: 1})
 	batch.NewNextflow(stack, "Nextflow", &batch.NextflowProps{Queue: q, Lake: lake})

@@ -44,7 +44,7 @@ type NextflowProps struct {
 	Queue *Queue
 	// Lake: tasks and the head job read the data buckets and write under
 	// NextflowPrefix of the results bucket. Required.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// HeadQueue runs the head job (Nextflow itself, which must not be
 	// reclaimed mid-run): a queue of Props.Queues. Default: "High" when the
 	// queue has it, else the default queue.
@@ -94,7 +94,7 @@ func (p *NextflowProps) Validate() error {
 		errs = append(errs, errors.New("batch: NextflowProps.Queue is nil; accepted: the *batch.Queue the jobs run on"))
 	}
 	if p.Lake == nil {
-		errs = append(errs, errors.New("batch: NextflowProps.Lake is nil; accepted: the *datalake.DataLake the pipelines read and write"))
+		errs = append(errs, errors.New("batch: NextflowProps.Lake is nil; accepted: the datalake.ILake the pipelines read and write"))
 	}
 	if p.Queue != nil {
 		for _, q := range []struct{ field, name string }{{"HeadQueue", p.HeadQueue}, {"TaskQueue", p.TaskQueue}} {
@@ -151,7 +151,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 	if p.LogKey == nil {
 		p.LogKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake Nextflow " + *c.Node().Path() + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
 	}
-	results := *p.Lake.Results.BucketName()
+	results := *p.Lake.Bucket(datalake.BucketResults).BucketName()
 	n.WorkDir = "s3://" + results + "/" + NextflowPrefix + "work"
 	n.OutputDir = "s3://" + results + "/" + NextflowPrefix + "results"
 	n.HeadQueueArn = *q.JobQueues[p.HeadQueue].JobQueueArn()
@@ -166,7 +166,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 		AssumedBy:   ecsTasksPrincipal(stack),
 		Description: jsii.String("biolake Nextflow tasks " + *c.Node().Path() + ": read the data buckets, write under " + NextflowPrefix + " of results"),
 	})
-	grantLake(c, n.TaskRole, p.Lake, datalake.DataBucketNames(), "", NextflowPrefix)
+	GrantLake(n.TaskRole, p.Lake, presentDataBuckets(p.Lake), "", NextflowPrefix)
 
 	n.Head = q.AddJob("NextflowHead", &JobProps{
 		Queue:     p.HeadQueue,
@@ -192,7 +192,7 @@ func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *N
 		},
 	})
 	head := n.Head.JobRole
-	grantLake(c, head, p.Lake, datalake.DataBucketNames(), "", NextflowPrefix)
+	GrantLake(head, p.Lake, presentDataBuckets(p.Lake), "", NextflowPrefix)
 	arn := func(resource string) string {
 		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String(resource), ResourceName: jsii.String("*")})
 	}
@@ -264,4 +264,15 @@ func (n *Nextflow) GrantSubmit(grantee awsiam.IGrantable) awsiam.Grant {
 		Actions:      jsii.Strings("batch:SubmitJob"),
 		ResourceArns: jsii.Strings(n.HeadQueueArn, *n.Head.Definition.JobDefinitionArn()),
 	})
+}
+
+// presentDataBuckets returns the data buckets the lake has.
+func presentDataBuckets(lake datalake.ILake) []datalake.BucketName {
+	var out []datalake.BucketName
+	for _, b := range datalake.DataBucketNames() {
+		if lake.Has(b) {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -84,9 +84,9 @@ func getFixture(t *testing.T) fixture {
 		f.lake["Custom"] = lake
 		lake.AddToBackup("Catalog", awsbackup.BackupResource_FromArn(jsii.String("arn:aws:dynamodb:us-east-1:111111111111:table/catalog")))
 		role := awsiam.NewRole(custom, jsii.String("Pipeline"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("batch.amazonaws.com"), nil)})
-		lake.GrantRead(datalake.BucketRaw, "runs", role)
-		lake.GrantWrite(datalake.BucketResults, "pipelines/rnaseq/", role)
-		lake.GrantReadWrite(datalake.BucketCurated, "", role)
+		lake.GrantRead(role, datalake.BucketRaw, "runs")
+		lake.GrantWrite(role, datalake.BucketResults, "pipelines/rnaseq/")
+		lake.GrantReadWrite(role, datalake.BucketCurated, "")
 
 		stacks["NoBackup"] = awscdk.NewStack(app, jsii.String("NoBackup"), nil)
 		f.lake["NoBackup"] = datalake.New(stacks["NoBackup"], "DataLake", &datalake.Props{DisableBackup: true})
@@ -572,7 +572,7 @@ func TestGrantArgumentsChecked(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.wantErr, func(t *testing.T) {
-			msg, panicked := cdktest.Catch(func() { lake.GrantRead(c.bucket, c.prefix, role) })
+			msg, panicked := cdktest.Catch(func() { lake.GrantRead(role, c.bucket, c.prefix) })
 			if !panicked || !strings.Contains(msg, c.wantErr) {
 				t.Errorf("GrantRead(%q, %q): panicked %v with %q, want %q", c.bucket, c.prefix, panicked, msg, c.wantErr)
 			}

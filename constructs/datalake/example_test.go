@@ -26,8 +26,8 @@ func Example() {
 	pipeline := awsiam.NewRole(stack, jsii.String("Pipeline"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("batch.amazonaws.com"), nil),
 	})
-	lake.GrantRead(datalake.BucketRaw, "runs/", pipeline)
-	lake.GrantWrite(datalake.BucketResults, "rnaseq/", pipeline)
+	lake.GrantRead(pipeline, datalake.BucketRaw, "runs/")
+	lake.GrantWrite(pipeline, datalake.BucketResults, "rnaseq/")
 
 	raw := lake.Tiering(datalake.BucketRaw)
 	fmt.Println(len(lake.DataBuckets()), "data buckets")

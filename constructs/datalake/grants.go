@@ -6,7 +6,12 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Actions the grant methods give, on objects under the prefix and on the
@@ -32,22 +37,22 @@ var (
 // bucket under prefix, every version, and decrypt them with the bucket's
 // key through S3. prefix "" means the whole bucket; otherwise it must not
 // start with "/" nor contain "..", and a trailing "/" is added when
-// missing. Listing is limited to the prefix. It panics on an unknown bucket
-// or a bad prefix.
-func (d *DataLake) GrantRead(bucket BucketName, prefix string, grantee awsiam.IGrantable) awsiam.Grant {
-	return d.grant("GrantRead", bucket, prefix, grantee, true, false)
+// missing. Listing is limited to the prefix. It panics with a validation
+// error on an unknown bucket or a bad prefix.
+func (d *DataLake) GrantRead(grantee awsiam.IGrantable, bucket BucketName, prefix string) awsiam.Grant {
+	return d.grant("GrantRead", grantee, bucket, prefix, true, false)
 }
 
 // GrantWrite lets grantee put, tag and delete (a delete marker; no version
 // is destroyed) objects of bucket under prefix, with multipart uploads, and
 // encrypt them with the bucket's key through S3. prefix as for GrantRead.
-func (d *DataLake) GrantWrite(bucket BucketName, prefix string, grantee awsiam.IGrantable) awsiam.Grant {
-	return d.grant("GrantWrite", bucket, prefix, grantee, false, true)
+func (d *DataLake) GrantWrite(grantee awsiam.IGrantable, bucket BucketName, prefix string) awsiam.Grant {
+	return d.grant("GrantWrite", grantee, bucket, prefix, false, true)
 }
 
 // GrantReadWrite is GrantRead and GrantWrite together.
-func (d *DataLake) GrantReadWrite(bucket BucketName, prefix string, grantee awsiam.IGrantable) awsiam.Grant {
-	return d.grant("GrantReadWrite", bucket, prefix, grantee, true, true)
+func (d *DataLake) GrantReadWrite(grantee awsiam.IGrantable, bucket BucketName, prefix string) awsiam.Grant {
+	return d.grant("GrantReadWrite", grantee, bucket, prefix, true, true)
 }
 
 // NormalizePrefix returns prefix with a trailing "/" ("" stays ""), or an
@@ -69,24 +74,32 @@ func NormalizePrefix(prefix string) (string, error) {
 	return prefix, nil
 }
 
-func (d *DataLake) grant(method string, name BucketName, prefix string, grantee awsiam.IGrantable, read, write bool) awsiam.Grant {
-	where := fmt.Sprintf("datalake %q: %s(%q, %q)", *d.Node().Path(), method, name, prefix)
+func (d *DataLake) grant(method string, grantee awsiam.IGrantable, name BucketName, prefix string, read, write bool) awsiam.Grant {
 	b, ok := d.buckets[name]
 	if !ok {
-		panic(fmt.Errorf("%s: there is no bucket %q; accepted: %s", where, name, joinNames(AllBuckets())))
+		panic(validation.New(*d.Node().Path(), fmt.Sprintf("%s(bucket)", method), string(name), "one of %s", joinNames(AllBuckets())))
 	}
+	return grantOn(d, method, grantee, name, b, d.keys[name], prefix, read, write)
+}
+
+// grantOn gives grantee read and/or write on the objects of b under
+// prefix, and the actions on key (nil: the bucket has no customer-managed
+// key) that S3 needs for them, through S3 only. owner names the lake in
+// errors and gives the region.
+func grantOn(owner constructs.IConstruct, method string, grantee awsiam.IGrantable, name BucketName, b awss3.IBucket, key awskms.IKey, prefix string, read, write bool) awsiam.Grant {
+	path := *owner.Node().Path()
 	if grantee == nil {
-		panic(fmt.Errorf("%s: grantee is nil", where))
+		panic(validation.New(path, fmt.Sprintf("%s(grantee)", method), validation.Raw("nil"), "a role, user or other IGrantable"))
 	}
 	prefix, err := NormalizePrefix(prefix)
 	if err != nil {
-		panic(fmt.Errorf("%s: %w", where, err))
+		panic(&validation.Error{Path: path, Field: fmt.Sprintf("%s(%q, prefix)", method, name), Problem: err.Error(),
+			Accepted: "a key prefix such as \"runs/\", or \"\" for the whole bucket"})
 	}
 	objects := *b.ArnForObjects(jsii.String(prefix + "*"))
 	bucketArn := *b.BucketArn()
-	key := d.keys[name]
 	viaS3 := map[string]*map[string]interface{}{
-		"StringEquals": {"kms:ViaService": "s3." + *awscdk.Stack_Of(d).Region() + ".amazonaws.com"},
+		"StringEquals": {"kms:ViaService": "s3." + *awscdk.Stack_Of(owner).Region() + ".amazonaws.com"},
 	}
 	add := func(actions []string, resources []string, conditions map[string]*map[string]interface{}) awsiam.Grant {
 		o := &awsiam.GrantOnPrincipalOptions{Grantee: grantee, Actions: jsii.Strings(actions...), ResourceArns: jsii.Strings(resources...)}
@@ -103,14 +116,16 @@ func (d *DataLake) grant(method string, name BucketName, prefix string, grantee 
 		}
 		g = g.Combine(add(readObjectActions, []string{objects}, nil))
 		g = g.Combine(add(readBucketActions, []string{bucketArn}, list))
-		if !write {
+		if !write && key != nil {
 			g = g.Combine(add(readKeyActions, []string{*key.KeyArn()}, viaS3))
 		}
 	}
 	if write {
 		g = g.Combine(add(writeObjectActions, []string{objects}, nil))
 		g = g.Combine(add(writeBucketActions, []string{bucketArn}, nil))
-		g = g.Combine(add(writeKeyActions, []string{*key.KeyArn()}, viaS3))
+		if key != nil {
+			g = g.Combine(add(writeKeyActions, []string{*key.KeyArn()}, viaS3))
+		}
 	}
 	return g
 }

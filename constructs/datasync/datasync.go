@@ -15,10 +15,12 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Ports the agent opens to the DataSync endpoint and the task network
@@ -103,6 +105,8 @@ func New(scope constructs.Construct, id string, props *Props) *DataSync {
 		}
 		panic(fmt.Errorf("datasync.New %q: %w", path, err))
 	}
+	// Runs land in raw; task reports go to analytics.
+	validation.Check(validation.PathOf(scope, id), datalake.RequireBuckets(validation.PathOf(scope, id), "Props.Lake", props.Lake, datalake.BucketRaw, datalake.BucketAnalytics))
 	d := &DataSync{
 		p:                 props.withDefaults(),
 		NFSLocations:      map[string]awsdatasync.CfnLocationNFS{},
@@ -258,35 +262,45 @@ func (d *DataSync) newReportRole(stack awscdk.Stack) awsiam.IRole {
 		AssumedBy:   d.trust(stack),
 		Description: jsii.String("biolake datasync: write task reports under " + ReportPrefix + " of the analytics bucket"),
 	})
-	objects := *lake.Analytics.ArnForObjects(jsii.String(ReportPrefix + "*"))
+	objects := *lake.Bucket(datalake.BucketAnalytics).ArnForObjects(jsii.String(ReportPrefix + "*"))
 	policy := awsiam.NewManagedPolicy(c, jsii.String("ReportPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("biolake datasync: put task reports under " + ReportPrefix + " of the analytics bucket"),
-		Statements: &[]awsiam.PolicyStatement{
+		Statements: ptr(append([]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("BucketLocation"),
 				Actions:   jsii.Strings("s3:GetBucketLocation"),
-				Resources: jsii.Strings(*lake.Analytics.BucketArn()),
+				Resources: jsii.Strings(*lake.Bucket(datalake.BucketAnalytics).BucketArn()),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("PutReports"),
 				Actions:   jsii.Strings("s3:PutObject"),
 				Resources: jsii.Strings(objects),
 			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AnalyticsKeyThroughS3"),
-				Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-				Resources:  jsii.Strings(*lake.AnalyticsKey.KeyArn()),
-				Conditions: viaS3(stack),
-			}),
-		},
+		}, keyStatement(lake.Key(datalake.BucketAnalytics), "AnalyticsKeyThroughS3", []string{"kms:GenerateDataKey", "kms:Decrypt"}, stack)...)),
 	})
 	role.AddManagedPolicy(policy)
 	nag.Suppress(policy, nag.Rule{
 		ID:             "AwsSolutions-IAM5",
 		Reason:         "DataSync names each task report object itself (by task and execution) under the analytics bucket's " + ReportPrefix + " prefix; the wildcard is the object part of that prefix's ARN, and the only object action is PutObject.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/datasync\/task-reports\/\*$/`},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/datasync\/task-reports\/\*$/`, `/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/datasync\/task-reports\/\*$/`},
 	})
 	return role
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// keyStatement allows actions on key through S3; none when the bucket has
+// no customer-managed key.
+func keyStatement(key awskms.IKey, sid string, actions []string, stack awscdk.Stack) []awsiam.PolicyStatement {
+	if key == nil {
+		return nil
+	}
+	return []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String(sid),
+		Actions:    jsii.Strings(actions...),
+		Resources:  jsii.Strings(*key.KeyArn()),
+		Conditions: viaS3(stack),
+	})}
 }
 
 func viaS3(stack awscdk.Stack) *map[string]interface{} {
@@ -352,36 +366,30 @@ func (d *DataSync) newSource(stack awscdk.Stack, s Source) {
 	})
 	policy := awsiam.NewManagedPolicy(c, jsii.String("BucketAccessPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("biolake datasync: source " + s.Name + " transfers into " + prefix + " of the raw bucket"),
-		Statements: &[]awsiam.PolicyStatement{
+		Statements: ptr(append([]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("Bucket"),
 				Actions:   jsii.Strings(bucketActions...),
-				Resources: jsii.Strings(*lake.Raw.BucketArn()),
+				Resources: jsii.Strings(*lake.Bucket(datalake.BucketRaw).BucketArn()),
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ObjectsUnderPrefix"),
 				Actions:   jsii.Strings(objectActions...),
-				Resources: jsii.Strings(*lake.Raw.ArnForObjects(jsii.String(prefix + "*"))),
+				Resources: jsii.Strings(*lake.Bucket(datalake.BucketRaw).ArnForObjects(jsii.String(prefix + "*"))),
 			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("DataKeyThroughS3"),
-				Actions:    jsii.Strings(keyActions...),
-				Resources:  jsii.Strings(*lake.DataKey.KeyArn()),
-				Conditions: viaS3(stack),
-			}),
-		},
+		}, keyStatement(lake.Key(datalake.BucketRaw), "DataKeyThroughS3", keyActions, stack)...)),
 	})
 	role.AddManagedPolicy(policy)
 	nag.Suppress(policy, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "DataSync writes whatever files the source's run folders hold, so the objects are named by the instrument; the wildcard " +
 			"is the object part of the source's own prefix of the raw bucket, and the actions are the ones DataSync documents for an S3 location.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/runs\/.*\*$/`},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/runs\/.*\*$/`, `/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/runs\/.*\*$/`},
 	})
 	d.BucketAccessRoles[s.Name] = role
 
 	s3loc := awsdatasync.NewCfnLocationS3(c, jsii.String("S3Location"), &awsdatasync.CfnLocationS3Props{
-		S3BucketArn:    lake.Raw.BucketArn(),
+		S3BucketArn:    lake.Bucket(datalake.BucketRaw).BucketArn(),
 		S3Config:       &awsdatasync.CfnLocationS3_S3ConfigProperty{BucketAccessRoleArn: role.RoleArn()},
 		S3StorageClass: jsii.String("STANDARD_IA"),
 		Subdirectory:   jsii.String("/" + prefix),
@@ -420,7 +428,7 @@ func (d *DataSync) newSource(stack awscdk.Stack, s Source) {
 		TaskReportConfig: &awsdatasync.CfnTask_TaskReportConfigProperty{
 			Destination: &awsdatasync.CfnTask_DestinationProperty{S3: &awsdatasync.CfnTask_S3Property{
 				BucketAccessRoleArn: d.ReportRole.RoleArn(),
-				S3BucketArn:         lake.Analytics.BucketArn(),
+				S3BucketArn:         lake.Bucket(datalake.BucketAnalytics).BucketArn(),
 				Subdirectory:        jsii.String(ReportPrefix + s.Name + "/"),
 			}},
 			OutputType:       jsii.String("STANDARD"),

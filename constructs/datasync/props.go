@@ -150,7 +150,7 @@ type Props struct {
 	Network network.INetwork
 	// Lake is the data lake: runs land in its raw bucket, task reports in
 	// its analytics bucket. Required; no default.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// AgentArn is an agent that is already activated. Not together with
 	// ActivationKey. Default: "".
 	AgentArn string
@@ -213,7 +213,7 @@ func (p *Props) Validate() error {
 		bad("Network", raw("nil"), "the network.INetwork whose DataSync endpoint the agent reaches AWS through")
 	}
 	if p.Lake == nil {
-		bad("Lake", raw("nil"), "the *datalake.DataLake whose raw bucket receives the runs")
+		bad("Lake", raw("nil"), "the datalake.ILake whose raw bucket receives the runs")
 	}
 	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && !p.Network.Provides(network.EndpointDataSync) {
 		bad("Network", raw("a network without a DataSync endpoint"), "an isolated network with network.EndpointDataSync in InterfaceEndpoints: the agent has no other way to reach DataSync")

@@ -32,6 +32,8 @@ import (
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
+	"slices"
 )
 
 // The handlers, by Go import path.
@@ -151,6 +153,10 @@ func New(scope constructs.Construct, id string, props *Props) *EventGlue {
 		panic(fmt.Errorf("eventglue.New %q: %w", path, err))
 	}
 	g := &EventGlue{p: props.withDefaults()}
+	// The verifier accepts partner data into partner and catalogs into
+	// curated; the run rules name the buckets runs land in.
+	validation.Check(validation.PathOf(scope, id), datalake.RequireBuckets(validation.PathOf(scope, id), "Props.Lake", props.Lake,
+		append([]datalake.BucketName{datalake.BucketPartner, datalake.BucketCurated}, g.runBucketNames()...)...))
 	constructs.NewConstruct_Override(g, scope, jsii.String(id))
 	// The handlers put events on the bus; restore starts executions.
 	props.Network.Require(g, network.EndpointEvents, network.EndpointStepFunctions)
@@ -287,10 +293,11 @@ func (g *EventGlue) newCatalog(path string) {
 	})
 	g.Catalog = table
 	lake := g.p.Lake
+	plan, role := lake.Backup()
 	switch {
-	case lake.BackupPlan == nil:
-		nag.SuppressDeferred(table, nag.InAllPacks("The data lake's backup is disabled (datalake Props.DisableBackup, a dev sandbox), "+
-			"so there is no plan to join; point-in-time recovery keeps the last 35 days of the table.",
+	case plan == nil:
+		nag.SuppressDeferred(table, nag.InAllPacks("The data lake has no backup plan (datalake Props.DisableBackup, a dev sandbox, or existing buckets "+
+			"imported without one), so there is no plan to join; point-in-time recovery keeps the last 35 days of the table.",
 			"HIPAA.Security-DynamoDBInBackupPlan", "NIST.800.53.R5-DynamoDBInBackupPlan")...)
 	case *awscdk.Stack_Of(lake).Node().Path() == *awscdk.Stack_Of(g).Node().Path():
 		lake.AddToBackup("Catalog", awsbackup.BackupResource_FromDynamoDbTable(table))
@@ -299,9 +306,9 @@ func (g *EventGlue) newCatalog(path string) {
 		// which would then depend on this one while this one depends on
 		// it (the buckets): the selection lives here instead.
 		awsbackup.NewBackupSelection(g, jsii.String("CatalogBackup"), &awsbackup.BackupSelectionProps{
-			BackupPlan: lake.BackupPlan,
+			BackupPlan: plan,
 			Resources:  &[]awsbackup.BackupResource{awsbackup.BackupResource_FromDynamoDbTable(table)},
-			Role:       lake.BackupRole,
+			Role:       role,
 		})
 	}
 }
@@ -415,6 +422,37 @@ func (g *EventGlue) runObjects(accepted bool) []string {
 	return out
 }
 
+// runBucketNames returns the buckets the run rules name, each once.
+func (g *EventGlue) runBucketNames() []datalake.BucketName {
+	var out []datalake.BucketName
+	for _, r := range g.p.RunRules {
+		if !slices.Contains(out, r.Bucket) {
+			out = append(out, r.Bucket)
+		}
+	}
+	return out
+}
+
+// keyArns returns the ARNs of the keys of the lake's buckets names, each
+// once, leaving out buckets without a key.
+func (g *EventGlue) keyArns(names ...datalake.BucketName) []string {
+	var out []string
+	for _, n := range names {
+		if k := g.p.Lake.Key(n); k != nil && !slices.Contains(out, *k.KeyArn()) {
+			out = append(out, *k.KeyArn())
+		}
+	}
+	return out
+}
+
+// allowKeys allows fn actions on keys through S3; nothing when no bucket
+// has a key.
+func allowKeys(fn awslambda.Function, actions, keys []string) {
+	if len(keys) > 0 {
+		allow(fn, actions, keys, viaService("s3"))
+	}
+}
+
 // runBuckets returns the ARNs of the buckets the run rules name.
 func (g *EventGlue) runBuckets() []string {
 	var out []string
@@ -431,7 +469,7 @@ func (g *EventGlue) runBuckets() []string {
 
 // runObjectsRegex are the forms cdk-nag gives object ARNs under a prefix
 // (a bucket of this stack, or one of another stack), for AwsSolutions-IAM5.
-var runObjectsRegex = []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}
+var runObjectsRegex = append([]string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}, nag.ImportedObjectsRegex...)
 
 func (g *EventGlue) dataBucketNames() []string {
 	var out []string
@@ -553,7 +591,7 @@ func (g *EventGlue) newIngest() {
 	// (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html).
 	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
 	g.newEvidenceRules(fn, queue)
-	allow(fn, []string{"kms:Decrypt"}, []string{*p.Lake.DataKey.KeyArn()}, viaService("s3"))
+	allowKeys(fn, []string{"kms:Decrypt"}, g.keyArns(g.runBucketNames()...))
 	g.grantPutEvents(fn)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by its SQS event source mapping, never asynchronously: "+
 		"messages that keep failing go to the queue's own dead-letter queue (IngestQueueDeadLetterQueue).",
@@ -645,7 +683,7 @@ func (g *EventGlue) newVerify() {
 		Environment: map[string]string{
 			"EVENT_BUS_NAME":     *g.Bus.EventBusName(),
 			"CATALOG_TABLE":      *g.Catalog.TableName(),
-			"CATALOG_BUCKET":     *lake.Curated.BucketName(),
+			"CATALOG_BUCKET":     *lake.Bucket(datalake.BucketCurated).BucketName(),
 			"CATALOG_PREFIX":     CatalogPrefix,
 			"QUARANTINE_PREFIX":  datalake.PartnerQuarantinePrefix,
 			"ACCEPTED_PREFIX":    datalake.PartnerAcceptedPrefix,
@@ -662,12 +700,12 @@ func (g *EventGlue) newVerify() {
 	// object, and a missing object is an integrity finding.
 	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
 	// Accepted partner data is copied from quarantine with its tags.
-	allow(fn, []string{"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}, []string{*lake.Partner.ArnForObjects(jsii.String(datalake.PartnerQuarantinePrefix + "*"))}, nil)
+	allow(fn, []string{"s3:GetObjectTagging", "s3:GetObjectVersionTagging"}, []string{*lake.Bucket(datalake.BucketPartner).ArnForObjects(jsii.String(datalake.PartnerQuarantinePrefix + "*"))}, nil)
 	allow(fn, []string{"s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{
-		*lake.Partner.ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*")),
-		*lake.Curated.ArnForObjects(jsii.String(CatalogPrefix + "*")),
+		*lake.Bucket(datalake.BucketPartner).ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*")),
+		*lake.Bucket(datalake.BucketCurated).ArnForObjects(jsii.String(CatalogPrefix + "*")),
 	}, nil)
-	allow(fn, []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaService("s3"))
+	allowKeys(fn, []string{"kms:Decrypt", "kms:GenerateDataKey"}, g.keyArns(append(g.runBucketNames(), datalake.BucketPartner, datalake.BucketCurated)...))
 	g.grantCatalog(fn, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query")
 	g.grantPutEvents(fn)
 	nag.SuppressDeferred(fn, nag.InAllPacks("The function is invoked synchronously by the verify state machine, never asynchronously: "+
@@ -702,12 +740,14 @@ func (g *EventGlue) newVerify() {
 		LogRetentionDays: p.LogRetentionDays,
 	})
 	for _, b := range datalake.DataBucketNames() {
-		lake.GrantRead(b, "", g.VerifyJob.JobRole)
+		if lake.Has(b) {
+			lake.GrantRead(g.VerifyJob.JobRole, b, "")
+		}
 	}
 	nag.SuppressDeferred(g.VerifyJob.JobRole, nag.Rule{
 		ID:             "AwsSolutions-IAM5",
 		Reason:         "The Batch verifier reads whichever large object of a run it is given, in any data bucket (read-only actions, no wildcards in them).",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`},
+		AppliesToRegex: append([]string{`/^Resource::<.+\.Arn>\/\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/\*$/`}, nag.ImportedObjectsRegex...),
 	})
 
 	g.newStateMachine(fn)
@@ -812,7 +852,7 @@ func (g *EventGlue) newSamples() {
 	// Without ListBucket S3 answers AccessDenied, not NoSuchKey, for a
 	// sheet that is not there, and a run without a sheet would fail.
 	allow(fn, []string{"s3:ListBucket"}, g.runBuckets(), nil)
-	allow(fn, []string{"kms:Decrypt"}, []string{*g.p.Lake.DataKey.KeyArn()}, viaService("s3"))
+	allowKeys(fn, []string{"kms:Decrypt"}, g.keyArns(g.runBucketNames()...))
 	nag.SuppressDeferred(fn, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "The samples handler reads (GetObject only) the sample sheet under whichever run prefix a workflow names, " +

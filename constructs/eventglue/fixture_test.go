@@ -29,7 +29,7 @@ type fixture struct {
 	dir      string
 	stacks   map[string]awscdk.Stack
 	glue     map[string]*eventglue.EventGlue
-	lake     map[string]*datalake.DataLake
+	lake     map[string]datalake.ILake
 	tpl      map[string]template
 	logicals map[string]map[string]string // stack -> construct path -> logical id
 }
@@ -51,7 +51,7 @@ func image() awsecs.ContainerImage {
 }
 
 // customProps are the props of the "Glue" stack.
-func customProps(lake *datalake.DataLake, net network.INetwork) *eventglue.Props {
+func customProps(lake datalake.ILake, net network.INetwork) *eventglue.Props {
 	return &eventglue.Props{
 		Lake:             lake,
 		Network:          net,
@@ -79,10 +79,10 @@ func customProps(lake *datalake.DataLake, net network.INetwork) *eventglue.Props
 func load(t *testing.T) *fixture {
 	t.Helper()
 	fxOnce.Do(func() {
-		fx.glue, fx.lake = map[string]*eventglue.EventGlue{}, map[string]*datalake.DataLake{}
+		fx.glue, fx.lake = map[string]*eventglue.EventGlue{}, map[string]datalake.ILake{}
 		// EVENTGLUE_KEEP_ASSEMBLY=dir keeps a copy of the assembly to look at.
 		a := cdktest.Synth("EVENTGLUE_KEEP_ASSEMBLY", func(app awscdk.App) []awscdk.Stack {
-			build := func(name string, netProps *network.Props, lakeProps *datalake.Props, props func(*datalake.DataLake, network.INetwork) *eventglue.Props) awscdk.Stack {
+			build := func(name string, netProps *network.Props, lakeProps *datalake.Props, props func(datalake.ILake, network.INetwork) *eventglue.Props) awscdk.Stack {
 				stack := awscdk.NewStack(app, jsii.String(name), nil)
 				net := network.New(stack, "Network", netProps)
 				lake := datalake.New(stack, "DataLake", lakeProps)
@@ -93,7 +93,7 @@ func load(t *testing.T) *fixture {
 			custom := build("Glue", nil, nil, customProps)
 			// The defaults, in a NAT network, next to a data lake without
 			// backup (a dev sandbox).
-			defaults := build("Defaults", &network.Props{Profile: network.ProfileNAT}, &datalake.Props{DisableBackup: true}, func(l *datalake.DataLake, n network.INetwork) *eventglue.Props {
+			defaults := build("Defaults", &network.Props{Profile: network.ProfileNAT}, &datalake.Props{DisableBackup: true}, func(l datalake.ILake, n network.INetwork) *eventglue.Props {
 				return &eventglue.Props{Lake: l, Network: n, VerifierImage: image()}
 			})
 			// The data lake and network in one stack, the glue in another.

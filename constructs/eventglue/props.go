@@ -137,7 +137,7 @@ type ReservedConcurrency struct {
 type Props struct {
 	// Lake is the data lake whose buckets the glue watches, whose data key
 	// it uses and whose backup plan takes the catalog table. Required.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// Network places the handlers and the Batch jobs in its private
 	// subnets. Required.
 	Network network.INetwork
@@ -208,7 +208,7 @@ func (p *Props) Validate() error {
 		errs = append(errs, fmt.Errorf("eventglue: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
 	}
 	if p.Lake == nil {
-		bad("Lake", raw("nil"), "the *datalake.DataLake whose buckets the glue watches")
+		bad("Lake", raw("nil"), "the datalake.ILake whose buckets the glue watches")
 	}
 	if p.Network == nil {
 		bad("Network", raw("nil"), "the network.INetwork whose private subnets run the handlers")

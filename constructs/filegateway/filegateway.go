@@ -30,6 +30,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // CacheRefreshPackage is the cache-refresh handler, by Go import path.
@@ -127,6 +128,11 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 		}
 		panic(fmt.Errorf("filegateway.New %q: %w", path, err))
 	}
+	var used []datalake.BucketName
+	for _, s := range props.withDefaults().Shares {
+		used = append(used, s.Bucket)
+	}
+	validation.Check(validation.PathOf(scope, id), datalake.RequireBuckets(validation.PathOf(scope, id), "Props.Lake", props.Lake, used...))
 	g := &FileGateway{p: props.withDefaults(), Shares: map[string]*FileShare{}}
 	constructs.NewConstruct_Override(g, scope, jsii.String(id))
 	// The cache-refresh handler (and an EC2 gateway's activation) call Storage Gateway.
@@ -179,6 +185,21 @@ func (g *FileGateway) auditDestination() *string {
 func (g *FileGateway) newShare(s Share) *FileShare {
 	lake := g.p.Lake
 	bucket := lake.Bucket(s.Bucket)
+	key := lake.Key(s.Bucket)
+	// keyStmt is the statement of the bucket's key, none for a bucket
+	// encrypted with SSE-S3.
+	keyStmt := func(sid string, actions []string, viaS3 map[string]interface{}) []awsiam.PolicyStatement {
+		if key == nil {
+			return nil
+		}
+		return []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String(sid), Actions: jsii.Strings(actions...), Resources: jsii.Strings(*key.KeyArn()), Conditions: &viaS3,
+		})}
+	}
+	var kmsKey *string
+	if key != nil {
+		kmsKey = key.KeyArn()
+	}
 	c := constructs.NewConstruct(g, jsii.String(s.Name))
 	stack := awscdk.Stack_Of(g)
 	fs := &FileShare{Settings: s}
@@ -221,8 +242,8 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 	}
 	if s.ReadOnly {
 		statements = append(statements,
-			stmt("ReadObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl"}, []string{objects}, nil),
-			stmt("Decrypt", []string{"kms:Decrypt"}, []string{*lake.DataKey.KeyArn()}, viaS3))
+			stmt("ReadObjects", []string{"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl"}, []string{objects}, nil))
+		statements = append(statements, keyStmt("Decrypt", []string{"kms:Decrypt"}, viaS3)...)
 	} else {
 		// The guide's policy also lists s3:DeleteObjectVersion; it is left
 		// out on purpose: the gateway deletes with DeleteObject, which in
@@ -234,8 +255,8 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 				"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl",
 				"s3:PutObject", "s3:PutObjectAcl", "s3:DeleteObject",
 				"s3:AbortMultipartUpload", "s3:ListMultipartUploadParts",
-			}, []string{objects}, nil),
-			stmt("Encrypt", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3))
+			}, []string{objects}, nil))
+		statements = append(statements, keyStmt("Encrypt", []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}, viaS3)...)
 	}
 	// A managed policy of its own, not an inline one: it shows in IAM as
 	// the share's policy.
@@ -277,8 +298,8 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 			ValidUserList:          jsii.Strings(users...),
 			AccessBasedEnumeration: jsii.Bool(true),
 			ReadOnly:               jsii.Bool(s.ReadOnly),
-			KmsEncrypted:           jsii.Bool(true),
-			KmsKey:                 lake.DataKey.KeyArn(),
+			KmsEncrypted:           jsii.Bool(key != nil),
+			KmsKey:                 kmsKey,
 			ObjectAcl:              jsii.String(ObjectACL),
 			DefaultStorageClass:    jsii.String(storageClass),
 			RequesterPays:          jsii.Bool(false),
@@ -297,8 +318,8 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 			ClientList:           jsii.Strings(g.clients(s)...),
 			Squash:               jsii.String(string(s.Squash)),
 			ReadOnly:             jsii.Bool(s.ReadOnly),
-			KmsEncrypted:         jsii.Bool(true),
-			KmsKey:               lake.DataKey.KeyArn(),
+			KmsEncrypted:         jsii.Bool(key != nil),
+			KmsKey:               kmsKey,
 			ObjectAcl:            jsii.String(ObjectACL),
 			DefaultStorageClass:  jsii.String(storageClass),
 			RequesterPays:        jsii.Bool(false),

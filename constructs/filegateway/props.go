@@ -161,7 +161,7 @@ type Props struct {
 	Network network.INetwork
 	// Lake holds the buckets the shares export and the data key. Required;
 	// no default.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// GatewayARN is the ARN of an activated S3 File Gateway
 	// (arn:aws:storagegateway:REGION:ACCOUNT:gateway/sgw-XXXXXXXX) that
 	// gets the shares. Either GatewayARN or EC2 is required, not both.
@@ -237,7 +237,7 @@ func (p *Props) Validate() error {
 		bad("Network", raw("nil"), "the network.INetwork whose VPC holds the cache-refresh handler")
 	}
 	if p.Lake == nil {
-		bad("Lake", raw("nil"), "the *datalake.DataLake whose buckets the shares export")
+		bad("Lake", raw("nil"), "the datalake.ILake whose buckets the shares export")
 	}
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Lustre network ports (FSx for Lustre file system access control): the
@@ -100,6 +102,11 @@ func New(scope constructs.Construct, id string, props *Props) *Lustre {
 		}
 		panic(fmt.Errorf("lustre.New %q: %w", path, err))
 	}
+	used := []datalake.BucketName{datalake.BucketRaw, datalake.BucketResults}
+	if props.Mode == ModePerRun {
+		used = append(used, datalake.BucketPartner)
+	}
+	validation.Check(validation.PathOf(scope, id), datalake.RequireBuckets(validation.PathOf(scope, id), "Props.Lake", props.Lake, used...))
 	l := &Lustre{p: props.withDefaults()}
 	constructs.NewConstruct_Override(l, scope, jsii.String(id))
 	var c constructs.Construct = l
@@ -186,6 +193,10 @@ func (l *Lustre) newFileSystem() {
 	persistent := p.DeploymentType == Persistent2
 	if persistent {
 		l.Key = p.Key
+		if l.Key == nil {
+			// The lake's raw bucket has no key of its own (SSE-S3).
+			l.Key = secure.NewKey(c, "Key", &secure.KeyProps{Description: "biolake lustre " + *l.Node().Path() + ": file system"})
+		}
 		fp.KmsKeyId = l.Key.KeyId()
 		lc.PerUnitStorageThroughput = jsii.Number(float64(p.ThroughputPerTiB))
 		lc.AutomaticBackupRetentionDays = jsii.Number(float64(p.BackupRetentionDays))
@@ -214,7 +225,7 @@ func (l *Lustre) newFileSystem() {
 	l.RawAssociation = awsfsx.NewCfnDataRepositoryAssociation(c, jsii.String("RawAssociation"), &awsfsx.CfnDataRepositoryAssociationProps{
 		FileSystemId:                fs.Ref(),
 		FileSystemPath:              jsii.String(RawPath),
-		DataRepositoryPath:          jsii.String(*lake.Raw.S3UrlForObject(jsii.String(p.RawPrefix))),
+		DataRepositoryPath:          jsii.String(*lake.Bucket(datalake.BucketRaw).S3UrlForObject(jsii.String(p.RawPrefix))),
 		BatchImportMetaDataOnCreate: jsii.Bool(true),
 		S3: &awsfsx.CfnDataRepositoryAssociation_S3Property{
 			AutoImportPolicy: &awsfsx.CfnDataRepositoryAssociation_AutoImportPolicyProperty{Events: jsii.Strings(RawImportEvents...)},
@@ -223,7 +234,7 @@ func (l *Lustre) newFileSystem() {
 	l.ResultsAssociation = awsfsx.NewCfnDataRepositoryAssociation(c, jsii.String("ResultsAssociation"), &awsfsx.CfnDataRepositoryAssociationProps{
 		FileSystemId:                fs.Ref(),
 		FileSystemPath:              jsii.String(ResultsPath),
-		DataRepositoryPath:          jsii.String(*lake.Results.S3UrlForObject(jsii.String(p.ResultsPrefix))),
+		DataRepositoryPath:          jsii.String(*lake.Bucket(datalake.BucketResults).S3UrlForObject(jsii.String(p.ResultsPrefix))),
 		BatchImportMetaDataOnCreate: jsii.Bool(true),
 		S3: &awsfsx.CfnDataRepositoryAssociation_S3Property{
 			AutoExportPolicy: &awsfsx.CfnDataRepositoryAssociation_AutoExportPolicyProperty{Events: jsii.Strings(ResultsExportEvents...)},
@@ -231,15 +242,15 @@ func (l *Lustre) newFileSystem() {
 	})
 	// FSx reaches the linked buckets through its per-file-system
 	// service-linked role for S3 access, which must be let use the data key.
-	allowS3AccessRole(lake.DataKey)
+	allowS3AccessRole(lakeKeys(lake, datalake.BucketRaw, datalake.BucketResults)...)
 
-	if persistent && lake.BackupPlan != nil {
+	if plan, role := lake.Backup(); persistent && plan != nil {
 		// Created here, not in the lake: the selection refers to the plan
 		// and role (this stack depends on the lake's), never the reverse.
 		l.BackupSelection = awsbackup.NewBackupSelection(c, jsii.String("BackupSelection"), &awsbackup.BackupSelectionProps{
-			BackupPlan:                 lake.BackupPlan,
+			BackupPlan:                 plan,
 			Resources:                  &[]awsbackup.BackupResource{awsbackup.BackupResource_FromArn(fs.AttrResourceArn())},
-			Role:                       lake.BackupRole,
+			Role:                       role,
 			DisableDefaultBackupPolicy: jsii.Bool(true),
 		})
 	}
@@ -269,7 +280,34 @@ const S3AccessRolePrefix = "role/aws-service-role/s3.data-source.lustre.fsx.amaz
 // refer to them (a dependency cycle); which buckets a role may reach is
 // the file system's links, made only by this construct and the workflow
 // policy (RunPolicy, limited to the raw, partner and results buckets).
-func allowS3AccessRole(key awskms.IKey) {
+//
+// The policy of a key imported (awskms.Key_FromKeyArn) cannot be changed
+// here: its owner adds the statement.
+func allowS3AccessRole(keys ...awskms.IKey) {
+	for _, key := range keys {
+		allowS3AccessRoleOn(key)
+	}
+}
+
+// lakeKeys returns the distinct keys of the lake's buckets names, leaving
+// out buckets without a key.
+func lakeKeys(lake datalake.ILake, names ...datalake.BucketName) []awskms.IKey {
+	var out []awskms.IKey
+	seen := map[string]bool{}
+	for _, n := range names {
+		k := lake.Key(n)
+		if k == nil {
+			continue
+		}
+		if id := *k.Node().Path(); !seen[id] {
+			seen[id] = true
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func allowS3AccessRoleOn(key awskms.IKey) {
 	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("FSxLustreS3AccessRoles"),
 		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
@@ -284,7 +322,7 @@ func allowS3AccessRole(key awskms.IKey) {
 				"aws:PrincipalArn": fmt.Sprintf("arn:%s:iam::%s:%s*", *awscdk.Aws_PARTITION(), *awscdk.Aws_ACCOUNT_ID(), S3AccessRolePrefix),
 			},
 		},
-	}), jsii.Bool(false))
+	}), jsii.Bool(true))
 }
 
 // MountName is the standing file system's Lustre mount name (a token); ""

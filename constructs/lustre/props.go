@@ -65,7 +65,7 @@ type Props struct {
 	Network network.INetwork
 	// Lake is the data lake whose raw and results buckets the file system
 	// is linked to. Required; no default.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// Mode is ModePersistent (a standing file system) or ModePerRun (no
 	// file system; the pieces for one per run). Default: ModePersistent.
 	Mode Mode
@@ -91,7 +91,8 @@ type Props struct {
 	ResultsPrefix string
 	// Key encrypts a PERSISTENT_2 file system. Not with SCRATCH_2 (FSx
 	// encrypts scratch file systems with an FSx-managed key only). Default:
-	// the lake's DataKey.
+	// the key of the lake's raw bucket, or, when it has none, a key the
+	// construct creates.
 	Key awskms.IKey
 	// BackupRetentionDays of the daily automatic backups of a PERSISTENT_2
 	// file system, 1 to 90. Not with SCRATCH_2 (FSx does not back up scratch
@@ -126,7 +127,7 @@ func (p *Props) Validate() error {
 		bad("Network", raw("nil"), "the network.INetwork whose first private subnet holds the file system")
 	}
 	if p.Lake == nil {
-		bad("Lake", raw("nil"), "the *datalake.DataLake whose raw and results buckets the file system is linked to")
+		bad("Lake", raw("nil"), "the datalake.ILake whose raw and results buckets the file system is linked to")
 	}
 	if p.ClientSecurityGroup == nil {
 		bad("ClientSecurityGroup", raw("nil"), "the security group of the Lustre clients (for example the Batch compute environment's)")
@@ -240,8 +241,8 @@ func (p *Props) withDefaults() Props {
 			if q.BackupRetentionDays == 0 {
 				q.BackupRetentionDays = DefaultBackupRetentionDays
 			}
-			if q.Key == nil {
-				q.Key = q.Lake.DataKey
+			if q.Key == nil && q.Lake != nil && q.Lake.Has(datalake.BucketRaw) {
+				q.Key = q.Lake.Key(datalake.BucketRaw)
 			}
 		}
 	}

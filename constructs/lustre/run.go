@@ -14,6 +14,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"slices"
 )
 
 // RunProps describes the scratch file system of one run. Values are
@@ -363,7 +364,7 @@ func (l *Lustre) RunFileSystemParameters(paths RunPaths) map[string]interface{} 
 // runIDPath. The bucket name, often a CDK token, is not escaped (bucket
 // names hold no quotes, braces or backslashes); the prefix is.
 func (l *Lustre) RunResultsURIExpression(runIDPath string) string {
-	return "States.Format('s3://" + *l.p.Lake.Results.BucketName() + "/" + intrinsicString(l.p.ResultsPrefix) + "{}/', " + runIDPath + ")"
+	return "States.Format('s3://" + *l.p.Lake.Bucket(datalake.BucketResults).BucketName() + "/" + intrinsicString(l.p.ResultsPrefix) + "{}/', " + runIDPath + ")"
 }
 
 // RunAssociationParameters returns the Parameters of two
@@ -432,7 +433,7 @@ func (l *Lustre) RunDeleteParameters(paths RunPaths) map[string]interface{} {
 func (l *Lustre) RunProps(runID, inputPrefix, project, partner string) RunProps {
 	return RunProps{
 		RunID: runID, InputPrefix: inputPrefix, Project: project, Partner: partner,
-		RawBucket: *l.p.Lake.Raw.BucketName(), ResultsBucket: *l.p.Lake.Results.BucketName(),
+		RawBucket: *l.p.Lake.Bucket(datalake.BucketRaw).BucketName(), ResultsBucket: *l.p.Lake.Bucket(datalake.BucketResults).BucketName(),
 		ResultsPrefix: l.p.ResultsPrefix, SubnetID: l.SubnetID,
 		SecurityGroupID: *l.SecurityGroup.SecurityGroupId(), LogGroupArn: l.LogGroupArn,
 		DataCompression: l.p.DataCompression,
@@ -470,11 +471,11 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		return fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/%s/*", *stack.Partition(), *stack.Account(), path)
 	}
 	const s3Link = "s3.data-source.lustre.fsx.amazonaws.com"
-	rawObjects := *lake.Raw.ArnForObjects(jsii.String(p.RawPrefix + "*"))
+	rawObjects := *lake.Bucket(datalake.BucketRaw).ArnForObjects(jsii.String(p.RawPrefix + "*"))
 	// Partner datasets reach workflows from the partner bucket's accepted/
 	// prefix (verified copies), never from quarantine/.
-	partnerObjects := *lake.Partner.ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*"))
-	resultObjects := *lake.Results.ArnForObjects(jsii.String(p.ResultsPrefix + "*"))
+	partnerObjects := *lake.Bucket(datalake.BucketPartner).ArnForObjects(jsii.String(datalake.PartnerAcceptedPrefix + "*"))
+	resultObjects := *lake.Bucket(datalake.BucketResults).ArnForObjects(jsii.String(p.ResultsPrefix + "*"))
 	viaS3 := map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *stack.Region() + ".amazonaws.com"}}
 	statements := []awsiam.PolicyStatement{
 		st("CreateTaggedFileSystems", []string{"fsx:CreateFileSystem", "fsx:TagResource"}, []string{arn("file-system/*")}, requestTag),
@@ -488,10 +489,9 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		st("FSxS3ServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr(s3Link)},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"iam:AWSServiceName": s3Link}}),
 		st("FSxS3ServiceLinkedRolePolicy", []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"}, []string{slr(s3Link)}, nil),
-		st("LinkedBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket"}, []string{*lake.Raw.BucketArn(), *lake.Partner.BucketArn(), *lake.Results.BucketArn()}, nil),
+		st("LinkedBuckets", []string{"s3:GetBucketLocation", "s3:GetBucketPolicy", "s3:ListBucket"}, []string{*lake.Bucket(datalake.BucketRaw).BucketArn(), *lake.Bucket(datalake.BucketPartner).BucketArn(), *lake.Bucket(datalake.BucketResults).BucketArn()}, nil),
 		st("ReadRunInputs", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging"}, []string{rawObjects, partnerObjects}, nil),
 		st("WriteResults", []string{"s3:GetObject", "s3:GetObjectAttributes", "s3:GetObjectTagging", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"}, []string{resultObjects}, nil),
-		st("DataKeyThroughS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, []string{*lake.DataKey.KeyArn()}, viaS3),
 		// fsx:CreateFileSystem checks the subnet, security groups and VPC
 		// it is given with the caller's permissions: the dependent actions
 		// the Service Authorization Reference lists for it
@@ -501,9 +501,18 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 		// EC2 Describe* and GetSecurityGroupsForVpc take no resource here.
 		st("NetworkLookups", []string{"ec2:DescribeSubnets", "ec2:DescribeSecurityGroups", "ec2:GetSecurityGroupsForVpc", "ec2:DescribeVpcs", "ec2:DescribeNetworkInterfaces"}, []string{"*"}, nil),
 	}
+	if keys := lakeKeys(lake, datalake.BucketRaw, datalake.BucketPartner, datalake.BucketResults); len(keys) > 0 {
+		var arns []string
+		for _, k := range keys {
+			arns = append(arns, *k.KeyArn())
+		}
+		// After the S3 statements and before the EC2 look-ups, where it
+		// always was.
+		statements = slices.Insert(statements, len(statements)-1, st("DataKeyThroughS3", []string{"kms:Decrypt", "kms:GenerateDataKey"}, arns, viaS3))
+	}
 	// The run's file systems reach the raw, partner and results buckets
-	// through their S3-access service-linked roles with the data key.
-	allowS3AccessRole(lake.DataKey)
+	// through their S3-access service-linked roles with the buckets' keys.
+	allowS3AccessRole(lakeKeys(lake, datalake.BucketRaw, datalake.BucketPartner, datalake.BucketResults)...)
 	l.RunPolicy = awsiam.NewManagedPolicy(c, jsii.String("RunPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("biolake lustre: create, link to S3, export and delete per-run FSx for Lustre file systems tagged " + ManagedByTag + "=" + WorkflowTagValue),
 		Statements:  &statements,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // fixture is one App with a stack per case, synthesized once for the whole
@@ -501,8 +502,8 @@ func TestRequireMissingEndpoint(t *testing.T) {
 		want     []string
 		typed    bool
 	}{
-		{"not listed", network.EndpointSecretsManager, []string{`network "Stack/Network"`, `"Stack/Idp"`, `no "secretsmanager" interface endpoint`, "lists only logs, kms", `add "secretsmanager" to InterfaceEndpoints`}, true},
-		{"unknown", network.Endpoint("s3"), []string{`"Stack/Idp" requires endpoint "s3"`, "not a known endpoint", "datasync, storagegateway"}, false},
+		{"not listed", network.EndpointSecretsManager, []string{`Stack/Network: Props.InterfaceEndpoints is "secretsmanager"`, `"Stack/Idp"`, `no "secretsmanager" interface endpoint`, "lists only logs, kms", `add "secretsmanager" to InterfaceEndpoints`}, true},
+		{"unknown", network.Endpoint("s3"), []string{`Stack/Network: Require("Stack/Idp") is "s3"`, "accepted: one of datasync, storagegateway"}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -519,6 +520,9 @@ func TestRequireMissingEndpoint(t *testing.T) {
 				t.Fatalf("Require did not panic with an error (got %v)", got)
 			}
 			var missing *network.MissingEndpointError
+			if _, ok := validation.Recover(got); !ok {
+				t.Errorf("validation.Recover does not recover %v", got)
+			}
 			if isMissing := errors.As(err, &missing); isMissing != c.typed {
 				t.Errorf("errors.As(*MissingEndpointError) = %v, want %v", isMissing, c.typed)
 			} else if isMissing && (missing.Endpoint != c.endpoint || missing.Construct != "Stack/Idp") {

@@ -111,7 +111,7 @@ type Props struct {
 	// Required; no default.
 	Network network.INetwork
 	// Lake holds the partner bucket the homes are in. Required; no default.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// Partners are the users of the server, each with a home of its own.
 	// Default: none (nobody can log in).
 	Partners []Partner
@@ -177,7 +177,7 @@ func (p *Props) Validate() error {
 		bad("Network", raw("nil"), "the network.INetwork whose VPC holds the server endpoint and the identity provider")
 	}
 	if p.Lake == nil {
-		bad("Lake", raw("nil"), "the *datalake.DataLake whose partner bucket holds the partners' homes")
+		bad("Lake", raw("nil"), "the datalake.ILake whose partner bucket holds the partners' homes")
 	}
 	if p.Endpoint == EndpointPublicVPC && p.Network != nil && p.Network.Profile() != network.ProfileNAT {
 		bad("Endpoint", string(p.Endpoint), "%q only with a network of profile %q (which has public subnets); the %q profile has no internet path, so use %q and let partners in over VPN or Direct Connect",

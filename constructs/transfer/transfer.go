@@ -24,6 +24,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // IdentityProviderPackage is the Go import path of the identity provider's
@@ -113,6 +114,7 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 		}
 		panic(fmt.Errorf("transfer.New %q: %w", path, err))
 	}
+	checkLake(validation.PathOf(scope, id), props.Lake)
 	s := &Server{p: props.withDefaults(), PartnerSecrets: map[string]awssecretsmanager.ISecret{}}
 	// Registered with jsii as the construct itself, so a *Server can be
 	// passed wherever a construct is expected.
@@ -140,7 +142,7 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 	})
 
 	home := datalake.PartnerQuarantinePrefix
-	homeObjects := *lake.Partner.ArnForObjects(jsii.String(home + "*"))
+	homeObjects := *lake.Bucket(datalake.BucketPartner).ArnForObjects(jsii.String(home + "*"))
 	s.AccessRole = s.newAccessRole(stack, homeObjects)
 	s.newWorkflow(stack, homeObjects)
 	secretArns, createdArns, existingArns := s.newSecrets()
@@ -148,6 +150,17 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 	s.newIdentityProvider(stack, secretArns, createdArns, existingArns)
 	s.newServer(stack)
 	return s
+}
+
+// checkLake stops the synth when the lake lacks the partner bucket or its
+// key: the identity provider's session policies name the key.
+func checkLake(path string, lake datalake.ILake) {
+	validation.Check(path, datalake.RequireBuckets(path, "Props.Lake", lake, datalake.BucketPartner))
+	if lake.Key(datalake.BucketPartner) == nil {
+		panic(&validation.Error{Path: path, Field: "Props.Lake", Value: validation.Render(*lake.Node().Path()),
+			Problem:  "the partner bucket has no customer-managed key; partner sessions are scoped to it",
+			Accepted: "a lake whose partner bucket is encrypted with a KMS key (datalake.BucketRef.Key)"})
+	}
 }
 
 // serverIDParameterName is the name of the parameter that tells the
@@ -196,7 +209,7 @@ func (s *Server) newAccessRole(stack awscdk.Stack, homeObjects string) awsiam.IR
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ListQuarantine"),
 				Actions:   jsii.Strings("s3:ListBucket"),
-				Resources: jsii.Strings(*lake.Partner.BucketArn()),
+				Resources: jsii.Strings(*lake.Bucket(datalake.BucketPartner).BucketArn()),
 				Conditions: &map[string]interface{}{
 					"StringLike": map[string]interface{}{"s3:prefix": []string{datalake.PartnerQuarantinePrefix + "*"}},
 				},
@@ -209,7 +222,7 @@ func (s *Server) newAccessRole(stack awscdk.Stack, homeObjects string) awsiam.IR
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("BucketKeyThroughS3"),
 				Actions:    jsii.Strings("kms:GenerateDataKey", "kms:Decrypt"),
-				Resources:  jsii.Strings(*lake.DataKey.KeyArn()),
+				Resources:  jsii.Strings(*lake.Key(datalake.BucketPartner).KeyArn()),
 				Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"kms:ViaService": "s3." + *awscdk.Aws_REGION() + ".amazonaws.com"}},
 			}),
 		},
@@ -365,10 +378,10 @@ func (s *Server) newIdentityProvider(stack awscdk.Stack, secretArns map[string]s
 		Timeout:     identityProviderTimeout,
 		Environment: map[string]string{
 			"PARTNERS":             s.partnersJSON(secretArns),
-			"PARTNER_BUCKET":       *p.Lake.Partner.BucketName(),
+			"PARTNER_BUCKET":       *p.Lake.Bucket(datalake.BucketPartner).BucketName(),
 			"HOME_PREFIX":          datalake.PartnerQuarantinePrefix,
 			"ACCESS_ROLE_ARN":      *s.AccessRole.RoleArn(),
-			"DATA_KEY_ARN":         *p.Lake.DataKey.KeyArn(),
+			"DATA_KEY_ARN":         *p.Lake.Key(datalake.BucketPartner).KeyArn(),
 			"SERVER_ID_PARAMETER":  s.serverIDParameter,
 			"SECRET_CACHE_SECONDS": "60",
 			"LOG_LEVEL":            "info",

@@ -23,13 +23,13 @@ var (
 	depsOnce       sync.Once
 	isoNet, natNet network.INetwork
 	noSSMNet       network.INetwork
-	depsLake       *datalake.DataLake
+	depsLake       datalake.ILake
 	depsApp        awscdk.App
 	depsStack      awscdk.Stack
 	depsErr        string
 )
 
-func deps(t *testing.T) (network.INetwork, network.INetwork, *datalake.DataLake) {
+func deps(t *testing.T) (network.INetwork, network.INetwork, datalake.ILake) {
 	t.Helper()
 	depsOnce.Do(func() {
 		depsErr, _ = cdktest.Catch(func() {

@@ -100,7 +100,7 @@ type Props struct {
 	Glue *eventglue.EventGlue
 	// Lake holds the inputs (read on every data bucket) and the results
 	// (write under workflows/<Name>/ of the results bucket). Required.
-	Lake *datalake.DataLake
+	Lake datalake.ILake
 	// Profiles limits the workflow to RunIngested events of these
 	// instrument profiles. Default: every run.
 	Profiles []string

@@ -170,9 +170,13 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		job := p.Batch.AddJob(p.Name+s.Name, jp)
 		reads := s.Reads
 		if len(reads) == 0 {
-			reads = datalake.DataBucketNames()
+			for _, b := range datalake.DataBucketNames() {
+				if p.Lake.Has(b) {
+					reads = append(reads, b)
+				}
+			}
 		}
-		job.GrantLake(p.Lake, reads, "", ResultsPrefix+p.Name+"/")
+		batch.GrantLake(job.JobRole, p.Lake, reads, "", ResultsPrefix+p.Name+"/")
 		w.Jobs[s.Name] = job
 	}
 
@@ -346,7 +350,7 @@ func (w *Workflow) notifyThenFail(scope constructs.Construct, id, subject string
 // NotifyFailed too: a run is never processed with a wrong sample list.
 func (w *Workflow) definition() awsstepfunctions.IChainable {
 	p := &w.p
-	results := *p.Lake.Results.BucketName()
+	results := *p.Lake.Bucket(datalake.BucketResults).BucketName()
 
 	failed := awsstepfunctions.NewFail(w, jsii.String(StateFailed), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("The workflow failed; the notification topic was told why"),

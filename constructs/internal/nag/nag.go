@@ -123,3 +123,10 @@ var VPCLambdaManagedPolicies = Rule{
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
 	},
 }
+
+// ImportedObjectsRegex are the forms cdk-nag gives object ARNs under a
+// prefix of an imported bucket (awss3.Bucket_FromBucketAttributes, or
+// FromBucketName): a literal ARN, or one with the partition as a token.
+// Append them to an AwsSolutions-IAM5 reason that covers a lake's own
+// buckets, so the same reason covers buckets users bring.
+var ImportedObjectsRegex = []string{`/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/.*\*$/`}
