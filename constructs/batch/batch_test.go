@@ -30,6 +30,7 @@ var (
 	tpl      map[string]any
 	hpc      map[string]any
 	hpcFsx   map[string]any
+	byo      map[string]any
 )
 
 func load(t *testing.T) map[string]any {
@@ -55,6 +56,7 @@ func load(t *testing.T) map[string]any {
 			}
 			q.AddJob("Asset", &batch.JobProps{Image: img, VCPUs: 2, MemoryMiB: 8192})
 			buildHPC(app)
+			buildBYO(app)
 			app.Synth(nil)
 		})
 		outdir = *app.Outdir()
@@ -63,7 +65,7 @@ func load(t *testing.T) map[string]any {
 			_ = os.CopyFS(keep, os.DirFS(outdir))
 		}
 		if synthErr == "" {
-			for name, into := range map[string]*map[string]any{"Batch": &tpl, "Hpc": &hpc, "HpcFsx": &hpcFsx} {
+			for name, into := range map[string]*map[string]any{"Batch": &tpl, "Hpc": &hpc, "HpcFsx": &hpcFsx, "BYO": &byo} {
 				raw, err := os.ReadFile(filepath.Join(outdir, name+".template.json"))
 				if err == nil {
 					err = json.Unmarshal(raw, into)
@@ -264,7 +266,7 @@ func TestValidate(t *testing.T) {
 
 func TestNagFindings(t *testing.T) {
 	load(t)
-	for _, line := range cdktest.NagReports(t, outdir, []string{"Batch", "Hpc", "HpcFsx"}, "/Hpc/") {
+	for _, line := range cdktest.NagReports(t, outdir, []string{"Batch", "Hpc", "HpcFsx", "BYO"}, "/Hpc/") {
 		t.Log("suppressed:", line)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // The fixture is one App, synthesized once for the test binary:
@@ -565,7 +566,7 @@ func TestGrantArgumentsChecked(t *testing.T) {
 		prefix  string
 		wantErr string
 	}{
-		{"logs", "", `there is no bucket "logs"`},
+		{"logs", "", `GrantRead(bucket) is "logs"; accepted: one of raw`},
 		{datalake.BucketRaw, "/runs", `must not start with "/"`},
 		{datalake.BucketRaw, "runs/../secrets", `".." segment`},
 		{datalake.BucketRaw, "runs/*", `"*" or "?"`},
@@ -573,6 +574,14 @@ func TestGrantArgumentsChecked(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.wantErr, func(t *testing.T) {
 			msg, panicked := cdktest.Catch(func() { lake.GrantRead(role, c.bucket, c.prefix) })
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				lake.GrantRead(role, c.bucket, c.prefix)
+			}()
+			if _, ok := validation.Recover(got); !ok {
+				t.Errorf("GrantRead(%q, %q) panicked with %v, not a validation error", c.bucket, c.prefix, got)
+			}
 			if !panicked || !strings.Contains(msg, c.wantErr) {
 				t.Errorf("GrantRead(%q, %q): panicked %v with %q, want %q", c.bucket, c.prefix, panicked, msg, c.wantErr)
 			}

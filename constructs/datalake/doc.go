@@ -50,7 +50,14 @@
 //	  curated:
 //	    intelligentTiering: {archiveAccessDays: 90, deepArchiveAccessDays: 180}
 //
-// Access is given with GrantRead, GrantWrite and GrantReadWrite, per bucket
-// and prefix, each including the bucket's key. docs/STORAGE.md describes
+// Access is given with GrantRead(grantee, bucket, prefix), GrantWrite and
+// GrantReadWrite, per bucket and prefix, each including the bucket's key.
+//
+// biolake's constructs take an [ILake], which a DataLake implements. A lab
+// with buckets of its own passes [FromBuckets] instead: each bucket it has,
+// by the name of the lake's bucket it stands for, with the KMS key that
+// encrypts it (none for SSE-S3). Nothing is created; grants are as narrow
+// as on the lake's own buckets, and a construct that uses a bucket not
+// given stops the synth with a validation error naming it. docs/STORAGE.md describes
 // every bucket's policy and protection, with a cost estimate.
 package datalake

@@ -7,6 +7,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/secure"
 )
@@ -83,4 +85,30 @@ func ExampleNewReplica() {
 	})
 	fmt.Println(replica.Region, replica.KeyAliasName)
 	// Output: eu-central-1 alias/biolake/Replica-RawReplica-299DF2C4
+}
+
+// Existing buckets as the lake: each with the key that encrypts it. Grants
+// are as narrow as on a lake New creates; a construct that needs a bucket
+// not given stops the synth, naming it.
+func ExampleFromBuckets() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Lab"), nil)
+	key := awskms.Key_FromKeyArn(stack, jsii.String("DataKey"), jsii.String("arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444455556666"))
+	raw := awss3.Bucket_FromBucketAttributes(stack, jsii.String("Raw"), &awss3.BucketAttributes{
+		BucketArn: jsii.String("arn:aws:s3:::lab-raw"), EncryptionKey: key,
+	})
+
+	lake := datalake.FromBuckets(stack, "Lake", &datalake.FromBucketsProps{
+		Buckets: map[datalake.BucketName]datalake.BucketRef{datalake.BucketRaw: {Bucket: raw, Key: key}},
+	})
+	pipeline := awsiam.NewRole(stack, jsii.String("Pipeline"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("batch.amazonaws.com"), nil),
+	})
+	lake.GrantRead(pipeline, datalake.BucketRaw, "runs/")
+
+	fmt.Println(lake.Has(datalake.BucketRaw), lake.Has(datalake.BucketResults))
+	fmt.Println(datalake.RequireBuckets("Lab/Lustre", "Props.Lake", lake, datalake.BucketResults))
+	// Output:
+	// true false
+	// Lab/Lustre: Props.Lake is "Lab/Lake": the lake has no "results" bucket, which this construct uses; accepted: a lake with the "results" bucket (datalake.FromBucketsProps.Buckets["results"])
 }

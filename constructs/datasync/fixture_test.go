@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/datasync"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -91,7 +92,21 @@ func load(t *testing.T) *fixture {
 					Name: "nextseq", Protocol: datasync.NFS, Server: "nas02", Subdirectory: "/nextseq", Profile: "nextseq",
 				}},
 			})
-			return []awscdk.Stack{iso, ex}
+			// A lab's own VPC (no DataSync endpoint yet: the construct may
+			// create it), buckets and keys.
+			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
+			own := cdktest.BringYourOwn(byo, []network.Endpoint{network.EndpointLogs}, true)
+			fx.ds["BYO"] = datasync.New(byo, "DataSync", &datasync.Props{
+				Network:       own.Network,
+				Lake:          own.Lake,
+				ActivationKey: datasync.ActivationKeyParameter,
+				AgentCIDR:     "192.168.10.0/24",
+				Sources: []datasync.Source{{
+					Name: "novaseq", Protocol: datasync.NFS, Server: "nas01", Subdirectory: "/novaseq", Profile: "novaseq-x",
+				}},
+				LogKey: awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
+			})
+			return []awscdk.Stack{iso, ex, byo}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})

@@ -716,7 +716,7 @@ func (g *EventGlue) newVerify() {
 		Reason: "The verify handler reads any object a run's manifest lists, under the run rules' prefixes, and writes only under the partner " +
 			"bucket's accepted/ and the curated bucket's catalog/ prefixes; object ARNs of a bucket or prefix end in /*; " + xrayReason,
 		AppliesTo:      []string{"Resource::*"},
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
+		AppliesToRegex: append([]string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}, nag.ImportedObjectsRegex...),
 	})
 
 	// The Batch verifier for objects too large for the function.

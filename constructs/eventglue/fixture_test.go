@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -102,7 +103,14 @@ func load(t *testing.T) *fixture {
 			net := network.New(state, "Network", nil)
 			glue := awscdk.NewStack(app, jsii.String("SplitGlue"), nil)
 			fx.glue["SplitGlue"] = eventglue.New(glue, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
-			return []awscdk.Stack{custom, defaults, state, glue}
+			// A lab's own VPC (every endpoint exists; none may be created),
+			// buckets and key, and a supplied log key.
+			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
+			own := cdktest.BringYourOwn(byo, network.AllEndpoints(), false)
+			fx.lake["BYO"] = own.Lake
+			fx.glue["BYO"] = eventglue.New(byo, "EventGlue", &eventglue.Props{Lake: own.Lake, Network: own.Network, VerifierImage: image(),
+				LogKey: awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn))})
+			return []awscdk.Stack{custom, defaults, state, glue, byo}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})

@@ -269,7 +269,7 @@ func (g *FileGateway) newShare(s Share) *FileShare {
 		ID: "AwsSolutions-IAM5",
 		Reason: "The gateway reads (and, for a read-write share, writes) any object under the share's prefix, which is what the share exports; " +
 			"the object ARN ends in <prefix>* and no action is a wildcard.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`},
+		AppliesToRegex: append([]string{`/^Resource::<.+\.Arn>\/.*\*$/`, `/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`}, nag.ImportedObjectsRegex...),
 	})
 
 	fs.LocationARN = jsii.String(bucketArn + "/" + s.Prefix)

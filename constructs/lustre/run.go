@@ -527,8 +527,11 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 			`/^Resource::\*$/`,
 			`/^Resource::arn:` + nag.ArnScope + `:iam::` + nag.AccountScope + `:role\/aws-service-role\/[a-z0-9.-]+\/\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.RawPrefix) + `\*$/`,
+			`/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/` + regexpQuote(p.RawPrefix) + `\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(datalake.PartnerAcceptedPrefix) + `\*$/`,
+			`/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/` + regexpQuote(datalake.PartnerAcceptedPrefix) + `\*$/`,
 			`/^Resource::<.+\.Arn>\/` + regexpQuote(p.ResultsPrefix) + `\*$/`,
+			`/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/` + regexpQuote(p.ResultsPrefix) + `\*$/`,
 		},
 	})
 }

@@ -23,6 +23,12 @@
 //		VpcSubnets: net.PrivateSubnets(),
 //	})
 //
+// Constructs take a [INetwork], which a Network implements; a lab with a
+// VPC of its own passes [FromVpc] instead: its subnets, whether they have
+// egress, the interface endpoints it has and their security group. Nothing
+// of that VPC is created; Require refuses (isolated) or leaves to NAT
+// (egress) an endpoint it lacks, or creates it with CreateMissingEndpoints.
+//
 // The construct synthesizes in environment-agnostic stacks (no account or
 // region). There CloudFormation picks the availability zones at deploy time
 // and CDK uses at most two of them, whatever MaxAZs says; give the stack an

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/network"
@@ -48,6 +49,7 @@ func rsaKey(bits int) string {
 }
 
 const (
+	byoLogKeyArn   = "arn:aws:kms:eu-west-1:111122223333:key/1e1e1e1e-1111-2222-3333-444455556666"
 	existingSecret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:biolake/transfer/beta-AbCdEf"
 	certificate    = "arn:aws:acm:eu-west-1:111122223333:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
@@ -117,7 +119,19 @@ func load(t *testing.T) *fixture {
 				CertificateArn: certificate,
 				Endpoint:       transfer.EndpointPublicVPC,
 			})
-			return []awscdk.Stack{iso, pub}
+			// A lab's own VPC (secretsmanager and ssm endpoints exist),
+			// buckets and keys: nothing of those is created.
+			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
+			own := cdktest.BringYourOwn(byo, []network.Endpoint{network.EndpointSecretsManager, network.EndpointSSM}, false)
+			fx.servers["BYO"] = transfer.New(byo, "PartnerTransfer", &transfer.Props{
+				Network:   own.Network,
+				Lake:      own.Lake,
+				Partners:  []transfer.Partner{{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, PublicKeys: []string{edKey(1, "")}}},
+				Protocols: []transfer.Protocol{transfer.SFTP},
+				Endpoint:  transfer.EndpointVPC,
+				LogKey:    awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
+			})
+			return []awscdk.Stack{iso, pub, byo}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})

@@ -232,7 +232,7 @@ func (s *Server) newAccessRole(stack awscdk.Stack, homeObjects string) awsiam.IR
 		ID: "AwsSolutions-IAM5",
 		Reason: "Partner sessions upload objects of any name under the partner bucket's quarantine/ prefix (each session policy narrows " +
 			"that to quarantine/<partner>/); the wildcard is the object part of the prefix ARN, and the actions are PutObject and GetObject only.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/quarantine\/\*$/`},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/quarantine\/\*$/`, `/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/quarantine\/\*$/`},
 	})
 	return role
 }
@@ -284,7 +284,7 @@ func (s *Server) newWorkflow(stack awscdk.Stack, homeObjects string) {
 		ID: "AwsSolutions-IAM5",
 		Reason: "The workflow tags whichever object a partner uploads under the partner bucket's quarantine/ prefix; " +
 			"the wildcard is the object part of the prefix ARN, and the actions only read and write object tags.",
-		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/quarantine\/\*$/`},
+		AppliesToRegex: []string{`/^Resource::<.+\.Arn>\/quarantine\/\*$/`, `/^Resource::arn:(aws|aws-cn|aws-us-gov|<AWS::Partition>):s3:::[a-z0-9][a-z0-9.-]*\/quarantine\/\*$/`},
 	})
 	s.WorkflowRole = role
 }
