@@ -120,10 +120,13 @@ func New(scope constructs.Construct, id string, props *Props) *DataLake {
 	if d.DataKey == nil {
 		d.DataKey = secure.NewKey(c, "DataKey", &secure.KeyProps{Description: "biolake data lake " + path + ": data buckets"})
 	}
-	d.AnalyticsKey = secure.NewKey(c, "AnalyticsKey", &secure.KeyProps{
-		Description: "biolake data lake " + path + ": inventory and storage class analysis reports",
-		Services:    []secure.Service{secure.ServiceS3Logging},
-	})
+	d.AnalyticsKey = p.AnalyticsKey
+	if d.AnalyticsKey == nil {
+		d.AnalyticsKey = secure.NewKey(c, "AnalyticsKey", &secure.KeyProps{
+			Description: "biolake data lake " + path + ": inventory and storage class analysis reports",
+			Services:    []secure.Service{secure.ServiceS3Logging},
+		})
+	}
 	d.AccessLogs = p.AccessLogs
 	if d.AccessLogs == nil {
 		d.AccessLogs = secure.NewLogBucket(c, "AccessLogs", nil)
@@ -265,7 +268,10 @@ func (d *DataLake) addReportDeliveryPolicy() {
 func (d *DataLake) newBackup(path string) {
 	p := d.props
 	c := constructs.NewConstruct(d, jsii.String("Backup"))
-	d.BackupKey = secure.NewKey(c, "Key", &secure.KeyProps{Description: "biolake data lake " + path + ": backup vault"})
+	d.BackupKey = p.BackupKey
+	if d.BackupKey == nil {
+		d.BackupKey = secure.NewKey(c, "Key", &secure.KeyProps{Description: "biolake data lake " + path + ": backup vault"})
+	}
 	days := func(n int) awscdk.Duration { return awscdk.Duration_Days(jsii.Number(float64(n))) }
 	vp := &awsbackup.BackupVaultProps{
 		EncryptionKey: d.BackupKey,

@@ -32,6 +32,14 @@ type Props struct {
 	// DataKey encrypts the data buckets and the Athena results bucket.
 	// Default: a new key from secure.NewKey.
 	DataKey awskms.IKey
+	// AnalyticsKey encrypts the analytics bucket; its policy must let the
+	// S3 logging service principal (logging.s3.amazonaws.com) generate
+	// data keys for this account's inventory and analysis reports.
+	// Default: a new key from secure.NewKey whose policy does.
+	AnalyticsKey awskms.IKey
+	// BackupKey encrypts the backup vault. Only with backup enabled.
+	// Default: a new key from secure.NewKey.
+	BackupKey awskms.IKey
 	// Tiering is the lifecycle policy per bucket; buckets and fields left
 	// out get DefaultTiering's. Default: DefaultTiering().
 	Tiering Tiering
@@ -144,8 +152,8 @@ func (p *Props) Validate() error {
 	}
 
 	if p.DisableBackup {
-		if p.BackupVaultLock || p.BackupRetentionDays != 0 || p.DisableContinuousBackup {
-			bad("DisableBackup", true, "contradicts the backup settings also given (BackupVaultLock, BackupRetentionDays, DisableContinuousBackup); leave them unset or turn backup on")
+		if p.BackupVaultLock || p.BackupRetentionDays != 0 || p.DisableContinuousBackup || p.BackupKey != nil {
+			bad("DisableBackup", true, "contradicts the backup settings also given (BackupVaultLock, BackupRetentionDays, DisableContinuousBackup, BackupKey); leave them unset or turn backup on")
 		}
 	} else {
 		if r.BackupRetentionDays < 1 || r.BackupRetentionDays > 36500 {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/goccy/go-yaml"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 )
@@ -179,6 +180,9 @@ func TestInvalidProps(t *testing.T) {
 		{"backup off with backup settings",
 			&datalake.Props{DisableBackup: true, BackupRetentionDays: 90},
 			[]string{"DisableBackup: true:", "contradicts"}},
+		{"backup off with a backup key",
+			&datalake.Props{DisableBackup: true, BackupKey: awskms.Key_FromKeyArn(awscdk.NewStack(nil, jsii.String("Keys"), nil), jsii.String("Backup"), jsii.String("arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444455556666"))},
+			[]string{"DisableBackup: true:", "BackupKey"}},
 		{"replication region",
 			&datalake.Props{Replication: &datalake.Replication{Region: "moon-1"}},
 			[]string{`Replication.Region: "moon-1":`, "eu-central-1"}},

@@ -463,7 +463,10 @@ func (d *DataSync) newRule() {
 	})
 	d.Rule = rule
 
-	key := secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake datasync " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents}})
+	key := d.p.QueueKey
+	if key == nil {
+		key = secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake datasync " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents}})
+	}
 	dlq := awssqs.NewQueue(c, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		Encryption:          awssqs.QueueEncryption_KMS,
 		EncryptionMasterKey: key,

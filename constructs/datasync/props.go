@@ -174,6 +174,11 @@ type Props struct {
 	// LogKey encrypts the task log group; its policy must allow
 	// secure.ServiceLogs. Default: a new key that does.
 	LogKey awskms.IKey
+	// QueueKey encrypts the dead-letter queue of the event rule; its policy
+	// must let EventBridge (events.amazonaws.com) use it, as
+	// secure.ServiceEvents does. Only with Bus. Default: a new key that
+	// does.
+	QueueKey awskms.IKey
 	// LogRetentionDays of the log group, a CloudWatch Logs value. Default:
 	// 365.
 	LogRetentionDays int
@@ -214,6 +219,9 @@ func (p *Props) Validate() error {
 	}
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the datalake.ILake whose raw bucket receives the runs")
+	}
+	if p.QueueKey != nil && p.Bus == nil {
+		bad("QueueKey", raw("set"), "QueueKey only together with Bus (the dead-letter queue belongs to the event rule on the bus)")
 	}
 	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && !p.Network.Provides(network.EndpointDataSync) {
 		bad("Network", raw("a network without a DataSync endpoint"), "an isolated network with network.EndpointDataSync in InterfaceEndpoints: the agent has no other way to reach DataSync")

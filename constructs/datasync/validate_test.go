@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/datasync"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
@@ -28,6 +31,10 @@ func TestValidateSettings(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"no agent", func(p *datasync.Props) { p.AgentArn = "" }, []string{"Props.AgentArn is \"\"", "ActivationKey"}},
+		{"queue key without bus", func(p *datasync.Props) {
+			p.Bus = nil
+			p.QueueKey = awskms.Key_FromKeyArn(awscdk.NewStack(nil, jsii.String("Keys"), nil), jsii.String("Queue"), jsii.String("arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444455556666"))
+		}, []string{"Props.QueueKey is set", "only together with Bus"}},
 		{"both agents", func(p *datasync.Props) { p.ActivationKey = datasync.ActivationKeyParameter; p.AgentCIDR = "10.0.0.0/8" }, []string{"Props.ActivationKey", "not both"}},
 		{"bad agent arn", func(p *datasync.Props) { p.AgentArn = "agent-1" }, []string{"Props.AgentArn is \"agent-1\""}},
 		{"bad key", func(p *datasync.Props) { p.AgentArn = ""; p.ActivationKey = "abc"; p.AgentCIDR = "10.0.0.0/8" }, []string{"Props.ActivationKey is \"abc\"", "XXXXX-XXXXX"}},
