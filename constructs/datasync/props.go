@@ -220,9 +220,6 @@ func (p *Props) Validate() error {
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the datalake.ILake whose raw bucket receives the runs")
 	}
-	if p.QueueKey != nil && p.Bus == nil {
-		bad("QueueKey", raw("set"), "QueueKey only together with Bus (the dead-letter queue belongs to the event rule on the bus)")
-	}
 	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && !p.Network.Provides(network.EndpointDataSync) {
 		bad("Network", raw("a network without a DataSync endpoint"), "an isolated network with network.EndpointDataSync in InterfaceEndpoints: the agent has no other way to reach DataSync")
 	}
@@ -238,6 +235,9 @@ func (p *Props) Validate() error {
 func (p *Props) ValidateSettings() error {
 	var errs []error
 	bad := badFunc(&errs)
+	if p.QueueKey != nil && p.Bus == nil {
+		bad("QueueKey", raw("set"), "QueueKey only together with Bus (the dead-letter queue belongs to the event rule on the bus)")
+	}
 	switch {
 	case p.AgentArn == "" && p.ActivationKey == "":
 		bad("AgentArn", "", "the ARN of an activated agent, or an ActivationKey (or ActivationKeyParameter) to activate one; there is no agent")

@@ -269,7 +269,7 @@ func TestEC2NeedsEndpoint(t *testing.T) {
 		profile network.Profile
 		want    []string
 	}{
-		{"isolated", network.ProfileIsolated, []string{`network "NoEndpoint/Network": "NoEndpoint/FileGateway" calls storagegateway`, `no "storagegateway" interface endpoint`}},
+		{"isolated", network.ProfileIsolated, []string{`NoEndpoint/Network: Props.InterfaceEndpoints is "storagegateway": "NoEndpoint/FileGateway" calls storagegateway`, `no "storagegateway" interface endpoint`}},
 		{"nat", network.ProfileNAT, []string{`filegateway.New "NoEndpoint/FileGateway": Props.EC2 needs the Storage Gateway interface endpoint in the network "NoEndpoint/Network"`, "network.EndpointStorageGateway"}},
 	}
 	for _, c := range cases {
