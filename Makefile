@@ -4,7 +4,7 @@ ENV ?= dev
 CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: help synth cost cost-diff test vet unit gates diff deploy bench tools clean
+.PHONY: consumer help synth cost cost-diff test vet unit gates diff deploy bench tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -34,6 +34,9 @@ vet: ## go vet and gofmt
 
 test: vet $(CDK) ## vet, all tests and all gates (snapshots, cdk-nag, cfn-lint, validation)
 	bash scripts/test.sh
+
+consumer: $(CDK) ## build, test and synthesize examples/consumer (an app of its own importing the constructs) with cdk-nag
+	bash scripts/consumer.sh
 
 diff: $(CDK) ## cdk diff of ENV against the deployed stacks (needs AWS credentials)
 	$(CDK) diff --context env=$(ENV) '$(ENV)/*'

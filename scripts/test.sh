@@ -33,5 +33,10 @@ BIOLAKE_SFN_SUMMARY=$(mktemp)
 export BIOLAKE_PROOF_SUMMARY BIOLAKE_SFN_SUMMARY
 trap 'rm -f "$BIOLAKE_PROOF_SUMMARY" "$BIOLAKE_SFN_SUMMARY"' EXIT
 go test -p "${BIOLAKE_TEST_PARALLEL:-2}" -count=1 -timeout 30m "$@" ./...
+# A separate Go module that imports the constructs as a lab's app does:
+# its tests, then a real synth (handlers built) with cdk-nag.
+if [ $# -eq 0 ]; then
+  bash scripts/consumer.sh
+fi
 sort -u "$BIOLAKE_PROOF_SUMMARY"
 cat "$BIOLAKE_SFN_SUMMARY"
