@@ -23,9 +23,9 @@ type EventGlue struct {
 	MapConcurrency int `yaml:"mapConcurrency"`
 	// ArchiveRetentionDays of the event bus archive (for replay). Default: 365.
 	ArchiveRetentionDays int `yaml:"archiveRetentionDays"`
-	// RestoreTier for archived inputs: Bulk, Standard or Expedited. Default: Bulk.
+	// RestoreTier for archived inputs: Bulk or Standard. Default: Bulk.
 	RestoreTier string `yaml:"restoreTier"`
-	// RestoreDays a restored copy stays readable, 1 to 30. Default: 7.
+	// RestoreDays a restored copy stays readable, 1 to 365. Default: 7.
 	RestoreDays int `yaml:"restoreDays"`
 	// AlarmEmail subscribes an address to the alarm topic. Default: none.
 	AlarmEmail string `yaml:"alarmEmail"`

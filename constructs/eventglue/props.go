@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 
+	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
@@ -32,21 +33,21 @@ const (
 	// streams and hashes itself (2 GiB, the handler's own default); larger
 	// ones go to the Batch job.
 	DefaultMaxStreamBytes int64 = 2 << 30
-	DefaultRestoreTier          = RestoreBulk
-	DefaultRestoreDays          = 7
-	MaxRestoreDays              = 30
+	DefaultRestoreTier          = archive.DefaultTier
+	DefaultRestoreDays          = archive.DefaultDays
+	MaxRestoreDays              = archive.MaxDays
 	DefaultVerifyMemoryMB       = 1769 // one full vCPU
 	DefaultLogLevel             = "info"
 )
 
-// RestoreTier is an S3 Glacier retrieval tier.
-type RestoreTier string
+// RestoreTier is an S3 Glacier retrieval tier (archive.Tier, shared with
+// workflow).
+type RestoreTier = archive.Tier
 
 // Retrieval tiers. Deep Archive has no Expedited tier.
 const (
-	RestoreBulk      RestoreTier = "Bulk"
-	RestoreStandard  RestoreTier = "Standard"
-	RestoreExpedited RestoreTier = "Expedited"
+	RestoreBulk     = archive.Bulk
+	RestoreStandard = archive.Standard
 )
 
 // Channel is how the data of a run arrives.
@@ -173,10 +174,13 @@ type Props struct {
 	// VerifyMemoryMB of the verify function, 128 to 10240 (1769 is one full
 	// vCPU; hashing is CPU-bound). Default: 1769.
 	VerifyMemoryMB int
-	// RestoreTier of Glacier restores: Bulk, Standard or Expedited.
-	// Default: Bulk.
+	// RestoreTier of Glacier restores whose request names none: Bulk or
+	// Standard (Deep Archive, where the lake archives, has no Expedited
+	// tier; package archive). Default: Bulk.
 	RestoreTier RestoreTier
-	// RestoreDays a restored copy stays readable, 1 to 30. Default: 7.
+	// RestoreDays a restored copy stays readable, for requests that name
+	// none: 1 to 365 (archive.MaxDays, the restore handler's limit; S3
+	// documents no maximum). Default: 7.
 	RestoreDays int
 	// AlarmEmail is subscribed to the alarm topic (the subscription must be
 	// confirmed from the mail). Default: "" (no subscription).
@@ -258,12 +262,7 @@ func (p *Props) ValidateSettings() error {
 	if m := p.VerifyMemoryMB; m != 0 && (m < 128 || m > 10240) {
 		bad("VerifyMemoryMB", m, "128 to 10240, or 0 for the default %d", DefaultVerifyMemoryMB)
 	}
-	if t := p.RestoreTier; t != "" && t != RestoreBulk && t != RestoreStandard && t != RestoreExpedited {
-		bad("RestoreTier", string(t), "%s, %s or %s, or empty for %s", RestoreBulk, RestoreStandard, RestoreExpedited, DefaultRestoreTier)
-	}
-	if d := p.RestoreDays; d < 0 || d > MaxRestoreDays {
-		bad("RestoreDays", d, "1 to %d, or 0 for the default %d", MaxRestoreDays, DefaultRestoreDays)
-	}
+	archive.Check("eventglue", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
 	if e := p.AlarmEmail; e != "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
 			bad("AlarmEmail", e, "a plain e-mail address such as ops@example.org, or empty for no subscription")

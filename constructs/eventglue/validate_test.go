@@ -27,7 +27,7 @@ func TestValidate(t *testing.T) {
 		{"everything", func(p *eventglue.Props) {
 			p.LogRetentionDays, p.LogLevel, p.ArchiveRetentionDays, p.MapConcurrency = 3653, "warn", 36500, 1000
 			p.ReservedConcurrency = eventglue.ReservedConcurrency{Ingest: 1, Verify: 1, Restore: 1}
-			p.MaxStreamBytes, p.VerifyMemoryMB, p.RestoreTier, p.RestoreDays = 1<<20, 10240, eventglue.RestoreExpedited, 30
+			p.MaxStreamBytes, p.VerifyMemoryMB, p.RestoreTier, p.RestoreDays = 1<<20, 10240, eventglue.RestoreStandard, 365
 			p.AlarmEmail = "data-platform+alerts@lab.example.org"
 			p.RunRules = append(eventglue.DefaultRunRules(), rule(datalake.BucketRaw, "miseq/", "miseq"), rule(datalake.BucketShared, "runs/", "nextseq"))
 		}, nil},
@@ -41,8 +41,10 @@ func TestValidate(t *testing.T) {
 		{"map concurrency", func(p *eventglue.Props) { p.MapConcurrency = 1001 }, []string{"Props.MapConcurrency is 1001; accepted: 1 to 1000"}},
 		{"stream bytes", func(p *eventglue.Props) { p.MaxStreamBytes = 1000 }, []string{"Props.MaxStreamBytes is 1000; accepted: at least 1048576"}},
 		{"memory", func(p *eventglue.Props) { p.VerifyMemoryMB = 64 }, []string{"Props.VerifyMemoryMB is 64; accepted: 128 to 10240"}},
-		{"tier", func(p *eventglue.Props) { p.RestoreTier = "bulk" }, []string{`Props.RestoreTier is "bulk"; accepted: Bulk, Standard or Expedited`}},
-		{"days", func(p *eventglue.Props) { p.RestoreDays = 31 }, []string{"Props.RestoreDays is 31; accepted: 1 to 30"}},
+		{"tier", func(p *eventglue.Props) { p.RestoreTier = "bulk" }, []string{`Props.RestoreTier is "bulk"; accepted: Bulk or Standard`}},
+		// The restore handler refuses Expedited (Deep Archive has none).
+		{"expedited", func(p *eventglue.Props) { p.RestoreTier = "Expedited" }, []string{`Props.RestoreTier is "Expedited"; accepted: Bulk or Standard`}},
+		{"days", func(p *eventglue.Props) { p.RestoreDays = 366 }, []string{"Props.RestoreDays is 366; accepted: 1 to 365"}},
 		{"email", func(p *eventglue.Props) { p.AlarmEmail = "Ops <ops@example.org>" }, []string{`Props.AlarmEmail is "Ops <ops@example.org>"; accepted: a plain e-mail address`}},
 		{"email without domain", func(p *eventglue.Props) { p.AlarmEmail = "ops@localhost" }, []string{`Props.AlarmEmail is "ops@localhost"`}},
 		{"unknown bucket", func(p *eventglue.Props) { p.RunRules = []eventglue.RunRule{rule("athenaResults", "runs/", "miseq")} },

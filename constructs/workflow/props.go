@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
+	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
@@ -29,7 +30,7 @@ const (
 	// events per step to the execution's history, which Step Functions
 	// limits to 25,000 events.
 	MaxMaxSamples           = 1000
-	DefaultRestoreDays      = 7
+	DefaultRestoreDays      = archive.DefaultDays
 	DefaultLogRetentionDays = 365
 	// RestoreTimeout bounds the wait for archived inputs (Bulk retrievals
 	// from Deep Archive take up to 48 hours).
@@ -75,13 +76,14 @@ type Step struct {
 	Reads []datalake.BucketName
 }
 
-// RestoreTier is a Glacier retrieval tier.
-type RestoreTier string
+// RestoreTier is a Glacier retrieval tier (archive.Tier, shared with
+// eventglue).
+type RestoreTier = archive.Tier
 
 // Retrieval tiers.
 const (
-	RestoreBulk     RestoreTier = "Bulk"
-	RestoreStandard RestoreTier = "Standard"
+	RestoreBulk     = archive.Bulk
+	RestoreStandard = archive.Standard
 )
 
 // Props configures a workflow.
@@ -113,9 +115,11 @@ type Props struct {
 	// SkipRestore leaves out the restore of archived inputs, for runs that
 	// are never archived before processing. Default: false (restore).
 	SkipRestore bool
-	// RestoreTier of the restore. Default: Bulk.
+	// RestoreTier of the restore: Bulk or Standard (package archive).
+	// Default: Bulk.
 	RestoreTier RestoreTier
-	// RestoreDays a restored copy stays, 1 to 365. Default: 7.
+	// RestoreDays a restored copy stays, 1 to 365 (archive.MaxDays).
+	// Default: 7.
 	RestoreDays int
 	// Lustre, a lustre.ModePerRun construct, gives every run a SCRATCH_2
 	// FSx for Lustre file system: created after the restore, linked to the

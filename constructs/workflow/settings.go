@@ -3,6 +3,7 @@ package workflow
 import (
 	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/archive"
 	"time"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -27,12 +28,7 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 	if err := ValidateSteps(p.Steps, bp); err != nil {
 		errs = append(errs, err)
 	}
-	if p.RestoreTier != "" && p.RestoreTier != RestoreBulk && p.RestoreTier != RestoreStandard {
-		bad("Props.RestoreTier is %q; accepted: %q or %q", p.RestoreTier, RestoreBulk, RestoreStandard)
-	}
-	if p.RestoreDays < 0 || p.RestoreDays > 365 {
-		bad("Props.RestoreDays is %d; accepted: 1 to 365, or 0 for the default %d", p.RestoreDays, DefaultRestoreDays)
-	}
+	archive.Check("workflow", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
 	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
 		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
 	}

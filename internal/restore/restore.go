@@ -119,8 +119,11 @@ type SFNAPI interface {
 
 // Defaults.
 const (
-	DefaultTier        = "Bulk"
-	DefaultDays        = 7
+	DefaultTier = "Bulk"
+	DefaultDays = 7
+	// MaxDays is the most days a restored copy stays (S3 documents no
+	// maximum; a year bounds what a forgotten restore costs).
+	MaxDays            = 365
 	DefaultConcurrency = 16
 	// MaxKeys bounds "keys" (a Step Functions payload is 256 KiB anyway).
 	MaxKeys = 10000
@@ -298,10 +301,8 @@ func (in *TaskInput) validate() error {
 		return bad("give exactly one of keys and prefix")
 	case len(in.Keys) > MaxKeys:
 		return bad("%d keys, more than %d", len(in.Keys), MaxKeys)
-	case in.Tier != "" && in.Tier != "Bulk" && in.Tier != "Standard":
-		return bad("tier %q: want Bulk or Standard", in.Tier)
-	case in.Days < 0 || in.Days > 365:
-		return bad("days %d: want 1 to 365", in.Days)
+	case ValidateTierDays(in.Tier, in.Days) != nil:
+		return bad("%v", ValidateTierDays(in.Tier, in.Days))
 	case len(in.ExecutionID) > 2048:
 		return bad("executionId longer than 2048 bytes")
 	}
@@ -845,4 +846,18 @@ func (h *Handler) logger(ctx context.Context) *slog.Logger {
 		l = l.With("requestId", lc.AwsRequestID)
 	}
 	return l
+}
+
+// ValidateTierDays checks a restore's tier (empty: the default) and days
+// (0: the default): Bulk or Standard (Deep Archive has no Expedited tier)
+// and 1 to MaxDays. The constructs check their props against the same
+// values (constructs/archive).
+func ValidateTierDays(tier string, days int32) error {
+	switch {
+	case tier != "" && tier != "Bulk" && tier != "Standard":
+		return fmt.Errorf("tier %q: want Bulk or Standard", tier)
+	case days < 0 || days > MaxDays:
+		return fmt.Errorf("days %d: want 1 to %d", days, MaxDays)
+	}
+	return nil
 }
