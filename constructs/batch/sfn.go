@@ -113,19 +113,20 @@ func pathMap(m map[string]string) map[string]interface{} {
 // and the queue; batch:DescribeJobs (no resource-level permissions) and
 // batch:TerminateJob on the account's jobs (ids are generated), to follow
 // and stop the job; and events:PutTargets, PutRule and DescribeRule on the
-// rule Step Functions manages for Batch jobs (ManagedRuleName).
-func (j *Job) GrantRunJob(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) {
+// rule Step Functions manages for Batch jobs (ManagedRuleName). The
+// returned Grant combines the four.
+func (j *Job) GrantRunJob(grantee awsiam.IGrantable, queue awsbatch.IJobQueue) awsiam.Grant {
 	stack := awscdk.Stack_Of(j)
-	add := func(actions []string, resources ...string) {
-		awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+	add := func(actions []string, resources ...string) awsiam.Grant {
+		return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 			Grantee:      grantee,
 			Actions:      jsii.Strings(actions...),
 			ResourceArns: jsii.Strings(resources...),
 		})
 	}
-	add([]string{"batch:SubmitJob"}, *j.Definition.JobDefinitionArn(), *queue.JobQueueArn())
-	add([]string{"batch:DescribeJobs"}, "*")
-	add([]string{"batch:TerminateJob"}, *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job"), ResourceName: jsii.String("*")}))
-	add([]string{"events:PutTargets", "events:PutRule", "events:DescribeRule"},
-		*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("events"), Resource: jsii.String("rule"), ResourceName: jsii.String(ManagedRuleName)}))
+	return add([]string{"batch:SubmitJob"}, *j.Definition.JobDefinitionArn(), *queue.JobQueueArn()).
+		Combine(add([]string{"batch:DescribeJobs"}, "*")).
+		Combine(add([]string{"batch:TerminateJob"}, *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job"), ResourceName: jsii.String("*")}))).
+		Combine(add([]string{"events:PutTargets", "events:PutRule", "events:DescribeRule"},
+			*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("events"), Resource: jsii.String("rule"), ResourceName: jsii.String(ManagedRuleName)})))
 }

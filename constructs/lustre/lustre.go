@@ -85,8 +85,9 @@ type Lustre struct {
 	// unless PERSISTENT_2 and the lake has a plan.
 	BackupSelection awsbackup.BackupSelection
 	// RunPolicy holds what a workflow role needs to create, link, export
-	// and delete per-run file systems; nil with ModePersistent. Attach it
-	// with GrantRunWorkflow.
+	// and delete per-run file systems, but the FSx Describe calls
+	// (RunDescribeActions); nil with ModePersistent. GrantRunWorkflow
+	// attaches it and grants those.
 	RunPolicy awsiam.ManagedPolicy
 
 	p Props

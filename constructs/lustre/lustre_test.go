@@ -190,8 +190,7 @@ func TestPerRunMode(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`"fsx:CreateFileSystem"`, `"fsx:DeleteFileSystem"`, `"fsx:DescribeFileSystems"`, `"fsx:CreateDataRepositoryTask"`,
-		`"fsx:DescribeDataRepositoryTasks"`, `"aws:ResourceTag/biolake:managed-by":"workflow"`, `"aws:RequestTag/biolake:managed-by":"workflow"`,
+		`"fsx:CreateFileSystem"`, `"fsx:DeleteFileSystem"`, `"fsx:CreateDataRepositoryTask"`, `"aws:ResourceTag/biolake:managed-by":"workflow"`, `"aws:RequestTag/biolake:managed-by":"workflow"`,
 		`"iam:CreateServiceLinkedRole"`, `"iam:AWSServiceName":"fsx.amazonaws.com"`, `/runs/*`, `/lustre/*`, `/accepted/*`,
 	} {
 		if !strings.Contains(doc, want) {
@@ -203,5 +202,9 @@ func TestPerRunMode(t *testing.T) {
 	}
 	if roles := js(f.ofType("PerRun", "AWS::IAM::Role")); !strings.Contains(roles, "LustreRunPolicy") {
 		t.Error("the workflow role does not have the run policy")
+	}
+	// GrantRunWorkflow grants the Describe calls on the role itself.
+	if pols := js(f.ofType("PerRun", "AWS::IAM::Policy")); !strings.Contains(pols, `"fsx:DescribeFileSystems"`) || !strings.Contains(pols, `"fsx:DescribeDataRepositoryTasks"`) {
+		t.Errorf("the workflow role's policy lacks the FSx Describe calls: %s", pols)
 	}
 }

@@ -2,11 +2,15 @@ package lustre_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/lustre"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // FSx's S3-access service-linked roles must be able to use the data key
@@ -78,5 +82,23 @@ func TestRunPolicyHasCreateFileSystemDependencies(t *testing.T) {
 		if !have[a] {
 			t.Errorf("the per-run policy lacks %s", a)
 		}
+	}
+}
+
+// GrantRunWorkflow returns a successful Grant on a role, and refuses a
+// persistent construct with a validation error naming it.
+func TestGrantRunWorkflow(t *testing.T) {
+	f := load(t)
+	if f.runGrant == nil || !*f.runGrant.Success() {
+		t.Errorf("GrantRunWorkflow on a role: grant not successful")
+	}
+	var err error
+	func() {
+		defer func() { err, _ = validation.Recover(recover()) }()
+		f.l["Persistent"].GrantRunWorkflow(awsiam.NewAccountRootPrincipal())
+	}()
+	var ve *validation.Error
+	if !errors.As(err, &ve) || ve.Field != "Props.Mode" || !strings.Contains(ve.Path, "Persistent/Lustre") {
+		t.Errorf("GrantRunWorkflow on a persistent construct: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/constructs/validation"
 	"slices"
 )
 
@@ -440,14 +441,37 @@ func (l *Lustre) RunProps(runID, inputPrefix, project, partner string) RunProps 
 	}
 }
 
-// GrantRunWorkflow attaches RunPolicy to role (the workflow's state
-// machine role). It panics with ModePersistent.
-func (l *Lustre) GrantRunWorkflow(role awsiam.IRole) {
+// GrantRunWorkflow lets grantee (a workflow's state machine, or its
+// role) create, link, export and delete per-run file systems: it attaches
+// RunPolicy to the grantee's principal (a role, user or group) and grants
+// the FSx Describe calls, which take no resource ("*"), on the principal
+// itself; the returned Grant holds that statement. It panics with
+// ModePersistent, or when the principal is none of the three.
+func (l *Lustre) GrantRunWorkflow(grantee awsiam.IGrantable) awsiam.Grant {
 	if l.RunPolicy == nil {
-		panic(fmt.Errorf("lustre %q: GrantRunWorkflow needs ModePerRun", *l.Node().Path()))
+		panic(validation.New(*l.Node().Path(), "Props.Mode", l.p.Mode, "GrantRunWorkflow needs "+string(ModePerRun)))
 	}
-	role.AddManagedPolicy(l.RunPolicy)
+	switch pr := grantee.GrantPrincipal().(type) {
+	case awsiam.IRole:
+		pr.AddManagedPolicy(l.RunPolicy)
+	case awsiam.IUser:
+		pr.AddManagedPolicy(l.RunPolicy)
+	case awsiam.IGroup:
+		pr.AddManagedPolicy(l.RunPolicy)
+	default:
+		panic(validation.New(*l.Node().Path(), "GrantRunWorkflow grantee", fmt.Sprintf("%T", grantee.GrantPrincipal()), "a grantee whose principal is an IAM role, user or group (RunPolicy is a managed policy)"))
+	}
+	return awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      grantee,
+		Actions:      jsii.Strings(RunDescribeActions...),
+		ResourceArns: jsii.Strings("*"),
+	})
 }
+
+// RunDescribeActions are the FSx calls a workflow polls per-run file
+// systems with; they take no resource, and GrantRunWorkflow grants them
+// on the principal (not in RunPolicy).
+var RunDescribeActions = []string{"fsx:DescribeFileSystems", "fsx:DescribeDataRepositoryAssociations", "fsx:DescribeDataRepositoryTasks"}
 
 // newRunPolicy creates the managed policy a workflow needs for per-run
 // file systems.
@@ -483,7 +507,6 @@ func (l *Lustre) newRunPolicy(stack awscdk.Stack) {
 			[]string{arn("association/*"), arn("task/*")}, requestTag),
 		st("ManageWorkflowFileSystems", []string{"fsx:CreateDataRepositoryAssociation", "fsx:CreateDataRepositoryTask", "fsx:DeleteFileSystem"},
 			[]string{arn("file-system/*")}, resourceTag),
-		st("Describe", []string{"fsx:DescribeFileSystems", "fsx:DescribeDataRepositoryAssociations", "fsx:DescribeDataRepositoryTasks"}, []string{"*"}, nil),
 		st("FSxServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr("fsx.amazonaws.com")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"iam:AWSServiceName": "fsx.amazonaws.com"}}),
 		st("FSxS3ServiceLinkedRole", []string{"iam:CreateServiceLinkedRole"}, []string{slr(s3Link)},

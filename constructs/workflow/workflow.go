@@ -227,7 +227,7 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		}},
 	}))
 	if p.Lustre != nil {
-		p.Lustre.GrantRunWorkflow(sm.Role())
+		p.Lustre.GrantRunWorkflow(sm)
 	}
 	nag.SuppressDeferred(sm.Role(), nag.Rule{
 		ID: "AwsSolutions-IAM5",
