@@ -876,3 +876,21 @@ func (g *EventGlue) GrantSamples(grantee awsiam.IGrantable) awsiam.Grant {
 func (g *EventGlue) GrantRestore(grantee awsiam.IGrantable) awsiam.Grant {
 	return g.Restore.GrantInvoke(grantee)
 }
+
+// PlatformBus returns Bus. With RestoreFunction, SamplesFunction,
+// CatalogTable and CatalogTableKey it makes *EventGlue a workflow.Glue.
+func (g *EventGlue) PlatformBus() awsevents.IEventBus { return g.Bus }
+
+// RestoreFunction returns Restore, the function a workflow's restore
+// task invokes with its task token.
+func (g *EventGlue) RestoreFunction() awslambda.IFunction { return g.Restore }
+
+// SamplesFunction returns Samples, the function that lists a run's
+// samples from its sample sheet.
+func (g *EventGlue) SamplesFunction() awslambda.IFunction { return g.Samples }
+
+// CatalogTable returns Catalog, where a workflow records its results.
+func (g *EventGlue) CatalogTable() awsdynamodb.ITable { return g.Catalog }
+
+// CatalogTableKey returns CatalogKey, the key of the catalog table.
+func (g *EventGlue) CatalogTableKey() awskms.IKey { return g.CatalogKey }
