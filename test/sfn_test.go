@@ -171,7 +171,7 @@ func successMocks(kind string, steps []string, stateMachineARN string) mocks {
 	for _, s := range steps {
 		m["Run"+s] = forever(sfnlocal.BatchJob("biolake-" + s))
 	}
-	if kind == kindLustre {
+	if kind == kindLustre || kind == kindSoloLustre {
 		m[workflow.StateCreateFileSystem] = forever(sfnlocal.CreateFileSystem(fsID))
 		m["Describe"+workflow.PollFileSystem] = answers(sfnlocal.DescribeFileSystems(fsID, "CREATING"), sfnlocal.DescribeFileSystems(fsID, "AVAILABLE"))
 		m[workflow.StateLinkInputs] = forever(sfnlocal.CreateDataRepositoryAssociation(draIn, fsID, "/raw"))
@@ -242,7 +242,7 @@ func specs() []spec {
 		m["Describe"+workflow.PollDeletion] = forever(sfnlocal.DescribeFileSystems(fsID, "DELETING"))
 	}
 	wfEnd := []string{workflow.StateRecordResults, workflow.StateCatalog}
-	return []spec{
+	return append([]spec{
 		// Verification.
 		{Kind: kindVerify, Path: "clean run, no large objects", Status: "SUCCEEDED",
 			States: []string{eventglue.StateVerifyRun, eventglue.StateHasLargeObjects, eventglue.StateNoLargeObjects, eventglue.StateFinalizeRun}, Not: []string{eventglue.StateVerifyLargeObjects}},
@@ -413,7 +413,7 @@ func specs() []spec {
 		{Kind: kindCleanup, Path: "lookup fails", Status: "FAILED", Error: "ResourceGroupsTaggingApi.AccessDeniedException",
 			States: []string{workflow.StateFindFileSystem, workflow.StateNotifyStoppedFailed, workflow.StateStoppedCleanupFail}, Not: []string{workflow.StateDescribeStopped},
 			Topic: []string{"TIMED_OUT (cleanup FILE_SYSTEM_NOT_DELETED)"}, mocks: fail(workflow.StateFindFileSystem, sfnlocal.Fail("ResourceGroupsTaggingApi.AccessDeniedException", "not authorized to perform: tag:GetResources"))},
-	}
+	}, gluelessSpecs()...)
 }
 
 // stepFailsFirst fails the workflow's first step.
@@ -552,6 +552,28 @@ func TestStateMachinesExecute(t *testing.T) {
 			j.scenarios = append(j.scenarios, in.scenario("arn:aws:states:us-east-1:123456789012:stateMachine:"+strings.ReplaceAll(in.machine.id, "/", "-")))
 		}
 	}
+	// The workflows without the event glue, from a test app of their own.
+	gm, gdefs := gluelessMachines(t)
+	gj := &job{env: "glue-less test app", defs: gdefs}
+	jobs = append(jobs, gj)
+	for _, m := range gm {
+		machines++
+		for _, sp := range all {
+			if sp.Kind != m.kind || sp.restore {
+				continue
+			}
+			if strings.Contains(sp.Path, "<step>") {
+				for _, step := range m.steps {
+					gj.instances = append(gj.instances, instance{spec: sp, machine: m, step: step})
+				}
+				continue
+			}
+			gj.instances = append(gj.instances, instance{spec: sp, machine: m})
+		}
+	}
+	for _, in := range gj.instances {
+		gj.scenarios = append(gj.scenarios, in.scenario("arn:aws:states:us-east-1:123456789012:stateMachine:"+strings.ReplaceAll(in.machine.id, "/", "-")))
+	}
 	// One node process per environment, all at once.
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -579,7 +601,7 @@ func TestStateMachinesExecute(t *testing.T) {
 		}
 	}
 	summary := fmt.Sprintf("state machines executed: %d scenarios (%d documented paths) on %d state machines of %s in %s",
-		total, len(all), machines, strings.Join(s.Envs, ", "), time.Since(start).Round(100*time.Millisecond))
+		total, len(all), machines, strings.Join(append(slices.Clone(s.Envs), "a glue-less test app"), ", "), time.Since(start).Round(100*time.Millisecond))
 	t.Log(summary)
 	if f := os.Getenv("BIOLAKE_SFN_SUMMARY"); f != "" {
 		if err := os.WriteFile(f, []byte(summary+"\n"), 0o644); err != nil {

@@ -30,6 +30,11 @@ func (w *Workflow) newAlarms() {
 	if w.Cleanup != nil {
 		stopped = ": its cleanup exports and deletes the run's file system and tells the workflow's topic"
 	}
+	// Without a rule or a cleanup there is no dead-letter queue.
+	var dlqMetric awscloudwatch.IMetric
+	if w.DeadLetterQueue != nil {
+		dlqMetric = w.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(opts("Maximum"))
+	}
 	alarms := []struct {
 		id, what string
 		metric   awscloudwatch.IMetric
@@ -38,7 +43,7 @@ func (w *Workflow) newAlarms() {
 		{"ExecutionsTimedOutAlarm", "an execution of the " + w.p.Name + " workflow timed out" + stopped, w.StateMachine.MetricTimedOut(opts("Sum"))},
 		{"ExecutionsAbortedAlarm", "an execution of the " + w.p.Name + " workflow was stopped" + stopped, w.StateMachine.MetricAborted(opts("Sum"))},
 		{"StarterFailedAlarm", "the " + w.p.Name + " workflow could not be started for a run (see the Starter's log group)", w.Starter.MetricFailed(opts("Sum"))},
-		{"DeadLetterQueueAlarm", "events could not be delivered to the " + w.p.Name + " workflow's Starter (RunIngested) or cleanup (stopped executions): they wait in its dead-letter queue", w.DeadLetterQueue.MetricApproximateNumberOfMessagesVisible(opts("Maximum"))},
+		{"DeadLetterQueueAlarm", "events could not be delivered to the " + w.p.Name + " workflow's Starter (RunIngested) or cleanup (stopped executions): they wait in its dead-letter queue", dlqMetric},
 	}
 	if w.Cleanup != nil {
 		stuck := ": the run's file system may still be running (look for the " + lustre.ExecutionTag + " tag; the workflow's topic says which)"
@@ -52,6 +57,9 @@ func (w *Workflow) newAlarms() {
 		}...)
 	}
 	for _, a := range alarms {
+		if a.metric == nil {
+			continue
+		}
 		alarm := awscloudwatch.NewAlarm(w, jsii.String(a.id), &awscloudwatch.AlarmProps{
 			Metric:             a.metric,
 			Threshold:          jsii.Number(1),

@@ -25,6 +25,42 @@
 // the results bucket (OUTPUT_URI); they are tagged runId, project, partner
 // and workflow for cost attribution (the job definitions propagate tags).
 //
+// # Without the event glue
+//
+// Props.Glue (a Glue: the platform bus, the restore and samples functions
+// and the catalog table; *eventglue.EventGlue is one) is optional. Without
+// it the workflow is the Batch steps, their notifications and alarms:
+//
+//	HasPartner? -> PrepareRun -> HasSamples? (TakeSamples | OneItem) ->
+//	CheckSampleCount -> ProcessSamples -> NotifySucceeded
+//
+// There is no restore (Props.SkipRestore must be true), no sample sheet
+// and no catalog: nothing is recorded in a table or announced on a bus;
+// the topic is told. Such a workflow is started
+//
+//   - by events of the user's: Props.StartPattern on Props.StartBus (the
+//     default bus when nil) starts the Starter with the event's detail, so
+//     a run still starts once (execution named by the hash of its runId);
+//   - directly: StartExecution on Workflow.StateMachine (GrantStart), or on
+//     Workflow.Starter for the once-per-run naming.
+//
+// The input (the detail, or the execution's input) is a JSON object:
+//
+//	{
+//	  "runId":   "20261101_LH00123_0042_A22ABCDEF", // required: names the run, its results and the execution
+//	  "bucket":  "<raw bucket>",                      // required: where the input is
+//	  "prefix":  "runs/<runId>/",                     // required: INPUT_URI is s3://<bucket>/<prefix>
+//	  "partner": "cro-a",                             // optional: default "none"
+//	  "samples": ["S1", "S2"]                         // optional: the Map's items
+//	}
+//
+// The Map runs the steps once per item of "samples", which must be a
+// non-empty array of strings of at most MaxSamples items (otherwise the
+// run fails before any compute, in NoSamples with ErrNoSamples or in
+// TooManySamples); without "samples" the run is one item, SAMPLE being the
+// run id. Other fields are ignored. The jobs read and write as with the
+// glue (Step.Reads, workflows/<name>/<runId>/ of the results bucket).
+//
 // # One execution per run
 //
 // An EventBridge target cannot name the executions it starts, so the rule
@@ -83,11 +119,12 @@
 //
 // Props.AlarmTopic (default: the notification topic) is told when, within
 // five minutes, an execution fails, times out or is aborted, the Starter
-// fails, or a RunIngested event lands in the rule's dead-letter queue.
+// fails, or an event lands in the rule's dead-letter queue (when there is
+// a rule or a cleanup).
 //
 // # Samples
 //
-// The Map runs the steps once per sample of the run's sample sheet
+// With the glue, the Map runs the steps once per sample of the run's sample sheet
 // (SampleSheet.csv from an Illumina instrument, v1 or v2, or an nf-core
 // style samplesheet.csv, directly under the run's prefix; see
 // internal/samples), at most MapConcurrency at a time, with SAMPLE set to

@@ -5,6 +5,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -66,4 +67,26 @@ func Example_perRunLustre() {
 	})
 	fmt.Println(*wf.Starter.Node().Id(), len(wf.Alarms) > 0)
 	// Output: Starter true
+}
+
+// A one-step workflow without the event glue: no restore, sample sheet or
+// catalog; it starts on the lab's own "RunReady" events (their detail
+// holds runId, bucket, prefix and, optionally, samples) or with
+// StartExecution.
+func Example_withoutGlue() {
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &map[string]interface{}{secure.LogBucketPolicyFlag: true}})
+	stack := awscdk.NewStack(app, jsii.String("Analysis"), nil)
+	net := network.New(stack, "Network", nil)
+	lake := datalake.New(stack, "DataLake", nil)
+	img := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
+	hpc := batch.New(stack, "Hpc", &batch.Props{Network: net})
+
+	wf := workflow.New(stack, "Count", &workflow.Props{
+		Name: "count", Batch: hpc, Lake: lake, SkipRestore: true,
+		Steps:        []workflow.Step{{Name: "Count", Image: img, VCPUs: 2, MemoryMiB: 4096}},
+		StartBus:     awsevents.NewEventBus(stack, jsii.String("LabBus"), nil),
+		StartPattern: &awsevents.EventPattern{Source: jsii.Strings("lab.sequencer"), DetailType: jsii.Strings("RunReady")},
+	})
+	fmt.Println(*wf.Rule.Node().Id(), *wf.StateMachine.Node().Id())
+	// Output: StartRule StateMachine
 }

@@ -352,7 +352,12 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 	}, f.mount)
 	linkResults.Next(linksWait)
 
-	// After the Map: export, wait, catalog (the caller chains it), delete.
+	// After the Map: export, wait, catalog (the caller chains it; without
+	// one, straight to the deletion), delete.
+	afterExport := catalog
+	if afterExport == nil {
+		afterExport = del
+	}
 	f.export = fsxTask(w, StateExport, "Export "+lustre.ResultsPath+" once more, so nothing queued for auto-export is lost", "createDataRepositoryTask",
 		l.RunExportParameters(paths), map[string]interface{}{"id.$": "$.DataRepositoryTask.TaskId"}, "$.fsx.export")
 	catchToDelete(f.export)
@@ -366,7 +371,7 @@ func (w *Workflow) fsxStates(notifyFailed, catalog, notifySucceeded awsstepfunct
 		},
 		interval: time.Minute, timeout: ExportTimeout,
 		errorPath: "$.failure", onError: del, failed: del,
-	}, catalog)
+	}, afterExport)
 	f.export.Next(exportWait)
 	return f
 }

@@ -7,15 +7,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
 	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/lustre"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Defaults and limits.
@@ -86,6 +89,18 @@ const (
 	RestoreStandard = archive.Standard
 )
 
+// Glue is what the event glue gives a workflow: the platform bus, the
+// restore function (invoked with a task token), the samples function
+// (the run's sample sheet) and the catalog table with its key.
+// *eventglue.EventGlue implements it. Every method must return non-nil.
+type Glue interface {
+	PlatformBus() awsevents.IEventBus
+	RestoreFunction() awslambda.IFunction
+	SamplesFunction() awslambda.IFunction
+	CatalogTable() awsdynamodb.ITable
+	CatalogTableKey() awskms.IKey
+}
+
 // Props configures a workflow.
 type Props struct {
 	// Name of the workflow (for example "rnaseq"): a letter, then letters
@@ -97,23 +112,40 @@ type Props struct {
 	Steps []Step
 	// Batch runs the steps; the job definitions are added to it. Required.
 	Batch *batch.Queue
-	// Glue provides the platform bus (RunIngested in, WorkflowSucceeded
-	// out) and the restore function. Required.
-	Glue *eventglue.EventGlue
+	// Glue provides the platform bus (RunIngested starts the workflow,
+	// WorkflowSucceeded announces its results), the restore and samples
+	// functions and the catalog table; *eventglue.EventGlue implements it.
+	// Without it the workflow has no restore (SkipRestore must be true),
+	// takes its samples from the input, records and announces nothing
+	// (the topic is told), and is started by StartPattern or directly
+	// (StartExecution; see the package doc for the input). Default: nil.
+	Glue Glue
+	// StartPattern, without Glue, starts the workflow (through its Starter,
+	// once per run id) on the events of StartBus it matches, with the
+	// event's detail as the input: the detail must hold runId, bucket and
+	// prefix (strings), and may hold partner and samples (the package doc
+	// gives the input). With Glue, RunIngested starts it and StartPattern
+	// must be nil. Default: nil (no rule: start executions directly).
+	StartPattern *awsevents.EventPattern
+	// StartBus is the bus StartPattern's rule listens on. Only with
+	// StartPattern. Default: the account's default event bus.
+	StartBus awsevents.IEventBus
 	// Lake holds the inputs (read on every data bucket) and the results
 	// (write under workflows/<Name>/ of the results bucket). Required.
 	Lake datalake.ILake
 	// Profiles limits the workflow to RunIngested events of these
-	// instrument profiles. Default: every run.
+	// instrument profiles. Only with Glue. Default: every run.
 	Profiles []string
 	// StartOnSettled also starts the workflow on runs whose RunIngested
 	// says verifiedBy "settled": runs with neither a manifest nor a
 	// DataSync task execution to vouch for them, complete only because no
 	// new object arrived for a settle window (docs/EVENTS.md). Default:
-	// false (runs verified by their manifest or by DataSync only).
+	// false (runs verified by their manifest or by DataSync only). Only
+	// with Glue.
 	StartOnSettled bool
 	// SkipRestore leaves out the restore of archived inputs, for runs that
-	// are never archived before processing. Default: false (restore).
+	// are never archived before processing; it must be true without Glue
+	// (the restore is the glue's function). Default: false (restore).
 	SkipRestore bool
 	// RestoreTier of the restore: Bulk or Standard (package archive).
 	// Default: Bulk.
@@ -179,18 +211,19 @@ var (
 // constructs. New panics with the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("workflow: Props are nil; Name, Steps, Batch, Glue and Lake are required")
+		return errors.New("workflow: Props are nil; Name, Steps, Batch and Lake are required")
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
 	for _, r := range []struct {
 		field string
 		nil   bool
-	}{{"Batch", p.Batch == nil}, {"Glue", p.Glue == nil}, {"Lake", p.Lake == nil}} {
+	}{{"Batch", p.Batch == nil}, {"Lake", p.Lake == nil}} {
 		if r.nil {
 			bad("Props.%s is nil; accepted: the construct the workflow builds on", r.field)
 		}
 	}
+	errs = append(errs, p.validateStart()...)
 	var bp *batch.Props
 	if p.Batch != nil {
 		b := p.Batch.Props()
@@ -222,6 +255,48 @@ func (p *Props) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// validateStart checks how the workflow starts and what needs the glue.
+func (p *Props) validateStart() []error {
+	var errs []error
+	bad := func(field string, value any, accepted string) {
+		errs = append(errs, validation.New("workflow", "Props."+field, value, accepted))
+	}
+	if p.Glue != nil {
+		for _, m := range []struct {
+			name string
+			nil  bool
+		}{
+			{"PlatformBus", p.Glue.PlatformBus() == nil}, {"RestoreFunction", p.Glue.RestoreFunction() == nil},
+			{"SamplesFunction", p.Glue.SamplesFunction() == nil}, {"CatalogTable", p.Glue.CatalogTable() == nil},
+			{"CatalogTableKey", p.Glue.CatalogTableKey() == nil},
+		} {
+			if m.nil {
+				bad("Glue", validation.Raw(m.name+"() is nil"), "a Glue whose every method returns non-nil (such as *eventglue.EventGlue), or nil")
+			}
+		}
+		if p.StartPattern != nil {
+			bad("StartPattern", validation.Raw("set with Props.Glue"), "nil with Props.Glue (RunIngested on the platform bus starts the workflow), or leave out Glue")
+		}
+		if p.StartBus != nil {
+			bad("StartBus", validation.Raw("set with Props.Glue"), "nil with Props.Glue (the glue's platform bus is used)")
+		}
+		return errs
+	}
+	if !p.SkipRestore {
+		bad("SkipRestore", false, "true without Props.Glue (the restore needs the glue's restore function), or set Props.Glue")
+	}
+	if len(p.Profiles) > 0 {
+		bad("Profiles", p.Profiles, "empty without Props.Glue (profiles filter RunIngested events; put your filter in Props.StartPattern)")
+	}
+	if p.StartOnSettled {
+		bad("StartOnSettled", true, "false without Props.Glue (it widens the RunIngested rule)")
+	}
+	if p.StartBus != nil && p.StartPattern == nil {
+		bad("StartPattern", validation.Raw("nil with Props.StartBus"), "the event pattern whose events of StartBus start the workflow, or leave out StartBus")
+	}
+	return errs
 }
 
 // ValidateSteps checks a workflow's steps against the Batch compute they

@@ -10,7 +10,6 @@ import (
 
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/eventglue"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
@@ -70,7 +69,7 @@ func TestValidateProps(t *testing.T) {
 	}{
 		{"nil", (*workflow.Props)(nil).Validate(), "Props are nil"},
 		{"missing constructs", ok(func(*workflow.Props) {}), "Props.Batch is nil"},
-		{"glue", ok(func(*workflow.Props) {}), "Props.Glue is nil"},
+		{"restore without the glue", ok(func(*workflow.Props) {}), "Props.SkipRestore is false"},
 		{"name", ok(func(p *workflow.Props) { p.Name = "rna seq" }), `Props.Name is "rna seq"`},
 		{"fsx capacity without lustre", ok(func(p *workflow.Props) { p.LustreStorageGiB = 2400 }), "Props.LustreStorageGiB is 2400 without Props.Lustre"},
 		{"tier", ok(func(p *workflow.Props) { p.RestoreTier = "Expedited" }), `Props.RestoreTier is "Expedited"`},
@@ -105,7 +104,7 @@ func TestValidateLustre(t *testing.T) {
 	})
 	ec2Steps := []workflow.Step{{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"}}
 	props := func(mod func(*workflow.Props)) *workflow.Props {
-		p := &workflow.Props{Name: "wgs", Steps: ec2Steps, Batch: hpc, Glue: &eventglue.EventGlue{}, Lake: &datalake.DataLake{}, Lustre: perRun}
+		p := &workflow.Props{Name: "wgs", Steps: ec2Steps, Batch: hpc, SkipRestore: true, Lake: &datalake.DataLake{}, Lustre: perRun}
 		mod(p)
 		return p
 	}

@@ -60,6 +60,14 @@ const (
 	StateFailed         = "WorkflowFailed"
 	StateNotifyError    = "NotificationFailed"
 	StateSucceeded      = "WorkflowSucceeded"
+	// Without Props.Glue, the items of the Map come from the input:
+	// HasSamples chooses TakeSamples (the input's "samples") or OneItem
+	// (the run as one item), and CheckSampleCount fails runs whose samples
+	// are empty or not strings in NoSamples (ErrNoSamples).
+	StateHasSamples     = "HasSamples"
+	StateTakeSamples    = "TakeSamples"
+	StateOneItem        = "OneItem"
+	StateNoSamples      = "NoSamples"
 	stepStatePrefix     = "Run"
 	stateMachineComment = "biolake secondary analysis: restore archived inputs, Batch steps per sample, catalog and notify"
 )
@@ -72,6 +80,19 @@ const SamplesStorageError = "ErrStorage"
 // than Props.MaxSamples samples (state TooManySamples): it fails before
 // any compute starts.
 const ErrTooManySamples = "ErrTooManySamples"
+
+// ErrNoSamples is the error of a run started with a "samples" field that
+// is not a non-empty array of strings (state NoSamples; without
+// Props.Glue only).
+const ErrNoSamples = "ErrNoSamples"
+
+// Where the Map's items came from without Props.Glue ($.sampleList.source).
+const (
+	// SourceInput: the input's "samples".
+	SourceInput = "input"
+	// SourceRun: no "samples" in the input; the run id is the one item.
+	SourceRun = "run"
+)
 
 // Errors the tasks retry.
 var (
@@ -101,14 +122,17 @@ type Workflow struct {
 	Cleanup awsstepfunctions.StateMachine
 	// StarterLogGroup receives the Starter's execution history.
 	StarterLogGroup awslogs.ILogGroup
-	// Rule starts Starter with the detail of each RunIngested event.
+	// Rule starts Starter with the detail of each RunIngested event (or,
+	// without Props.Glue, of each Props.StartPattern event). Nil without
+	// Glue and StartPattern.
 	Rule awsevents.Rule
 	// Jobs are the steps' job definitions and roles, by step name.
 	Jobs map[string]*batch.Job
 	// Topic receives the notifications.
 	Topic awssns.ITopic
-	// DeadLetterQueue holds RunIngested events the rule could not deliver
-	// to the Starter (and status changes the cleanup rule could not deliver).
+	// DeadLetterQueue holds events the rule could not deliver to the
+	// Starter (and status changes the cleanup rule could not deliver). Nil
+	// with neither Rule nor Cleanup.
 	DeadLetterQueue awssqs.IQueue
 	// AlarmTopic receives the alarms.
 	AlarmTopic awssns.ITopic
@@ -213,19 +237,21 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("batch"), Resource: jsii.String("job"), ResourceName: jsii.String("*")})),
 	}))
 	w.grantTopicKey(sm)
-	if !p.SkipRestore {
-		p.Glue.GrantRestore(sm)
+	if p.Glue != nil {
+		if !p.SkipRestore {
+			p.Glue.RestoreFunction().GrantInvoke(sm)
+		}
+		p.Glue.SamplesFunction().GrantInvoke(sm)
+		// RecordResults writes to the CMK-encrypted catalog table (CDK grants
+		// dynamodb:PutItem on the table); the key only through DynamoDB.
+		sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
+			Resources: jsii.Strings(*p.Glue.CatalogTableKey().KeyArn()),
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
+				"kms:ViaService": "dynamodb." + *stack.Region() + ".amazonaws.com",
+			}},
+		}))
 	}
-	p.Glue.GrantSamples(sm)
-	// RecordResults writes to the CMK-encrypted catalog table (CDK grants
-	// dynamodb:PutItem on the table); the key only through DynamoDB.
-	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"),
-		Resources: jsii.Strings(*p.Glue.CatalogKey.KeyArn()),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
-			"kms:ViaService": "dynamodb." + *stack.Region() + ".amazonaws.com",
-		}},
-	}))
 	if p.Lustre != nil {
 		p.Lustre.GrantRunWorkflow(sm)
 	}
@@ -241,8 +267,11 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
 
 	w.newStarter(logKey)
-	w.newRule(path)
+	if p.Glue != nil || p.StartPattern != nil {
+		w.newRule(path)
+	}
 	if p.Lustre != nil {
+		w.deadLetterQueue(path)
 		w.newCleanup(logKey)
 	}
 	w.newAlarms()
@@ -260,10 +289,12 @@ func VerifiedByAccepted(startOnSettled bool) []string {
 	return out
 }
 
-// newRule starts the Starter with the detail of each RunIngested event on
-// the platform bus whose verification the workflow accepts.
-func (w *Workflow) newRule(path string) {
-	p := &w.p
+// deadLetterQueue creates DeadLetterQueue, once: the rules' undelivered
+// events wait there.
+func (w *Workflow) deadLetterQueue(path string) awssqs.IQueue {
+	if w.DeadLetterQueue != nil {
+		return w.DeadLetterQueue
+	}
 	dlq := awssqs.NewQueue(w, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
 		Encryption: awssqs.QueueEncryption_KMS,
 		EncryptionMasterKey: secure.NewKey(w, "QueueKey", &secure.KeyProps{
@@ -275,6 +306,24 @@ func (w *Workflow) newRule(path string) {
 	})
 	w.DeadLetterQueue = dlq
 	nag.SuppressDeferred(dlq, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue: RunIngested events EventBridge could not deliver to the workflow."})
+	return dlq
+}
+
+// newRule starts the Starter with the detail of each RunIngested event on
+// the platform bus whose verification the workflow accepts or, without
+// the glue, of each event of Props.StartPattern on Props.StartBus.
+func (w *Workflow) newRule(path string) {
+	p := &w.p
+	dlq := w.deadLetterQueue(path)
+	if p.Glue == nil {
+		w.Rule = awsevents.NewRule(w, jsii.String("StartRule"), &awsevents.RuleProps{
+			Description:  jsii.String("Events of the start pattern start the " + p.Name + " workflow (through its Starter)"),
+			EventBus:     p.StartBus,
+			EventPattern: p.StartPattern,
+		})
+		w.targetStarter(dlq)
+		return
+	}
 	pattern := &awsevents.EventPattern{
 		Source:     jsii.Strings(events.SourceVerify),
 		DetailType: jsii.Strings(events.DetailTypeRunIngested),
@@ -289,9 +338,14 @@ func (w *Workflow) newRule(path string) {
 	pattern.Detail = &detail
 	w.Rule = awsevents.NewRule(w, jsii.String("RunIngestedRule"), &awsevents.RuleProps{
 		Description:  jsii.String("RunIngested events start the " + p.Name + " workflow (through its Starter)"),
-		EventBus:     p.Glue.Bus,
+		EventBus:     p.Glue.PlatformBus(),
 		EventPattern: pattern,
 	})
+	w.targetStarter(dlq)
+}
+
+// targetStarter makes Rule start the Starter with the event's detail.
+func (w *Workflow) targetStarter(dlq awssqs.IQueue) {
 	w.Rule.AddTarget(awseventstargets.NewSfnStateMachine(w.Starter, &awseventstargets.SfnStateMachineProps{
 		Input:           awsevents.RuleTargetInput_FromEventPath(jsii.String("$.detail")),
 		DeadLetterQueue: dlq,
@@ -335,10 +389,12 @@ func (w *Workflow) notifyThenFail(scope constructs.Construct, id, subject string
 //	HasPartner? (no "partner" in the detail -> NoPartner: "none")
 //	-> PrepareRun (inputUri, outputUri)
 //	-> RestoreInputs (restore Lambda, .waitForTaskToken; unless SkipRestore)
-//	-> ListSamples (samples Lambda: the sample sheet's samples, or [runId])
-//	-> CheckSampleCount (more than MaxSamples -> TooManySamples -> NotifyFailed)
+//	-> ListSamples (samples Lambda: the sample sheet's samples, or [runId]);
+//	   without Glue, HasSamples: the input's "samples" (TakeSamples), or [runId] (OneItem)
+//	-> CheckSampleCount (more than MaxSamples -> TooManySamples -> NotifyFailed;
+//	   without Glue also none, or not strings -> NoSamples -> NotifyFailed)
 //	-> ProcessSamples (Map over $.sampleList.samples): Run<Step> (Batch .sync) ... ; any failure -> StepFailed
-//	-> CatalogResults (events:putEvents WorkflowSucceeded on the platform bus)
+//	-> RecordResults (DynamoDB) -> CatalogResults (events:putEvents WorkflowSucceeded on the platform bus); with Glue only
 //	-> NotifySucceeded (SNS) -> WorkflowSucceeded
 //
 // Failures of RestoreInputs, ProcessSamples and CatalogResults go to
@@ -350,8 +406,72 @@ func (w *Workflow) notifyThenFail(scope constructs.Construct, id, subject string
 // NotifyFailed too: a run is never processed with a wrong sample list.
 func (w *Workflow) definition() awsstepfunctions.IChainable {
 	p := &w.p
-	results := *p.Lake.Bucket(datalake.BucketResults).BucketName()
+	failed, notifyFailed := w.failureStates()
+	catchFailed := func(t awsstepfunctions.TaskStateBase) {
+		t.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+	}
 
+	start, prepare := w.prepareStates()
+	var chain awsstepfunctions.INextable = prepare
+	if !p.SkipRestore {
+		restore := w.restoreState()
+		catchFailed(restore)
+		prepare.Next(restore)
+		chain = restore
+	}
+	checkSamples := w.sampleStates(chain, catchFailed, notifyFailed)
+
+	// The end: record and announce the results (with the glue), notify.
+	var record, catalog awsstepfunctions.TaskStateBase
+	if p.Glue != nil {
+		record, catalog = w.resultStates()
+	}
+	notify := w.notifySucceededStates()
+	success := awsstepfunctions.IChainable(notify)
+	if record != nil {
+		success = record
+	}
+
+	// With a per-run file system, every failure once it exists goes to its
+	// deletion, which then reports the outcome.
+	var fsx *fsxFlow
+	afterMapFailure := awsstepfunctions.IChainable(notifyFailed)
+	if p.Lustre != nil {
+		var afterExport awsstepfunctions.IChainable
+		if record != nil {
+			afterExport = record
+		}
+		fsx = w.fsxStates(notifyFailed, afterExport, notify, failed)
+		afterMapFailure = fsx.delete
+		checkSamples.Otherwise(fsx.create)
+		if record != nil {
+			for _, t := range []awsstepfunctions.TaskStateBase{record, catalog} {
+				t.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+			}
+			catalog.Next(fsx.delete)
+		}
+	} else if record != nil {
+		catchFailed(record)
+		catchFailed(catalog)
+		catalog.Next(notify)
+	}
+
+	samples := w.mapState()
+	samples.AddCatch(afterMapFailure, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
+	if fsx != nil {
+		fsx.mount.Next(samples)
+		samples.Next(fsx.export)
+	} else {
+		checkSamples.Otherwise(samples)
+		samples.Next(success)
+	}
+	return start
+}
+
+// failureStates builds the end of a failed run: NotifyFailed (SNS, the
+// run's error from $.failure) -> WorkflowFailed.
+func (w *Workflow) failureStates() (awsstepfunctions.Fail, awsstepfunctionstasks.SnsPublish) {
+	p := &w.p
 	failed := awsstepfunctions.NewFail(w, jsii.String(StateFailed), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("The workflow failed; the notification topic was told why"),
 		ErrorPath: jsii.String("$.failure.Error"),
@@ -365,10 +485,15 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		"error":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Error")),
 		"cause":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.failure.Cause")),
 	}, failed)
-	catchFailed := func(t awsstepfunctions.TaskStateBase) {
-		t.AddCatch(notifyFailed, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
-	}
+	return failed, notifyFailed
+}
 
+// prepareStates builds the start: HasPartner (NoPartner tags partner
+// "none") -> PrepareRun, which keeps the run's fields and adds the input
+// and output URIs. It returns the first state and PrepareRun.
+func (w *Workflow) prepareStates() (awsstepfunctions.IChainable, awsstepfunctions.Pass) {
+	p := &w.p
+	results := *p.Lake.Bucket(datalake.BucketResults).BucketName()
 	noPartner := awsstepfunctions.NewPass(w, jsii.String(StateNoPartner), &awsstepfunctions.PassProps{
 		Comment:    jsii.String("Runs that did not come from a partner are tagged partner=none"),
 		Result:     awsstepfunctions.Result_FromString(jsii.String(events.PartnerNone)),
@@ -384,6 +509,12 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		"outputUri.$": "States.Format('s3://" + results + "/" + ResultsPrefix + p.Name + "/{}/', $.runId)",
 		"project":     p.Project,
 	}
+	if p.Glue == nil {
+		// Started directly or by the user's events: no profile, and the
+		// samples may come with the input (sampleStates).
+		delete(run, "profile.$")
+		run["input.$"] = "$"
+	}
 	if p.Lustre != nil {
 		run["lustreResultsUri.$"] = p.Lustre.RunResultsURIExpression("$.runId")
 	}
@@ -394,53 +525,80 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	choice := awsstepfunctions.NewChoice(w, jsii.String(StatePartner), nil).
 		When(awsstepfunctions.Condition_IsPresent(jsii.String("$.partner")), prepare, nil).
 		Otherwise(noPartner.Next(prepare))
+	return choice, prepare
+}
 
-	var chain awsstepfunctions.INextable = prepare
-	if !p.SkipRestore {
-		restore := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateRestore), &awsstepfunctionstasks.LambdaInvokeProps{
-			Comment:            jsii.String("Restore the run's archived objects; the restore function reports back with the task token"),
-			LambdaFunction:     p.Glue.Restore,
-			IntegrationPattern: awsstepfunctions.IntegrationPattern_WAIT_FOR_TASK_TOKEN,
-			Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-				"taskToken":   awsstepfunctions.JsonPath_TaskToken(),
-				"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-				"bucket":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
-				"prefix":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
-				"tier":        string(p.RestoreTier),
-				"days":        p.RestoreDays,
-				"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
-			}),
-			ResultPath:               jsii.String("$.restore"),
-			RetryOnServiceExceptions: jsii.Bool(false),
-			TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(RestoreTimeout.Seconds()))),
-		})
-		retry(restore, eventglue.LambdaServiceErrors, 2, 6)
-		catchFailed(restore)
-		prepare.Next(restore)
-		chain = restore
-	}
-
-	// The items of the Map: the samples of the run's sample sheet, or the
-	// run itself.
-	listSamples := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateListSamples), &awsstepfunctionstasks.LambdaInvokeProps{
-		Comment:        jsii.String("Read the run's sample sheet (SampleSheet.csv or samplesheet.csv): one Map item per sample, or the run as one item"),
-		LambdaFunction: p.Glue.Samples,
+// restoreState builds RestoreInputs: the glue's restore function, which
+// reports back with the task token (retried on Lambda's service errors).
+func (w *Workflow) restoreState() awsstepfunctionstasks.LambdaInvoke {
+	p := &w.p
+	restore := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateRestore), &awsstepfunctionstasks.LambdaInvokeProps{
+		Comment:            jsii.String("Restore the run's archived objects; the restore function reports back with the task token"),
+		LambdaFunction:     p.Glue.RestoreFunction(),
+		IntegrationPattern: awsstepfunctions.IntegrationPattern_WAIT_FOR_TASK_TOKEN,
 		Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
-			"runId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
-			"bucket": awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
-			"prefix": awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
+			"taskToken":   awsstepfunctions.JsonPath_TaskToken(),
+			"runId":       awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+			"bucket":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
+			"prefix":      awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
+			"tier":        string(p.RestoreTier),
+			"days":        p.RestoreDays,
+			"executionId": awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Id")),
 		}),
-		ResultSelector: &map[string]interface{}{
-			"samples.$": "$.Payload.samples",
-			"source.$":  "$.Payload.source",
-		},
-		ResultPath:               jsii.String("$.sampleList"),
+		ResultPath:               jsii.String("$.restore"),
 		RetryOnServiceExceptions: jsii.Bool(false),
-		TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(2))),
+		TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Seconds(jsii.Number(RestoreTimeout.Seconds()))),
 	})
-	retry(listSamples, append(append([]string{}, eventglue.LambdaServiceErrors...), SamplesStorageError), 2, 6)
-	catchFailed(listSamples)
-	chain.Next(listSamples)
+	retry(restore, eventglue.LambdaServiceErrors, 2, 6)
+	return restore
+}
+
+// sampleStates builds the items of the Map at $.sampleList.samples, after
+// prev: with the glue, ListSamples (the run's sample sheet, or the run as
+// one item); without, the input's "samples" (TakeSamples) or the run as
+// one item (OneItem). Then CheckSampleCount, which fails runs with more
+// than MaxSamples (and, without the glue, runs whose samples are empty or
+// not strings); its Otherwise is left to the caller.
+func (w *Workflow) sampleStates(prev awsstepfunctions.INextable, catchFailed func(awsstepfunctions.TaskStateBase), notifyFailed awsstepfunctions.IChainable) awsstepfunctions.Choice {
+	p := &w.p
+	var listed []awsstepfunctions.INextable
+	if p.Glue != nil {
+		listSamples := awsstepfunctionstasks.NewLambdaInvoke(w, jsii.String(StateListSamples), &awsstepfunctionstasks.LambdaInvokeProps{
+			Comment:        jsii.String("Read the run's sample sheet (SampleSheet.csv or samplesheet.csv): one Map item per sample, or the run as one item"),
+			LambdaFunction: p.Glue.SamplesFunction(),
+			Payload: awsstepfunctions.TaskInput_FromObject(&map[string]interface{}{
+				"runId":  awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")),
+				"bucket": awsstepfunctions.JsonPath_StringAt(jsii.String("$.bucket")),
+				"prefix": awsstepfunctions.JsonPath_StringAt(jsii.String("$.prefix")),
+			}),
+			ResultSelector: &map[string]interface{}{
+				"samples.$": "$.Payload.samples",
+				"source.$":  "$.Payload.source",
+			},
+			ResultPath:               jsii.String("$.sampleList"),
+			RetryOnServiceExceptions: jsii.Bool(false),
+			TaskTimeout:              awsstepfunctions.Timeout_Duration(awscdk.Duration_Minutes(jsii.Number(2))),
+		})
+		retry(listSamples, append(append([]string{}, eventglue.LambdaServiceErrors...), SamplesStorageError), 2, 6)
+		catchFailed(listSamples)
+		prev.Next(listSamples)
+		listed = append(listed, listSamples)
+	} else {
+		take := awsstepfunctions.NewPass(w, jsii.String(StateTakeSamples), &awsstepfunctions.PassProps{
+			Comment:    jsii.String("The input's samples: one Map item each"),
+			Parameters: &map[string]interface{}{"samples.$": "$.input.samples", "source": SourceInput},
+			ResultPath: jsii.String("$.sampleList"),
+		})
+		one := awsstepfunctions.NewPass(w, jsii.String(StateOneItem), &awsstepfunctions.PassProps{
+			Comment:    jsii.String("No samples in the input: the run is the one Map item"),
+			Parameters: &map[string]interface{}{"samples.$": "States.Array($.runId)", "source": SourceRun},
+			ResultPath: jsii.String("$.sampleList"),
+		})
+		prev.Next(awsstepfunctions.NewChoice(w, jsii.String(StateHasSamples), &awsstepfunctions.ChoiceProps{
+			Comment: jsii.String("Samples in the input, or the run as one item"),
+		}).When(awsstepfunctions.Condition_IsPresent(jsii.String("$.input.samples")), take, nil).Otherwise(one))
+		listed = append(listed, take, one)
+	}
 	// MaxSamples bounds the Map's waves, which the timeout was checked
 	// against (Budget): a run with more samples fails here.
 	tooMany := awsstepfunctions.NewPass(w, jsii.String(StateTooManySamples), &awsstepfunctions.PassProps{
@@ -455,13 +613,40 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	checkSamples := awsstepfunctions.NewChoice(w, jsii.String(StateCheckSamples), &awsstepfunctions.ChoiceProps{
 		Comment: jsii.String(fmt.Sprintf("At most %d samples (maxSamples)", p.MaxSamples)),
 	}).When(awsstepfunctions.Condition_IsPresent(jsii.String(fmt.Sprintf("$.sampleList.samples[%d]", p.MaxSamples))), tooMany, nil)
-	listSamples.Next(checkSamples)
+	if p.Glue == nil {
+		// The input's samples are checked as the samples function checks
+		// a sheet's: at least one, and names (strings).
+		noSamples := awsstepfunctions.NewPass(w, jsii.String(StateNoSamples), &awsstepfunctions.PassProps{
+			Comment: jsii.String("The input's samples are empty or not strings"),
+			Parameters: &map[string]interface{}{
+				"Error": ErrNoSamples,
+				"Cause": "the input's \"samples\" must be a non-empty array of sample names (strings), or absent for the run as one item",
+			},
+			ResultPath: jsii.String("$.failure"),
+		})
+		noSamples.Next(notifyFailed)
+		// Two rules, in order: IsString on a missing path is a runtime
+		// error, not false.
+		first := jsii.String("$.sampleList.samples[0]")
+		checkSamples.When(awsstepfunctions.Condition_Not(awsstepfunctions.Condition_IsPresent(first)), noSamples, nil).
+			When(awsstepfunctions.Condition_Not(awsstepfunctions.Condition_IsString(first)), noSamples, nil)
+	}
+	for _, l := range listed {
+		l.Next(checkSamples)
+	}
+	return checkSamples
+}
 
-	// The end: catalog and notify.
-	catalog := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
+// resultStates builds RecordResults (the results' item in the catalog
+// table, keyed by run, workflow and execution: a retried write rewrites
+// the same item) -> CatalogResults (WorkflowSucceeded on the platform
+// bus). The caller chains CatalogResults and adds the catches.
+func (w *Workflow) resultStates() (record, catalog awsstepfunctions.TaskStateBase) {
+	p := &w.p
+	cat := awsstepfunctionstasks.NewEventBridgePutEvents(w, jsii.String(StateCatalog), &awsstepfunctionstasks.EventBridgePutEventsProps{
 		Comment: jsii.String("Announce the run's results on the platform bus (the catalog records them)"),
 		Entries: &[]*awsstepfunctionstasks.EventBridgePutEventsEntry{{
-			EventBus:   p.Glue.Bus,
+			EventBus:   p.Glue.PlatformBus(),
 			Source:     jsii.String(events.SourceWorkflow),
 			DetailType: jsii.String(events.DetailTypeWorkflowSucceeded),
 			// An events.WorkflowSucceeded; TestCatalogDetailMatchesSchema
@@ -478,11 +663,8 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		}},
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	retry(catalog, EventBridgeErrors, 2, 6)
+	retry(cat, EventBridgeErrors, 2, 6)
 
-	// Before the announcement: the results' record in the catalog table,
-	// keyed by run, workflow and execution (a retried write rewrites the
-	// same item).
 	resultItem := map[string]awsstepfunctionstasks.DynamoAttributeValue{
 		"pk":          awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_Format(jsii.String("RUN#{}"), awsstepfunctions.JsonPath_StringAt(jsii.String("$.runId")))),
 		"sk":          awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_Format(jsii.String("RESULT#"+p.Name+"#{}"), awsstepfunctions.JsonPath_StringAt(jsii.String("$$.Execution.Name")))),
@@ -497,15 +679,21 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	if p.Lustre != nil {
 		resultItem["lustreResultsUri"] = awsstepfunctionstasks.DynamoAttributeValue_FromString(awsstepfunctions.JsonPath_StringAt(jsii.String("$.lustreResultsUri")))
 	}
-	record := awsstepfunctionstasks.NewDynamoPutItem(w, jsii.String(StateRecordResults), &awsstepfunctionstasks.DynamoPutItemProps{
+	rec := awsstepfunctionstasks.NewDynamoPutItem(w, jsii.String(StateRecordResults), &awsstepfunctionstasks.DynamoPutItemProps{
 		Comment:    jsii.String("Record the run's results in the catalog table (pk RUN#<runId>, sk RESULT#<workflow>#<execution>)"),
-		Table:      p.Glue.Catalog,
+		Table:      p.Glue.CatalogTable(),
 		Item:       &resultItem,
 		ResultPath: awsstepfunctions.JsonPath_DISCARD(),
 	})
-	retry(record, DynamoDBErrors, 2, 6)
-	record.Next(catalog)
+	retry(rec, DynamoDBErrors, 2, 6)
+	rec.Next(cat)
+	return rec, cat
+}
 
+// notifySucceededStates builds NotifySucceeded (SNS) -> WorkflowSucceeded;
+// a failed notification ends in NotificationFailed.
+func (w *Workflow) notifySucceededStates() awsstepfunctionstasks.SnsPublish {
+	p := &w.p
 	notifyErr := awsstepfunctions.NewFail(w, jsii.String(StateNotifyError), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("The results are written and announced, but the notification could not be sent"),
 		ErrorPath: jsii.String("$.notifyFailure.Error"),
@@ -532,26 +720,14 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 	retry(notify, SNSErrors, 5, 5)
 	notify.AddCatch(notifyErr, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.notifyFailure")})
 	notify.Next(awsstepfunctions.NewSucceed(w, jsii.String(StateSucceeded), nil))
+	return notify
+}
 
-	// With a per-run file system, every failure once it exists goes to its
-	// deletion, which then reports the outcome.
-	var fsx *fsxFlow
-	afterMapFailure := awsstepfunctions.IChainable(notifyFailed)
-	if p.Lustre != nil {
-		fsx = w.fsxStates(notifyFailed, record, notify, failed)
-		afterMapFailure = fsx.delete
-		checkSamples.Otherwise(fsx.create)
-		for _, t := range []awsstepfunctions.TaskStateBase{record, catalog} {
-			t.AddCatch(fsx.delete, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
-		}
-		catalog.Next(fsx.delete)
-	} else {
-		catchFailed(record)
-		catchFailed(catalog)
-		catalog.Next(notify)
-	}
-
-	// The Batch steps, for one item.
+// mapState builds ProcessSamples, the Map over $.sampleList.samples, and
+// in it the Batch steps for one item, in order; a failed step ends the
+// item in StepFailed. The caller adds the Map's catch and next.
+func (w *Workflow) mapState() awsstepfunctions.Map {
+	p := &w.p
 	stepFailed := awsstepfunctions.NewFail(w, jsii.String(StateStepFailed), &awsstepfunctions.FailProps{
 		Comment:   jsii.String("A Batch step failed (its job definition has already retried host failures)"),
 		ErrorPath: jsii.String("$.Error"),
@@ -616,15 +792,7 @@ func (w *Workflow) definition() awsstepfunctions.IChainable {
 		ResultPath:     awsstepfunctions.JsonPath_DISCARD(),
 	})
 	samples.ItemProcessor(first, nil)
-	samples.AddCatch(afterMapFailure, &awsstepfunctions.CatchProps{Errors: jsii.Strings("States.ALL"), ResultPath: jsii.String("$.failure")})
-	if fsx != nil {
-		fsx.mount.Next(samples)
-		samples.Next(fsx.export)
-	} else {
-		checkSamples.Otherwise(samples)
-		samples.Next(record)
-	}
-	return choice
+	return samples
 }
 
 // mountsPersistent reports whether a step on queue (default queue when
