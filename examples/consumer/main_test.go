@@ -82,10 +82,14 @@ func TestApp(t *testing.T) {
 
 	t.Run("own resources", func(t *testing.T) {
 		n := resources(t, dir, "LabPlatform")
-		for _, typ := range []string{"AWS::EC2::VPC", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Transfer::Server", "AWS::Batch::JobQueue"} {
+		for _, typ := range []string{"AWS::EC2::VPC", "AWS::S3::Bucket", "AWS::KMS::Key", "AWS::Transfer::Server", "AWS::Batch::JobQueue", "AWS::StepFunctions::StateMachine", "AWS::Events::Rule"} {
 			if n[typ] == 0 {
 				t.Errorf("LabPlatform has no %s", typ)
 			}
+		}
+		// The workflow runs without the event glue: no catalog table.
+		if n["AWS::DynamoDB::Table"] != 0 {
+			t.Errorf("LabPlatform has %d DynamoDB tables; a workflow without the event glue needs none", n["AWS::DynamoDB::Table"])
 		}
 	})
 
