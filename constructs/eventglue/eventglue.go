@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/alarm"
 	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
@@ -140,6 +140,10 @@ type EventGlue struct {
 	queueKey awskms.IKey
 	logKey   awskms.IKey
 	eventDLQ awssqs.IQueue
+	// deadLetters are the dead-letter queues by construct id.
+	deadLetters map[string]awssqs.IQueue
+	// integrityFailedRule forwards IntegrityFailed events to AlarmTopic.
+	integrityFailedRule awsevents.Rule
 }
 
 // New creates the event glue. It panics, naming the construct path, when
@@ -335,10 +339,12 @@ func (g *EventGlue) newDeadLetterQueue(id, holds string) awssqs.Queue {
 		RedriveAllowPolicy:  secure.DeadLetterRedrive(),
 	})
 	nag.SuppressDeferred(q, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue (" + holds + "); its depth raises an alarm."})
-	g.alarm(id+"Alarm", q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-		Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-		Statistic: jsii.String("Maximum"),
-	}), "The dead-letter queue "+id+" holds "+holds+": look at the messages, fix the cause, redrive them.")
+	if g.deadLetters == nil {
+		g.deadLetters = map[string]awssqs.IQueue{}
+	}
+	g.deadLetters[id] = q
+	g.alarm(id+"Alarm", metricDeadLetters(q, nil),
+		"the dead-letter queue "+id+" of the event glue holds "+holds, "the messages, fix the cause, redrive them")
 	return q
 }
 
@@ -354,20 +360,10 @@ func (g *EventGlue) newQueue(id string, consumerTimeout time.Duration, holds str
 	})
 }
 
-// alarm creates an alarm on metric > 0 that notifies the alarm topic.
-func (g *EventGlue) alarm(id string, metric awscloudwatch.IMetric, description string) {
-	a := awscloudwatch.NewAlarm(g, jsii.String(id), &awscloudwatch.AlarmProps{
-		Metric:             metric,
-		Threshold:          jsii.Number(0),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(1),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String(description),
-	})
-	action := awscloudwatchactions.NewSnsAction(g.AlarmTopic)
-	a.AddAlarmAction(action)
-	a.AddOkAction(action)
-	g.Alarms = append(g.Alarms, a)
+// alarm creates an alarm with the house defaults that notifies the alarm
+// topic.
+func (g *EventGlue) alarm(id string, metric awscloudwatch.IMetric, means, check string) {
+	g.Alarms = append(g.Alarms, alarm.New(g, id, alarm.Props{Metric: metric, Means: means, Check: check, Topic: g.AlarmTopic}))
 }
 
 // function creates a handler in the VPC with the glue's log settings.
@@ -822,6 +818,7 @@ func (g *EventGlue) newIntegrityFailedRule() {
 			DetailType: jsii.Strings(DetailTypeIntegrityFailed),
 		},
 	})
+	g.integrityFailedRule = rule
 	eventrule.Target(rule, "AlarmTopic", g.AlarmTopic.TopicArn(), g.eventDLQ)
 	g.AlarmTopic.AddToResourcePolicy(eventrule.Allow("IntegrityFailedRule", rule, "sns:Publish", g.AlarmTopic.TopicArn()))
 }

@@ -699,8 +699,11 @@ func TestAlarms(t *testing.T) {
 		alarms := map[string]resource{}
 		for _, a := range f.ofType(stack, "AWS::CloudWatch::Alarm", "EventGlue") {
 			alarms[a.Properties["MetricName"].(string)+" "+render(get(a.Properties, "Dimensions", 0, "Value"))] = a
-			if asJSON(a.Properties["AlarmActions"]) != asJSON([]any{ref(topicID)}) || a.Properties["Threshold"] != 0.0 ||
-				a.Properties["ComparisonOperator"] != "GreaterThanThreshold" {
+			desc, _ := a.Properties["AlarmDescription"].(string)
+			if asJSON(a.Properties["AlarmActions"]) != asJSON([]any{ref(topicID)}) || asJSON(a.Properties["OKActions"]) != asJSON([]any{ref(topicID)}) ||
+				a.Properties["Threshold"] != 1.0 || a.Properties["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" ||
+				a.Properties["EvaluationPeriods"] != 1.0 || a.Properties["Period"] != 300.0 || a.Properties["TreatMissingData"] != "notBreaching" ||
+				!strings.HasPrefix(desc, "biolake: ") || !strings.Contains(desc, ". Check: ") {
 				t.Errorf("%s: alarm %s", stack, asJSON(a.Properties))
 			}
 		}

@@ -2,7 +2,6 @@ package eventglue
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -188,19 +187,15 @@ func (g *EventGlue) newStateMachine(fn awslambda.IFunction) {
 		"inline, it lives and dies with the role and cannot be attached elsewhere.",
 		"HIPAA.Security-IAMNoInlinePolicy", "NIST.800.53.R5-IAMNoInlinePolicy")...)
 
-	g.alarm("VerifyExecutionsFailedAlarm", sm.MetricFailed(&awscloudwatch.MetricOptions{
-		Period:    awscdk.Duration_Minutes(jsii.Number(5)),
-		Statistic: jsii.String("Sum"),
-	}), "A verify execution failed: a run failed verification (see the IntegrityFailed notifications) or could not be verified.")
-	for _, m := range []struct {
-		id    string
-		metic awscloudwatch.Metric
-	}{
-		{"VerifyExecutionsTimedOutAlarm", sm.MetricTimedOut(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")})},
-		{"VerifyExecutionsAbortedAlarm", sm.MetricAborted(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum")})},
-	} {
-		g.alarm(m.id, m.metic, "A verify execution timed out or was aborted: the run is left unverified.")
-	}
+	g.alarm("VerifyExecutionsFailedAlarm", g.MetricVerifyFailed(nil),
+		"a verify execution failed: a run failed verification or could not be verified",
+		"the IntegrityFailed notifications on this topic and the verify state machine's log group")
+	g.alarm("VerifyExecutionsTimedOutAlarm", g.MetricVerifyTimedOut(nil),
+		"a verify execution timed out: the run is left unverified",
+		"the verify state machine's log group and the verifier's Batch job, then start the verification again")
+	g.alarm("VerifyExecutionsAbortedAlarm", g.MetricVerifyAborted(nil),
+		"a verify execution was aborted: the run is left unverified",
+		"who stopped it (CloudTrail StopExecution), then start the verification again")
 
 	// RunCompleted on the custom bus starts an execution with the detail.
 	rule := awsevents.NewRule(g, jsii.String("RunCompletedRule"), &awsevents.RuleProps{

@@ -216,6 +216,7 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	// gateway resource type takes aws:ResourceTag, and ActivateGateway
 	// aws:RequestTag (Service Authorization Reference, AWS Storage Gateway).
 	gatewayName := "biolake-" + *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(120)})
+	g.gatewayName = gatewayName
 	ownGateway := map[string]interface{}{"StringEquals": map[string]interface{}{"aws:ResourceTag/" + gatewayactivate.GatewayNameTag: gatewayName}}
 	allow := func(fn awslambda.Function, actions []string, cond map[string]interface{}, resources ...string) {
 		sp := &awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)}

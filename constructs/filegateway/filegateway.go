@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -25,6 +24,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/alarm"
 	"github.com/biolake/biolake/constructs/internal/eventrule"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
@@ -101,6 +101,9 @@ type FileGateway struct {
 	p        Props
 	logKey   awskms.IKey
 	queueKey awskms.IKey
+	// gatewayName is the gateway's name, for its metrics: the EC2
+	// gateway's, or Props.GatewayName.
+	gatewayName string
 }
 
 // FileShare is one share with its role.
@@ -159,6 +162,7 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 
 	g.AuditLogs = g.newLogGroup(c, "AuditLogs")
 	g.GatewayARN = p.GatewayARN
+	g.gatewayName = p.GatewayName
 	if p.EC2 != nil {
 		g.EC2 = g.newEC2Gateway(path)
 		g.GatewayARN = *g.EC2.Activation.GetAttString(jsii.String("GatewayARN"))
@@ -511,21 +515,12 @@ func (g *FileGateway) newDeadLetterQueue(id, holds string) awssqs.Queue {
 		RedriveAllowPolicy:  secure.DeadLetterRedrive(),
 	})
 	nag.SuppressDeferred(q, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue (" + holds + "); its depth raises an alarm."})
-	a := awscloudwatch.NewAlarm(g, jsii.String(id+"Alarm"), &awscloudwatch.AlarmProps{
-		Metric: q.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{
-			Period:    awscdk.Duration_Minutes(jsii.Number(1)),
-			Statistic: jsii.String("Maximum"),
-		}),
-		Threshold:          jsii.Number(0),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(1),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		AlarmDescription:   jsii.String("The dead-letter queue " + id + " holds " + holds + ": look at the messages, fix the cause, redrive them (a refresh is harmless to repeat)."),
-	})
-	action := awscloudwatchactions.NewSnsAction(g.AlarmTopic)
-	a.AddAlarmAction(action)
-	a.AddOkAction(action)
-	g.Alarms = append(g.Alarms, a)
+	g.Alarms = append(g.Alarms, alarm.New(g, id+"Alarm", alarm.Props{
+		Metric: metricDeadLetters(q, nil),
+		Means:  "the dead-letter queue " + id + " of the file gateway holds " + holds,
+		Check:  "the messages, fix the cause, redrive them (a refresh is harmless to repeat)",
+		Topic:  g.AlarmTopic,
+	}))
 	return q
 }
 

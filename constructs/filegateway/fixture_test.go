@@ -68,6 +68,7 @@ func load(t *testing.T) *fixture {
 				Network:             network.New(cus, "Network", &network.Props{Profile: network.ProfileNAT}),
 				Lake:                datalake.New(cus, "DataLake", &datalake.Props{DisableBackup: true}),
 				GatewayARN:          gatewayARN,
+				GatewayName:         "lab-gateway",
 				Shares:              customShares(),
 				ClientCIDRs:         []string{"172.16.0.0/12"},
 				LogRetentionDays:    731,

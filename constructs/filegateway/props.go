@@ -167,6 +167,12 @@ type Props struct {
 	// gets the shares. Either GatewayARN or EC2 is required, not both.
 	// Default: "".
 	GatewayARN string
+	// GatewayName is the name of the existing gateway (GatewayARN), for
+	// MetricCacheDirty and MetricUploadBacklog: Storage Gateway publishes a
+	// gateway's metrics under both its id and its name. Ignored with EC2,
+	// whose gateway biolake names. Default: "" (those methods return nil
+	// for an existing gateway).
+	GatewayName string
 	// EC2 creates the gateway on an EC2 instance in the network's VPC and
 	// activates it, instead of an existing GatewayARN. The network must
 	// have the Storage Gateway interface endpoint

@@ -30,6 +30,8 @@ var (
 	once   sync.Once
 	asm    *cdktest.Assembly
 	outdir string
+	// workflows are the fixture's workflows by construct id.
+	workflows = map[string]*workflow.Workflow{}
 )
 
 const stackName = "Analysis"
@@ -59,17 +61,17 @@ func load(t *testing.T) template {
 			hpc := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
 			fsx := lustre.New(stack, "Lustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: hpc.SecurityGroup})
 			hpc.AttachLustre(fsx)
-			workflow.New(stack, "RnaSeq", &workflow.Props{Name: "rnaseq", Steps: rnaseqSteps(), Batch: hpc, Glue: glue, Lake: lake, Project: "oncology"})
+			workflows["RnaSeq"] = workflow.New(stack, "RnaSeq", &workflow.Props{Name: "rnaseq", Steps: rnaseqSteps(), Batch: hpc, Glue: glue, Lake: lake, Project: "oncology"})
 			ops := awssns.NewTopic(stack, jsii.String("OpsTopic"), &awssns.TopicProps{
 				MasterKey:  secure.NewKey(stack, "OpsKey", &secure.KeyProps{Services: []secure.Service{secure.ServiceSNS}}),
 				EnforceSSL: jsii.Bool(true),
 			})
-			workflow.New(stack, "Qc", &workflow.Props{
+			workflows["Qc"] = workflow.New(stack, "Qc", &workflow.Props{
 				Name: "qc", Batch: hpc, Glue: glue, Lake: lake, SkipRestore: true, Profiles: []string{"novaseq-x"},
 				Steps:      []workflow.Step{{Name: "FastQC", Image: image(), VCPUs: 2, MemoryMiB: 4096}},
 				AlarmTopic: ops,
 			})
-			workflow.New(stack, "Wgs", &workflow.Props{
+			workflows["Wgs"] = workflow.New(stack, "Wgs", &workflow.Props{
 				Name: "wgs", Batch: hpc, Glue: glue, Lake: lake, Lustre: fsx, LustreStorageGiB: 2400, StartOnSettled: true,
 				Steps: []workflow.Step{
 					{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
