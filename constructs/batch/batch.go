@@ -37,6 +37,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -162,6 +163,7 @@ type Queue struct {
 	Lustre *lustre.Lustre
 
 	props   Props
+	failed  map[string]awsevents.Rule                            // FAILED job rules, by queue name ("" for the single Fargate queue)
 	scripts map[string]awsec2.UserData                           // EC2 environments' boot scripts, by name
 	ec2Envs map[string]awsbatch.IManagedEc2EcsComputeEnvironment // by name
 }
@@ -197,6 +199,7 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 	}
 	if len(p.Environments) > 0 {
 		q.newCompute(p)
+		q.newFailedJobsRules()
 		return q
 	}
 	ce := awsbatch.NewFargateComputeEnvironment(c, jsii.String("Fargate"), &awsbatch.FargateComputeEnvironmentProps{
@@ -212,6 +215,7 @@ func New(scope constructs.Construct, id string, props *Props) *Queue {
 		Priority:                 jsii.Number(1),
 		JobStateTimeLimitActions: stuckActions(),
 	})
+	q.newFailedJobsRules()
 	return q
 }
 

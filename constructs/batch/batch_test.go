@@ -31,6 +31,10 @@ var (
 	hpc      map[string]any
 	hpcFsx   map[string]any
 	byo      map[string]any
+	// The queues of "Batch" (single Fargate queue) and "Hpc" (the default
+	// queues), and their stacks, for the Metric method tests.
+	fargateQueue, hpcQueue *batch.Queue
+	batchStack, hpcStack   awscdk.Stack
 )
 
 func load(t *testing.T) map[string]any {
@@ -42,6 +46,7 @@ func load(t *testing.T) map[string]any {
 		synthErr, _ = cdktest.Catch(func() {
 			net := network.New(stack, "Network", nil)
 			q := batch.New(stack, "Queue", &batch.Props{Network: net})
+			fargateQueue, batchStack = q, stack
 			q.AddJob("Registry", &batch.JobProps{
 				Image:       awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil),
 				Command:     []string{"echo", "hello"},

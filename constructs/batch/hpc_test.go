@@ -25,6 +25,7 @@ func buildHPC(app awscdk.App) {
 	envs := batch.DefaultEnvironments(true)
 	envs[0].RootVolumeGiB, envs[0].ScratchVolumeGiB = 60, 500
 	q := batch.New(stack, "Hpc", &batch.Props{Network: net, Environments: envs, Queues: batch.DefaultQueues(), DefaultQueue: "Default"})
+	hpcQueue, hpcStack = q, stack
 	q.AttachLustre(lustre.New(stack, "RunLustre", &lustre.Props{Network: net, Lake: lake, Mode: lustre.ModePerRun, ClientSecurityGroup: q.SecurityGroup}))
 	busybox := awsecs.ContainerImage_FromRegistry(jsii.String("public.ecr.aws/docker/library/busybox:1.36"), nil)
 	align := q.AddJob("Align", &batch.JobProps{Image: busybox, VCPUs: 16, MemoryMiB: 60000, Timeout: 12 * time.Hour, Lustre: true})

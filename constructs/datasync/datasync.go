@@ -84,6 +84,9 @@ type DataSync struct {
 
 	p     Props
 	rules []eventglue.RunRule
+	// failedRule matches the tasks' failed executions, for
+	// MetricTaskExecutionsFailed.
+	failedRule awsevents.Rule
 }
 
 // dataSyncEndpoint returns the network's DataSync interface endpoint, or
@@ -164,6 +167,7 @@ func New(scope constructs.Construct, id string, props *Props) *DataSync {
 	if p.Bus != nil {
 		d.newRule()
 	}
+	d.newFailedRule()
 	return d
 }
 
@@ -448,11 +452,7 @@ func (d *DataSync) newRule() {
 	c := constructs.Construct(d)
 	p := &d.p
 	path := *c.Node().Path()
-	// An execution's ARN is its task's ARN + "/execution/exec-...".
-	var resources []*string
-	for _, s := range p.Sources {
-		resources = append(resources, *awsevents.Match_Prefix(jsii.String(*d.Tasks[s.Name].AttrTaskArn() + "/execution/"))...)
-	}
+	resources := d.executionPrefixes()
 	rule := awsevents.NewRule(c, jsii.String("TaskStateRule"), &awsevents.RuleProps{
 		Description: jsii.String("biolake datasync " + path + ": task execution state changes to the platform bus"),
 		EventPattern: &awsevents.EventPattern{

@@ -193,8 +193,8 @@ func TestEventRule(t *testing.T) {
 		render(get(tg, "DeadLetterConfig", "Arn")) != "<"+f.logicals["Isolated"]["DataSync/DeadLetterQueue/Resource"]+".Arn>" {
 		t.Errorf("target = %s", render(tg))
 	}
-	if n := len(f.ofType("Existing", "AWS::Events::Rule", "DataSync/")); n != 0 {
-		t.Errorf("%d rules without a bus, want 0", n)
+	if n := len(f.ofType("Existing", "AWS::Events::Rule", "DataSync/TaskStateRule")); n != 0 {
+		t.Errorf("%d forwarding rules without a bus, want 0", n)
 	}
 }
 

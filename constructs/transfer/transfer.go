@@ -102,6 +102,8 @@ type Server struct {
 	logKey awskms.IKey
 	// serverIDParameter is the name of ServerIDParameter, fixed at synth.
 	serverIDParameter string
+	// authFailures counts the AUTH_FAILURE entries of LogGroup.
+	authFailures awslogs.MetricFilter
 }
 
 // New creates the server. It panics, naming the construct path, when props
@@ -140,6 +142,7 @@ func New(scope constructs.Construct, id string, props *Props) *Server {
 		Retention:     secure.RetentionDays(p.LogRetentionDays),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
+	s.newAuthenticationFailuresFilter()
 
 	home := datalake.PartnerQuarantinePrefix
 	homeObjects := *lake.Bucket(datalake.BucketPartner).ArnForObjects(jsii.String(home + "*"))
