@@ -19,6 +19,11 @@
 //
 // Jobs run with a job role that has no permissions until granted, and an
 // execution role that may only pull the image and write the job's logs.
+//
+// AWS Batch publishes no metric of failed jobs: each job queue gets a rule
+// without target on its FAILED "Batch Job State Change" events, and
+// MetricJobsFailed (MetricQueueJobsFailed by queue name) is that rule's
+// AWS/Events MatchedEvents. See docs/METRICS.md.
 package batch
 
 import (

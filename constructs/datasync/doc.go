@@ -75,4 +75,12 @@
 // Execution State Change" events of these tasks (resources matched by the
 // prefix <task ARN>/execution/) to the platform bus, with a role of its own
 // and a KMS-encrypted dead-letter queue.
+//
+// # Metrics
+//
+// MetricTaskExecutionsFailed counts the tasks' executions that ended in
+// ERROR: AWS/DataSync publishes what an execution moved, not whether it
+// failed, so TaskFailedRule (no target) matches the "DataSync Task
+// Execution State Change" events with State ERROR on the default bus, and
+// the metric is its AWS/Events MatchedEvents. See docs/METRICS.md.
 package datasync

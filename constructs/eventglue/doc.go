@@ -52,4 +52,16 @@
 // RunCompleted event delivered twice starts two executions. Both verify the
 // same objects; FinalizeRun records the verdict with a conditional update,
 // so the catalog and the events it publishes come out the same.
+//
+// # Metrics
+//
+// MetricVerifyFailed, MetricVerifyTimedOut and MetricVerifyAborted (AWS/States,
+// the verify state machine); MetricIntegrityFailed (AWS/Events MatchedEvents
+// of the rule that forwards IntegrityFailed events, on the custom bus);
+// MetricEventsDeadLetters, MetricIngestDeadLetters, MetricRestoreDeadLetters
+// and MetricRestoreFunctionDeadLetters (AWS/SQS depth of each dead-letter
+// queue); MetricHandlerErrors and MetricHandlerThrottles of each Handler
+// (AWS/Lambda). Options may be nil: five minutes, Sum (Maximum for queue
+// depths). The glue alarms on the executions and the queues; see
+// docs/METRICS.md.
 package eventglue

@@ -73,4 +73,13 @@
 //
 // Props.Validate (and ValidateSettings, for a config layer before any
 // construct exists) names the field, the bad value and what is accepted.
+//
+// # Metrics
+//
+// MetricDeadLetters and MetricEventsDeadLetters (AWS/SQS depth of the two
+// dead-letter queues, which raise the alarms), MetricCacheDirty
+// (AWS/StorageGateway CachePercentDirty) and MetricUploadBacklog
+// (QueuedWrites). Storage Gateway publishes a gateway's metrics under its
+// GatewayId and GatewayName: an existing gateway needs Props.GatewayName
+// for the last two. See docs/METRICS.md.
 package filegateway

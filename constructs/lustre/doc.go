@@ -55,4 +55,11 @@
 // [A-Za-z0-9_.-] holds whatever the run id looks like, and a retried call
 // gets the same resource back. The workflow package uses them (its
 // Props.Lustre).
+//
+// # Metrics
+//
+// MetricFreeStorage is AWS/FSx FreeDataStorageCapacity of the standing file
+// system (FileSystemId), Sum over one minute: the free bytes of the whole
+// file system (its Minimum: those of the fullest storage target). Per-run
+// file systems are the workflows' to watch. See docs/METRICS.md.
 package lustre

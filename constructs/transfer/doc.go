@@ -134,4 +134,12 @@
 // gone (the data class stays, and the channel and partner are also in the
 // catalog record and the key). Nothing downstream reads the workflow's tags
 // today.
+//
+// # Metrics
+//
+// MetricAuthenticationFailures counts refused logins: AWS/Transfer has no
+// such metric, so a metric filter on the server's structured log counts its
+// AUTH_FAILURE entries into biolake/Transfer AuthenticationFailures.
+// MetricIdentityProviderErrors and MetricIdentityProviderThrottles are the
+// identity provider's AWS/Lambda Errors and Throttles. See docs/METRICS.md.
 package transfer

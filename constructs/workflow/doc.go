@@ -130,4 +130,14 @@
 // internal/samples), at most MapConcurrency at a time, with SAMPLE set to
 // the sample id. A run without a sample sheet is one item, SAMPLE being the
 // run id. Steps write under OUTPUT_URI, per sample under OUTPUT_URI<sample>/.
+//
+// # Metrics
+//
+// MetricExecutionsFailed, MetricExecutionsTimedOut, MetricExecutionsAborted
+// (AWS/States, the state machine), MetricStarterFailed (the Starter),
+// MetricDeadLetters (AWS/SQS depth of DeadLetterQueue) and, with a per-run
+// file system, MetricCleanupFailed, MetricCleanupTimedOut and
+// MetricCleanupAborted. Each takes nil options; the default period is
+// AlarmPeriod, the statistic Sum (Maximum for the queue depth). The alarms
+// above are built on them; docs/METRICS.md lists every construct's.
 package workflow
