@@ -91,7 +91,7 @@ func (w *Workflow) newAlarms() {
 		w.AlarmTopic = w.Topic
 	}
 	name := "the " + w.p.Name + " workflow"
-	stopped := "the workflow's topic says which run"
+	stopped := "the execution's history in the workflow's log group; start the run again once the cause is fixed"
 	if w.Cleanup != nil {
 		stopped = "its cleanup exports and deletes the run's file system and tells the workflow's topic; the cleanup alarms say if it did not"
 	}

@@ -179,6 +179,7 @@ var usageTypes = map[string]string{
 	"AWS::Lambda::Function":               "requests ($0.20 a million) and GB-seconds (arm64 $0.0000133334)",
 	"AWS::StepFunctions::StateMachine":    "state transitions ($0.025 per 1,000, Standard)",
 	"AWS::Logs::LogGroup":                 "ingestion ($0.50/GB in us-east-1) and storage ($0.03/GB-month)",
+	"AWS::Logs::MetricFilter":             "the custom metric it publishes ($0.30 a metric-month, prorated by the hours it has data; without a default value it publishes only when a log entry matches)",
 	"AWS::EC2::FlowLog":                   "vended log ingestion into its log group",
 	"AWS::CloudTrail::Trail":              "the first trail's copy of management events is free; data events $0.10 per 100,000, further management copies $2.00 per 100,000",
 	"AWS::SQS::Queue":                     "requests ($0.40 a million)",
