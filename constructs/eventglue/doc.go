@@ -26,6 +26,12 @@
 // concurrency, X-Ray tracing and KMS-encrypted logs, and with IAM grants that
 // name their actions and resources.
 //
+// Every key can be supplied instead of created: LogKey (log groups),
+// QueueKey (queues), BusKey (the bus), ArchiveKey (its archive), AlarmKey
+// (the alarm topic) and CatalogKey (the catalog table). The glue cannot
+// edit an imported key's policy; each prop's doc names the statements the
+// key must carry.
+//
 // # Contract with the handlers
 //
 // The handlers are built by Go import path (IngestPackage, VerifyPackage,

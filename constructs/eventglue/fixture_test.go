@@ -104,12 +104,16 @@ func load(t *testing.T) *fixture {
 			glue := awscdk.NewStack(app, jsii.String("SplitGlue"), nil)
 			fx.glue["SplitGlue"] = eventglue.New(glue, "EventGlue", &eventglue.Props{Lake: lake, Network: net, VerifierImage: image()})
 			// A lab's own VPC (every endpoint exists; none may be created),
-			// buckets and key, and a supplied log key.
+			// buckets and key, and every key of the glue supplied.
 			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
 			own := cdktest.BringYourOwn(byo, network.AllEndpoints(), false)
 			fx.lake["BYO"] = own.Lake
+			key := func(name string) awskms.IKey {
+				return awskms.Key_FromKeyArn(byo, jsii.String("Lab"+name), jsii.String(byoKeyArns[name]))
+			}
 			fx.glue["BYO"] = eventglue.New(byo, "EventGlue", &eventglue.Props{Lake: own.Lake, Network: own.Network, VerifierImage: image(),
-				LogKey: awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn))})
+				LogKey: key("LogKey"), QueueKey: key("QueueKey"), BusKey: key("BusKey"), ArchiveKey: key("ArchiveKey"),
+				AlarmKey: key("AlarmKey"), CatalogKey: key("CatalogKey")})
 			return []awscdk.Stack{custom, defaults, state, glue, byo}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical

@@ -146,6 +146,39 @@ type Props struct {
 	// Batch job); its policy must allow secure.ServiceLogs. Default: a new
 	// key that does.
 	LogKey awskms.IKey
+	// QueueKey encrypts the glue's queues (ingest and restore queues and
+	// every dead-letter queue); an imported key's policy must let
+	// EventBridge (events.amazonaws.com) call kms:GenerateDataKey* and
+	// kms:Decrypt for this account, as secure.ServiceEvents does, since CDK
+	// cannot edit an imported key's policy. Default: nil, and the construct
+	// creates a key with rotation on.
+	QueueKey awskms.IKey
+	// BusKey encrypts the custom event bus; an imported key's policy must
+	// let EventBridge (events.amazonaws.com) call kms:GenerateDataKey and
+	// kms:Decrypt with the bus's encryption context
+	// (kms:EncryptionContext:aws:events:event-bus:arn) and kms:DescribeKey,
+	// since CDK cannot edit an imported key's policy. Default: nil, and the
+	// construct creates a key with rotation on.
+	BusKey awskms.IKey
+	// ArchiveKey encrypts the bus's event archive; an imported key's policy
+	// must let EventBridge (events.amazonaws.com) call kms:Decrypt,
+	// kms:GenerateDataKey and kms:ReEncrypt* with the bus's encryption
+	// context, and kms:DescribeKey, since CDK cannot edit an imported key's
+	// policy. Default: nil, and the construct creates a key with rotation
+	// on.
+	ArchiveKey awskms.IKey
+	// AlarmKey encrypts the alarm topic; an imported key's policy must let
+	// CloudWatch alarms (cloudwatch.amazonaws.com) and EventBridge
+	// (events.amazonaws.com) call kms:Decrypt and kms:GenerateDataKey* for
+	// this account's topics, as secure.ServiceSNS and
+	// secure.ServiceEventsToSNS do, since CDK cannot edit an imported key's
+	// policy. Default: nil, and the construct creates a key with rotation
+	// on.
+	AlarmKey awskms.IKey
+	// CatalogKey encrypts the catalog table; DynamoDB needs no statement of
+	// its own in the key policy (the handlers get IAM grants). Default: nil,
+	// and the construct creates a key with rotation on.
+	CatalogKey awskms.IKey
 	// LogRetentionDays of every log group, a CloudWatch Logs value (1, 3,
 	// 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
 	// 2192, 2557, 2922, 3288, 3653). Default: 365.
