@@ -32,6 +32,12 @@
 //     two concurrent refreshes per share (see internal/cacherefresh).
 //     Dead-letter queues for the rules and the queue raise alarms.
 //
+// Every key can be supplied instead of created: Props.LogKey (log
+// groups), QueueKey (queues), AlarmKey (the alarm topic, when no
+// AlarmTopic is given) and VolumeKey (the EC2 instance's volumes). The
+// construct cannot edit an imported key's policy; each prop's doc names
+// the statements the key must carry.
+//
 // # A gateway hosted on EC2
 //
 // With Props.EC2 (instead of GatewayARN) New also builds, under
@@ -44,7 +50,8 @@
 //     m5.xlarge), with IMDSv2 required, detailed monitoring, EBS
 //     optimization and termination protection. Its 80 GiB root volume and
 //     its cache volume (EC2Host.CacheDiskGiB, 150 GiB to 16 TiB) are gp3,
-//     encrypted with a key of their own (VolumeKey).
+//     encrypted with a key of their own (EC2Gateway.VolumeKey, or
+//     Props.VolumeKey).
 //   - A security group for the instance: NFS (TCP and UDP 111, 2049 and
 //     20048) from the NFS shares' client CIDRs, SMB (TCP 445) from the
 //     default client list (Props.ClientCIDRs, or the VPC's CIDR), HTTP 80

@@ -67,7 +67,7 @@ type EC2Gateway struct {
 	// instance and HTTPS to AWS service endpoints, nothing in.
 	HandlerSecurityGroup awsec2.SecurityGroup
 	// VolumeKey encrypts the root and cache volumes.
-	VolumeKey awskms.Key
+	VolumeKey awskms.IKey
 	// OnEvent and IsComplete are the activation handlers.
 	OnEvent, IsComplete awslambda.Function
 	// Provider runs the handlers for the custom resource.
@@ -158,7 +158,10 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	// the key through the key policy's account statement and that
 	// principal's IAM permissions; no service-linked role (which a fresh
 	// account may not have) is named.
-	e.VolumeKey = secure.NewKey(c, "VolumeKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": root and cache volumes of the gateway instance"})
+	e.VolumeKey = p.VolumeKey
+	if e.VolumeKey == nil {
+		e.VolumeKey = secure.NewKey(c, "VolumeKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": root and cache volumes of the gateway instance"})
+	}
 	subnets := *vpc.SelectSubnets(p.Network.PrivateSubnets()).Subnets
 	if len(subnets) == 0 {
 		panic(fmt.Errorf("filegateway.New %q: Props.EC2 needs a private subnet in the network %q; it has none", path, *p.Network.Node().Path()))

@@ -148,10 +148,16 @@ func New(scope constructs.Construct, id string, props *Props) *FileGateway {
 	if g.logKey == nil {
 		g.logKey = secure.NewKey(c, "LogKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": log groups", Services: []secure.Service{secure.ServiceLogs}})
 	}
-	g.queueKey = secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": queues", Services: []secure.Service{secure.ServiceEvents}})
+	g.queueKey = p.QueueKey
+	if g.queueKey == nil {
+		g.queueKey = secure.NewKey(c, "QueueKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": queues", Services: []secure.Service{secure.ServiceEvents}})
+	}
 	g.AlarmTopic = p.AlarmTopic
 	if g.AlarmTopic == nil {
-		key := secure.NewKey(c, "AlarmKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": alarm topic", Services: []secure.Service{secure.ServiceSNS}})
+		key := p.AlarmKey
+		if key == nil {
+			key = secure.NewKey(c, "AlarmKey", &secure.KeyProps{Description: "biolake file gateway " + path + ": alarm topic", Services: []secure.Service{secure.ServiceSNS}})
+		}
 		g.AlarmTopic = awssns.NewTopic(c, jsii.String("AlarmTopic"), &awssns.TopicProps{
 			DisplayName: jsii.String("biolake file gateway alarms"),
 			MasterKey:   key,

@@ -1,11 +1,13 @@
 package filegateway_test
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -32,7 +34,8 @@ const ec2CacheGiB = 300
 // network), "Custom" (SMB and NFS shares on three buckets, NAT network,
 // reserved concurrency 1, client CIDRs from Props) and "OnEC2" (the
 // custom shares on a gateway hosted on EC2 with default settings and a
-// 300 GiB cache, isolated network).
+// 300 GiB cache, isolated network) and "BYO" (a gateway on EC2 in a lab's
+// imported VPC, on imported buckets, with every key supplied).
 type fixture struct {
 	*cdktest.Assembly
 	dir      string
@@ -82,7 +85,26 @@ func load(t *testing.T) *fixture {
 				Shares:      customShares(),
 				ClientCIDRs: []string{"172.16.0.0/12"},
 			})
-			return []awscdk.Stack{def, cus, ec2}
+			// A lab's own VPC, buckets and key, with every key of the
+			// construct supplied. The VPC lacks the Storage Gateway
+			// endpoint, which the network creates: the instance needs the
+			// endpoint construct, not an imported one.
+			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
+			existing := slices.DeleteFunc(network.AllEndpoints(), func(e network.Endpoint) bool { return e == network.EndpointStorageGateway })
+			own := cdktest.BringYourOwn(byo, existing, true)
+			key := func(name string) awskms.IKey {
+				return awskms.Key_FromKeyArn(byo, jsii.String("Lab"+name), jsii.String(byoKeyArns[name]))
+			}
+			fx.gws["BYO"] = filegateway.New(byo, "FileGateway", &filegateway.Props{
+				Network:   own.Network,
+				Lake:      own.Lake,
+				EC2:       &filegateway.EC2Host{CacheDiskGiB: ec2CacheGiB},
+				LogKey:    key("LogKey"),
+				QueueKey:  key("QueueKey"),
+				AlarmKey:  key("AlarmKey"),
+				VolumeKey: key("VolumeKey"),
+			})
+			return []awscdk.Stack{def, cus, ec2, byo}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})

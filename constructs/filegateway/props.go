@@ -14,6 +14,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Protocol is the file protocol of a share.
@@ -197,9 +198,31 @@ type Props struct {
 	// ReservedConcurrency of the cache-refresh handler, 1 or 2 (Storage
 	// Gateway runs at most two refreshes per share at once). Default: 2.
 	ReservedConcurrency int
-	// AlarmTopic receives the alarms on the dead-letter queues. Default: a
-	// new KMS-encrypted, TLS-only topic.
+	// AlarmTopic receives the alarms on the dead-letter queues. Either an
+	// existing topic or AlarmKey for the one the construct creates, not
+	// both. Default: a new KMS-encrypted, TLS-only topic.
 	AlarmTopic awssns.ITopic
+	// AlarmKey encrypts the alarm topic the construct creates (not with
+	// AlarmTopic); an imported key's policy must let CloudWatch alarms
+	// (cloudwatch.amazonaws.com) call kms:Decrypt and kms:GenerateDataKey*
+	// for this account's topics, as secure.ServiceSNS does, since CDK cannot
+	// edit an imported key's policy. Default: nil, and the construct
+	// creates a key with rotation on.
+	AlarmKey awskms.IKey
+	// QueueKey encrypts the cache-refresh queue and its dead-letter queue;
+	// an imported key's policy must let EventBridge (events.amazonaws.com)
+	// call kms:GenerateDataKey* and kms:Decrypt for this account, as
+	// secure.ServiceEvents does, since CDK cannot edit an imported key's
+	// policy. Default: nil, and the construct creates a key with rotation
+	// on.
+	QueueKey awskms.IKey
+	// VolumeKey encrypts the root and cache volumes of the EC2 gateway
+	// instance (only with EC2). CloudFormation launches the instance with
+	// the deploying principal's credentials, so an imported key needs no
+	// service statement: its policy must let that principal's IAM
+	// permissions use it (the account statement of a default key policy).
+	// Default: nil, and the construct creates a key with rotation on.
+	VolumeKey awskms.IKey
 }
 
 // DefaultShares returns the shares of nil Props.Shares: DefaultCuratedShare
@@ -257,6 +280,14 @@ func (p *Props) Validate() error {
 func (p *Props) ValidateSettings() error {
 	var errs []error
 	bad := badFunc(&errs)
+	if p.AlarmTopic != nil && p.AlarmKey != nil {
+		errs = append(errs, validation.New("", "Props.AlarmKey", validation.Raw("set"),
+			"either an existing topic (AlarmTopic) or AlarmKey for the topic the construct creates, not both"))
+	}
+	if p.VolumeKey != nil && p.EC2 == nil {
+		errs = append(errs, validation.New("", "Props.VolumeKey", validation.Raw("set"),
+			"VolumeKey only together with EC2 (it encrypts the volumes of the gateway instance the construct creates; an existing gateway (GatewayARN) has its own)"))
+	}
 	switch {
 	case p.EC2 != nil && p.GatewayARN != "":
 		bad("GatewayARN", p.GatewayARN, "either an existing gateway (GatewayARN) or EC2, not both")

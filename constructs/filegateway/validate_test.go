@@ -1,16 +1,30 @@
 package filegateway_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/filegateway"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/validation"
 )
+
+// keyScope holds the imported keys and topics of the validation tests.
+var keyScope = sync.OnceValue(func() awscdk.Stack { return awscdk.NewStack(nil, jsii.String("Keys"), nil) })
+
+func testKey(id string) awskms.IKey {
+	return awskms.Key_FromKeyArn(keyScope(), jsii.String(id), jsii.String("arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444455556666"))
+}
 
 func TestValidate(t *testing.T) {
 	ok := func() *filegateway.Props {
@@ -114,6 +128,12 @@ func TestValidate(t *testing.T) {
 		{"unknown bucket", with(func(p *filegateway.Props) {
 			p.Shares = []filegateway.Share{nfs("xx1", datalake.BucketAnalytics, "", true)}
 		}), []string{`Shares[0].Bucket is "analytics"`}},
+		{"alarm topic and alarm key", with(func(p *filegateway.Props) {
+			p.AlarmTopic = awssns.Topic_FromTopicArn(keyScope(), jsii.String("Topic"), jsii.String("arn:aws:sns:eu-west-1:111122223333:alarms"))
+			p.AlarmKey = testKey("Alarm")
+		}), []string{"Props.AlarmKey is set; accepted: either an existing topic (AlarmTopic) or AlarmKey for the topic the construct creates, not both"}},
+		{"volume key without EC2", with(func(p *filegateway.Props) { p.VolumeKey = testKey("Volume") }),
+			[]string{"Props.VolumeKey is set; accepted: VolumeKey only together with EC2"}},
 		{"too many shares", with(func(p *filegateway.Props) {
 			for i := range filegateway.MaxShares + 1 {
 				p.Shares = append(p.Shares, nfs("s"+strings.Repeat("x", i+2), datalake.BucketShared, "share/"+strings.Repeat("y", i+1)+"/", false))
@@ -128,7 +148,10 @@ func TestValidate(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			assert.True(t, strings.HasPrefix(err.Error(), "filegateway: "), err.Error())
+			var ve *validation.Error
+			if !errors.As(err, &ve) {
+				assert.True(t, strings.HasPrefix(err.Error(), "filegateway: "), err.Error())
+			}
 		})
 	}
 }
