@@ -8,8 +8,9 @@ import (
 )
 
 // TestBringYourOwn: on an existing VPC, existing buckets and supplied keys
-// the server creates none of them, and its policies name the imported ARNs,
-// scoped to the partner bucket's quarantine/ prefix.
+// (log and password-secret keys) the server creates none of them, its
+// policies name the imported ARNs, scoped to the partner bucket's
+// quarantine/ prefix, and the secret it creates uses the supplied key.
 func TestBringYourOwn(t *testing.T) {
 	f := load(t)
 	tpl := f.tpl["BYO"]
@@ -36,6 +37,22 @@ func TestBringYourOwn(t *testing.T) {
 	}
 	if strings.Contains(doc, `lab-partner/*"`) {
 		t.Errorf("access policy is not scoped to quarantine/:\n%s", doc)
+	}
+	_, secret := f.res(t, "BYO", "PartnerTransfer/Partners/beta")
+	if got := asJSON(secret.Properties["KmsKeyId"]); got != `"`+byoSecretKeyArn+`"` {
+		t.Errorf("the created secret is not encrypted with the supplied PasswordSecretKey: %s", got)
+	}
+	if srv := f.servers["BYO"]; srv.SecretKey == nil || *srv.SecretKey.KeyArn() != byoSecretKeyArn {
+		t.Errorf("Server.SecretKey is not the supplied PasswordSecretKey")
+	}
+	var idp string
+	for _, r := range tpl.Resources {
+		if r.Type == "AWS::IAM::Policy" && strings.Contains(asJSON(r.Properties), "DecryptCreatedSecrets") {
+			idp = asJSON(r.Properties["PolicyDocument"])
+		}
+	}
+	if !strings.Contains(idp, `"Resource":"`+byoSecretKeyArn+`"`) {
+		t.Errorf("the identity provider may not decrypt the created secret with the supplied key: %s", idp)
 	}
 	_, logs := f.res(t, "BYO", "PartnerTransfer/LogGroup")
 	if got := asJSON(logs.Properties["KmsKeyId"]); !strings.Contains(got, byoLogKeyArn) {

@@ -86,7 +86,8 @@
 //
 // With CreatePasswordSecret the construct creates the partner's secret
 // empty (no value in the template, ever), encrypted with a key of its own
-// and tagged biolake:partner=<name>; with PasswordSecretArn it uses an
+// (or Props.PasswordSecretKey, a key you supply; Props.LogKey likewise
+// replaces the log groups' key) and tagged biolake:partner=<name>; with PasswordSecretArn it uses an
 // existing secret. Until the secret holds a hash, the partner's password
 // logins fail. An operator hashes the password the partner chose and puts
 // the hash (never the password) in the secret:

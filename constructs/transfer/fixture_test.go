@@ -49,9 +49,10 @@ func rsaKey(bits int) string {
 }
 
 const (
-	byoLogKeyArn   = "arn:aws:kms:eu-west-1:111122223333:key/1e1e1e1e-1111-2222-3333-444455556666"
-	existingSecret = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:biolake/transfer/beta-AbCdEf"
-	certificate    = "arn:aws:acm:eu-west-1:111122223333:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
+	byoLogKeyArn    = "arn:aws:kms:eu-west-1:111122223333:key/1e1e1e1e-1111-2222-3333-444455556666"
+	byoSecretKeyArn = "arn:aws:kms:eu-west-1:111122223333:key/2e2e2e2e-1111-2222-3333-444455556666"
+	existingSecret  = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:biolake/transfer/beta-AbCdEf"
+	certificate     = "arn:aws:acm:eu-west-1:111122223333:certificate/1234abcd-12ab-34cd-56ef-1234567890ab"
 )
 
 // isolatedPartners are the partners of the "Isolated" stack: keys and a
@@ -120,16 +121,22 @@ func load(t *testing.T) *fixture {
 				Endpoint:       transfer.EndpointPublicVPC,
 			})
 			// A lab's own VPC (secretsmanager and ssm endpoints exist),
-			// buckets and keys: nothing of those is created.
+			// buckets and keys, a partner whose password secret the
+			// server creates, and every key supplied: nothing of those is
+			// created.
 			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)
 			own := cdktest.BringYourOwn(byo, []network.Endpoint{network.EndpointSecretsManager, network.EndpointSSM}, false)
 			fx.servers["BYO"] = transfer.New(byo, "PartnerTransfer", &transfer.Props{
-				Network:   own.Network,
-				Lake:      own.Lake,
-				Partners:  []transfer.Partner{{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, PublicKeys: []string{edKey(1, "")}}},
-				Protocols: []transfer.Protocol{transfer.SFTP},
-				Endpoint:  transfer.EndpointVPC,
-				LogKey:    awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
+				Network: own.Network,
+				Lake:    own.Lake,
+				Partners: []transfer.Partner{
+					{Name: "acme", CIDRs: []string{"203.0.113.0/24"}, PublicKeys: []string{edKey(1, "")}},
+					{Name: "beta", CIDRs: []string{"198.51.100.0/24"}, CreatePasswordSecret: true},
+				},
+				Protocols:         []transfer.Protocol{transfer.SFTP},
+				Endpoint:          transfer.EndpointVPC,
+				LogKey:            awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
+				PasswordSecretKey: awskms.Key_FromKeyArn(byo, jsii.String("LabSecretKey"), jsii.String(byoSecretKeyArn)),
 			})
 			return []awscdk.Stack{iso, pub, byo}
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Protocol is a file transfer protocol the server speaks. Plain FTP is not
@@ -133,6 +134,14 @@ type Props struct {
 	// provider's log group; its key policy must let CloudWatch Logs use it.
 	// Default: nil, and the construct creates a key with rotation on.
 	LogKey awskms.IKey
+	// PasswordSecretKey encrypts the password-hash secrets the construct
+	// creates (partners with CreatePasswordSecret; not without one).
+	// Secrets Manager uses it on the callers' behalf (kms:ViaService), so an
+	// imported key needs no service statement: its policy must let this
+	// account's IAM policies grant its use (the account statement of a
+	// default key policy), since CDK cannot edit an imported key's policy.
+	// Default: nil, and the construct creates a key with rotation on.
+	PasswordSecretKey awskms.IKey
 	// LogRetentionDays of both log groups, one of the values CloudWatch
 	// Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 	// 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653). Default: 365.
@@ -204,6 +213,10 @@ func badFunc(errs *[]error) func(field string, value any, accepted string, args 
 func (p *Props) ValidateSettings() error {
 	var errs []error
 	bad := badFunc(&errs)
+	if p.PasswordSecretKey != nil && !slices.ContainsFunc(p.Partners, func(pt Partner) bool { return pt.CreatePasswordSecret }) {
+		errs = append(errs, validation.New("", "Props.PasswordSecretKey", validation.Raw("set"),
+			"PasswordSecretKey only together with a partner's CreatePasswordSecret (it encrypts the secrets the construct creates; existing secrets (PasswordSecretArn) keep their own keys)"))
+	}
 
 	protocols := p.Protocols
 	if len(protocols) == 0 {

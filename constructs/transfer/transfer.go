@@ -301,10 +301,13 @@ func (s *Server) newSecrets() (all map[string]string, created, existing []string
 	for _, pt := range s.p.Partners {
 		switch {
 		case pt.CreatePasswordSecret:
-			if s.SecretKey == nil {
-				s.SecretKey = secure.NewKey(c, "PasswordSecretKey", &secure.KeyProps{
-					Description: "biolake transfer " + *c.Node().Path() + ": partners' password-hash secrets",
-				})
+			if partners == nil {
+				s.SecretKey = s.p.PasswordSecretKey
+				if s.SecretKey == nil {
+					s.SecretKey = secure.NewKey(c, "PasswordSecretKey", &secure.KeyProps{
+						Description: "biolake transfer " + *c.Node().Path() + ": partners' password-hash secrets",
+					})
+				}
 				partners = constructs.NewConstruct(c, jsii.String("Partners"))
 			}
 			secret := awssecretsmanager.NewCfnSecret(partners, jsii.String(pt.Name), &awssecretsmanager.CfnSecretProps{

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,6 +88,10 @@ func TestValidate(t *testing.T) {
 		{"existing and created secret", func(p *transfer.Props) {
 			p.Partners[0].PasswordSecretArn, p.Partners[0].CreatePasswordSecret = existingSecret, true
 		}, []string{"Props.Partners[0].PasswordSecretArn is", "not both"}},
+		{"secret key without a created secret", func(p *transfer.Props) {
+			p.Partners[0].PasswordSecretArn = existingSecret
+			p.PasswordSecretKey = awskms.Key_FromKeyArn(depsStack, jsii.String("SecretKey"), jsii.String(byoSecretKeyArn))
+		}, []string{"Props.PasswordSecretKey is set; accepted: PasswordSecretKey only together with a partner's CreatePasswordSecret"}},
 		{"secret ARN without suffix", func(p *transfer.Props) {
 			p.Partners[0].PasswordSecretArn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:acme"
 		}, []string{"PasswordSecretArn is \"arn:aws:secretsmanager:eu-west-1:111122223333:secret:acme\"", "6-character suffix"}},
@@ -138,9 +143,10 @@ func TestValidate(t *testing.T) {
 			require.Error(t, err)
 			msg := err.Error()
 			// One error per case; an upper-case duplicate is both a bad
-			// name and a duplicate.
-			n := map[string]int{"duplicate name in another case": 2}[tc.name]
-			if n == 0 {
+			// name and a duplicate. The supplied key's error is a
+			// validation.Error, without the "transfer: " prefix.
+			n, ok := map[string]int{"duplicate name in another case": 2, "secret key without a created secret": 0}[tc.name]
+			if !ok {
 				n = 1
 			}
 			assert.Equal(t, n, strings.Count(msg, "transfer: Props."), "errors: %s", msg)
