@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -28,10 +29,13 @@ import (
 //     a table joining the backup plan, and grants to a role.
 //   - Replica (same account, eu-central-1): NewReplica.
 //   - NoBackup: DisableBackup.
+//   - Supplied (us-east-1): every key supplied, replicated to
+//     SuppliedReplica (eu-west-2), a replica with a supplied key.
 type fixture struct {
-	tpl     map[string]assertions.Template
-	lake    map[string]*datalake.DataLake
-	replica *datalake.Replica
+	tpl             map[string]assertions.Template
+	lake            map[string]*datalake.DataLake
+	replica         *datalake.Replica
+	suppliedReplica *datalake.Replica
 }
 
 var (
@@ -92,12 +96,26 @@ func getFixture(t *testing.T) fixture {
 		stacks["NoBackup"] = awscdk.NewStack(app, jsii.String("NoBackup"), nil)
 		f.lake["NoBackup"] = datalake.New(stacks["NoBackup"], "DataLake", &datalake.Props{DisableBackup: true})
 
+		// Every key supplied, to a lake and to a replica of its own.
+		stacks["SuppliedReplica"] = awscdk.NewStack(app, jsii.String("SuppliedReplica"), env("eu-west-2"))
+		f.suppliedReplica = datalake.NewReplica(stacks["SuppliedReplica"], "RawReplica", &datalake.ReplicaProps{
+			Key: awskms.Key_FromKeyArn(stacks["SuppliedReplica"], jsii.String("LabReplicaKey"), jsii.String(suppliedKeys["Replica"])),
+		})
+		stacks["Supplied"] = awscdk.NewStack(app, jsii.String("Supplied"), env("us-east-1"))
+		key := func(name string) awskms.IKey {
+			return awskms.Key_FromKeyArn(stacks["Supplied"], jsii.String("Lab"+name), jsii.String(suppliedKeys[name]))
+		}
+		f.lake["Supplied"] = datalake.New(stacks["Supplied"], "DataLake", &datalake.Props{
+			DataKey: key("DataKey"), AnalyticsKey: key("AnalyticsKey"), BackupKey: key("BackupKey"),
+			Replication: &datalake.Replication{Region: "eu-west-2", Replica: f.suppliedReplica},
+		})
+
 		for id, s := range stacks {
 			f.tpl[id] = cdktest.Template(t, s)
 		}
 		shared = f
 	})
-	if len(shared.tpl) != 4 {
+	if len(shared.tpl) != 6 {
 		t.Fatal("fixture failed to synthesize (see the first failing test)")
 	}
 	return shared

@@ -23,6 +23,12 @@
 // resources join with AddToBackup. The data buckets send their events to
 // EventBridge.
 //
+// Every key can be supplied instead of created: Props.DataKey (the data
+// and Athena results buckets), AnalyticsKey (the analytics bucket),
+// BackupKey (the backup vault) and ReplicaProps.Key (the replica bucket).
+// The construct cannot edit an imported key's policy; each prop's doc
+// names the statements the key must carry.
+//
 // Tiering is a typed policy per bucket and per data class (Tiering,
 // DefaultTiering), decoded from environments/*.yaml by the config layer and
 // checked by Props.Validate against S3's lifecycle rules. S3 lifecycle

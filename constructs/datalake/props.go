@@ -29,16 +29,25 @@ type Props struct {
 	// not have Object Lock (S3 does not deliver logs to such buckets).
 	// Default: a new log bucket from secure.NewLogBucket.
 	AccessLogs awss3.IBucket
-	// DataKey encrypts the data buckets and the Athena results bucket.
-	// Default: a new key from secure.NewKey.
+	// DataKey encrypts the data buckets and the Athena results bucket; the
+	// services that use the buckets do so through IAM, so an imported key
+	// needs no service statement: its policy must let this account's IAM
+	// policies grant its use (the account statement of a default key
+	// policy), since CDK cannot edit an imported key's policy. Default: nil,
+	// and the construct creates a key with rotation on.
 	DataKey awskms.IKey
-	// AnalyticsKey encrypts the analytics bucket; its policy must let the
-	// S3 logging service principal (logging.s3.amazonaws.com) generate
-	// data keys for this account's inventory and analysis reports.
-	// Default: a new key from secure.NewKey whose policy does.
+	// AnalyticsKey encrypts the analytics bucket; an imported key's policy
+	// must let S3 (s3.amazonaws.com) call kms:GenerateDataKey* and
+	// kms:Decrypt for this account's inventory and analysis reports, as
+	// secure.ServiceS3Logging does, since CDK cannot edit an imported
+	// key's policy. Default: nil, and the construct creates a key with
+	// rotation on.
 	AnalyticsKey awskms.IKey
-	// BackupKey encrypts the backup vault. Only with backup enabled.
-	// Default: a new key from secure.NewKey.
+	// BackupKey encrypts the backup vault (only with backup on); AWS Backup
+	// uses it through the vault with grants, so an imported key needs no
+	// service statement: its policy must let this account's IAM policies
+	// grant its use (the account statement of a default key policy).
+	// Default: nil, and the construct creates a key with rotation on.
 	BackupKey awskms.IKey
 	// Tiering is the lifecycle policy per bucket; buckets and fields left
 	// out get DefaultTiering's. Default: DefaultTiering().

@@ -28,11 +28,20 @@ type ReplicaProps struct {
 	// in the replica's region. Default: a new log bucket from
 	// secure.NewLogBucket.
 	AccessLogs awss3.IBucket
+	// Key encrypts the replicas; it must be a key in the replica's region.
+	// S3 replication and the data lake's replication role use it through
+	// IAM, so an imported key needs no service statement: its policy must
+	// let this account's IAM policies grant its use (the account statement
+	// of a default key policy), since CDK cannot edit an imported key's
+	// policy. The replica still creates the alias (KeyAlias) that the data
+	// lake names. Default: nil, and the construct creates a key with
+	// rotation on.
+	Key awskms.IKey
 }
 
 // Replica is the cross-region copy of the raw bucket: a secure bucket with
 // Object Lock and a generated physical name, and its own KMS key in the
-// replica's region, reachable through an alias whose name is derived from
+// replica's region (or ReplicaProps.Key), reachable through an alias whose name is derived from
 // the construct path. Create it with NewReplica in a stack of the replica
 // region, then pass it to New in Props.Replication.
 //
@@ -95,7 +104,10 @@ func NewReplica(scope constructs.Construct, id string, props *ReplicaProps) *Rep
 	constructs.NewConstruct_Override(r, scope, jsii.String(id))
 	var c constructs.Construct = r
 
-	key := secure.NewKey(c, "Key", &secure.KeyProps{Description: "biolake raw-data replica " + path})
+	key := p.Key
+	if key == nil {
+		key = secure.NewKey(c, "Key", &secure.KeyProps{Description: "biolake raw-data replica " + path})
+	}
 	r.Key = key
 	r.KeyAliasName = "alias/biolake/" + *awscdk.Names_UniqueResourceName(c, &awscdk.UniqueResourceNameOptions{
 		MaxLength: jsii.Number(200), Separator: jsii.String("-"), AllowedSpecialCharacters: jsii.String("-_"),
