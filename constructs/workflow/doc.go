@@ -122,6 +122,14 @@
 // fails, or an event lands in the rule's dead-letter queue (when there is
 // a rule or a cleanup).
 //
+// # Keys
+//
+// Every key can be supplied instead of created: Props.LogKey (log
+// groups), TopicKey (the notification topic, when no Topic is given) and
+// QueueKey (the dead-letter queue of the starting rule). The construct
+// cannot edit an imported key's policy; each prop's doc names the
+// statements the key must carry.
+//
 // # Samples
 //
 // With the glue, the Map runs the steps once per sample of the run's sample sheet

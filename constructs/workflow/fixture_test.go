@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
@@ -24,8 +25,8 @@ import (
 // One App, held to the cdk-nag packs: a stack with the network, the data
 // lake, the event glue, HPC Batch compute, per-run FSx for Lustre and three
 // workflows: "rnaseq" (restore, CPU, GPU and Fargate steps), "qc" (no
-// restore, profiles, its own alarm topic) and "wgs" (restore, a file system
-// per run, EC2 steps).
+// restore, profiles, its own alarm topic), "wgs" (restore, a file system
+// per run, EC2 steps) and "keyed" (every key supplied).
 var (
 	once   sync.Once
 	asm    *cdktest.Assembly
@@ -77,6 +78,15 @@ func load(t *testing.T) template {
 					{Name: "Align", Image: image(), VCPUs: 16, MemoryMiB: 60000, Queue: "Default"},
 					{Name: "Call", Image: image(), VCPUs: 8, MemoryMiB: 30000, GPUs: 1, Queue: "Gpu"},
 				},
+			})
+			// Every key of the workflow supplied.
+			key := func(name string) awskms.IKey {
+				return awskms.Key_FromKeyArn(stack, jsii.String("Lab"+name), jsii.String(suppliedKeys[name]))
+			}
+			workflow.New(stack, "Keyed", &workflow.Props{
+				Name: "keyed", Batch: hpc, Glue: glue, Lake: lake, SkipRestore: true,
+				Steps:  []workflow.Step{{Name: "Count", Image: image(), VCPUs: 1, MemoryMiB: 2048, Queue: "Fargate"}},
+				LogKey: key("LogKey"), TopicKey: key("TopicKey"), QueueKey: key("QueueKey"),
 			})
 			return []awscdk.Stack{stack}
 		})

@@ -179,8 +179,9 @@ type Props struct {
 	// Name.
 	Project string
 	// Topic receives the success and failure notifications; the state
-	// machine is granted its key (Topic.MasterKey) for publishing. Default:
-	// a new KMS-encrypted, TLS-only topic.
+	// machine is granted its key (Topic.MasterKey) for publishing. Either
+	// an existing topic or TopicKey for the one the construct creates, not
+	// both. Default: a new KMS-encrypted, TLS-only topic.
 	Topic awssns.ITopic
 	// AlarmTopic receives the alarms (failed, timed-out and aborted
 	// executions, failed starts, undeliverable RunIngested events); a
@@ -191,6 +192,21 @@ type Props struct {
 	// LogKey encrypts the state machine's and the jobs' log groups; its
 	// policy must allow secure.ServiceLogs. Default: a new key.
 	LogKey awskms.IKey
+	// TopicKey encrypts the topic the workflow creates (not with Topic);
+	// an imported key's policy must let CloudWatch alarms
+	// (cloudwatch.amazonaws.com) call kms:Decrypt and kms:GenerateDataKey*
+	// for this account's topics, as secure.ServiceSNS does, since CDK
+	// cannot edit an imported key's policy (the state machine gets an IAM
+	// grant). Default: nil, and the construct creates a key with rotation
+	// on.
+	TopicKey awskms.IKey
+	// QueueKey encrypts the dead-letter queue of the rule that starts the
+	// workflow; an imported key's policy must let EventBridge
+	// (events.amazonaws.com) call kms:GenerateDataKey* and kms:Decrypt for
+	// this account, as secure.ServiceEvents does, since CDK cannot edit an
+	// imported key's policy. Default: nil, and the construct creates a key
+	// with rotation on.
+	QueueKey awskms.IKey
 	// LogRetentionDays of the log groups. Default: 365.
 	LogRetentionDays int
 	// Timeout of one execution, at most a year. It must cover Budget: the

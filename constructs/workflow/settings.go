@@ -9,6 +9,7 @@ import (
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // ValidateSettings checks every setting except the constructs the workflow
@@ -51,6 +52,10 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 		if pr == "" {
 			bad("Props.Profiles[%d] is empty; accepted: an instrument profile name", i)
 		}
+	}
+	if p.Topic != nil && p.TopicKey != nil {
+		errs = append(errs, validation.New("", "Props.TopicKey", validation.Raw("set"),
+			"either an existing topic (Topic) or TopicKey for the topic the construct creates, not both"))
 	}
 	return errors.Join(errs...)
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -80,6 +82,11 @@ func TestValidateProps(t *testing.T) {
 		{"project", ok(func(p *workflow.Props) { p.Project = "a*b" }), `Props.Project is "a*b"`},
 		{"profile", ok(func(p *workflow.Props) { p.Profiles = []string{""} }), "Props.Profiles[0] is empty"},
 		{"steps", ok(func(p *workflow.Props) { p.Steps = nil }), "Props.Steps is empty"},
+		{"topic and topic key", ok(func(p *workflow.Props) {
+			_, stack := cdktest.NewStack("Keys")
+			p.Topic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String("arn:aws:sns:eu-west-1:111122223333:notify"))
+			p.TopicKey = awskms.Key_FromKeyArn(stack, jsii.String("Key"), jsii.String(suppliedKeys["TopicKey"]))
+		}), "Props.TopicKey is set; accepted: either an existing topic (Topic) or TopicKey for the topic the construct creates, not both"},
 	} {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)

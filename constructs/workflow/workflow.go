@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
@@ -178,7 +179,7 @@ func New(scope constructs.Construct, id string, props *Props) *Workflow {
 	if w.Topic == nil {
 		w.Topic = awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
 			DisplayName: jsii.String("biolake workflow " + p.Name),
-			MasterKey:   secure.NewKey(c, "TopicKey", &secure.KeyProps{Description: "biolake workflow " + path + ": notifications", Services: []secure.Service{secure.ServiceSNS}}),
+			MasterKey:   w.topicKey(path),
 			EnforceSSL:  jsii.Bool(true),
 		})
 		// The workflow's alarms publish here unless Props.AlarmTopic is set.
@@ -296,13 +297,11 @@ func (w *Workflow) deadLetterQueue(path string) awssqs.IQueue {
 		return w.DeadLetterQueue
 	}
 	dlq := awssqs.NewQueue(w, jsii.String("DeadLetterQueue"), &awssqs.QueueProps{
-		Encryption: awssqs.QueueEncryption_KMS,
-		EncryptionMasterKey: secure.NewKey(w, "QueueKey", &secure.KeyProps{
-			Description: "biolake workflow " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents},
-		}),
-		EnforceSSL:         jsii.Bool(true),
-		RetentionPeriod:    awscdk.Duration_Days(jsii.Number(14)),
-		RedriveAllowPolicy: secure.DeadLetterRedrive(),
+		Encryption:          awssqs.QueueEncryption_KMS,
+		EncryptionMasterKey: w.queueKey(path),
+		EnforceSSL:          jsii.Bool(true),
+		RetentionPeriod:     awscdk.Duration_Days(jsii.Number(14)),
+		RedriveAllowPolicy:  secure.DeadLetterRedrive(),
 	})
 	w.DeadLetterQueue = dlq
 	nag.SuppressDeferred(dlq, nag.Rule{ID: "AwsSolutions-SQS3", Reason: "This queue is itself a dead-letter queue: RunIngested events EventBridge could not deliver to the workflow."})
@@ -829,4 +828,22 @@ func (w *Workflow) grantTopicKey(sm awsstepfunctions.StateMachine) {
 // rerun of a run, with a RunIngested detail as input).
 func (w *Workflow) GrantStart(grantee awsiam.IGrantable) awsiam.Grant {
 	return w.StateMachine.GrantStartExecution(grantee)
+}
+
+// topicKey returns Props.TopicKey, or a new key for the topic.
+func (w *Workflow) topicKey(path string) awskms.IKey {
+	if w.p.TopicKey != nil {
+		return w.p.TopicKey
+	}
+	return secure.NewKey(w, "TopicKey", &secure.KeyProps{Description: "biolake workflow " + path + ": notifications", Services: []secure.Service{secure.ServiceSNS}})
+}
+
+// queueKey returns Props.QueueKey, or a new key for the dead-letter queue.
+func (w *Workflow) queueKey(path string) awskms.IKey {
+	if w.p.QueueKey != nil {
+		return w.p.QueueKey
+	}
+	return secure.NewKey(w, "QueueKey", &secure.KeyProps{
+		Description: "biolake workflow " + path + ": dead-letter queue", Services: []secure.Service{secure.ServiceEvents},
+	})
 }

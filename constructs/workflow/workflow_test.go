@@ -296,8 +296,8 @@ func TestASLValidator(t *testing.T) {
 		t.Skipf("asl-validator is not installed (npm ci): %v", err)
 	}
 	defs := definitions(t)
-	if len(defs) != 8 {
-		t.Errorf("%d state machines, want 8 (verify; rnaseq, qc, wgs and their Starters; wgs's cleanup)", len(defs))
+	if len(defs) != 10 {
+		t.Errorf("%d state machines, want 10 (verify; rnaseq, qc, wgs, keyed and their Starters; wgs's cleanup)", len(defs))
 	}
 	for id, asl := range defs {
 		out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()
