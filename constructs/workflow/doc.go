@@ -126,7 +126,7 @@
 //
 // Every key can be supplied instead of created: Props.LogKey (log
 // groups), TopicKey (the notification topic, when no Topic is given) and
-// QueueKey (the dead-letter queue of the starting rule). The construct
+// QueueKey (the dead-letter queue of the rules). The construct
 // cannot edit an imported key's policy; each prop's doc names the
 // statements the key must carry.
 //

@@ -147,6 +147,7 @@ func TestValidateGlueless(t *testing.T) {
 	}
 	bus := awsevents.EventBus_FromEventBusName(awscdk.NewStack(awscdk.NewApp(nil), jsii.String("V"), nil), jsii.String("Bus"), jsii.String("lab"))
 	pattern := &awsevents.EventPattern{Source: jsii.Strings("lab")}
+	key := awskms.Key_FromKeyArn(bus.Stack(), jsii.String("Key"), jsii.String(suppliedKeys["QueueKey"]))
 	for _, c := range []struct {
 		name  string
 		mod   func(*workflow.Props)
@@ -159,6 +160,7 @@ func TestValidateGlueless(t *testing.T) {
 		{"pattern with the glue", func(p *workflow.Props) { p.Glue = fakeGlue{}; p.StartPattern = pattern }, "Props.StartPattern"},
 		{"bus with the glue", func(p *workflow.Props) { p.Glue = fakeGlue{}; p.StartBus = bus }, "Props.StartBus"},
 		{"glue with nil pieces", func(p *workflow.Props) { p.Glue = fakeGlue{} }, "Props.Glue"},
+		{"queue key without a rule", func(p *workflow.Props) { p.QueueKey = key }, "Props.QueueKey"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := base(c.mod)
@@ -169,6 +171,9 @@ func TestValidateGlueless(t *testing.T) {
 	}
 	if err := base(func(p *workflow.Props) { p.StartPattern = pattern }); err != nil && strings.Contains(err.Error(), "Start") {
 		t.Errorf("a pattern on the default bus refused: %v", err)
+	}
+	if err := base(func(p *workflow.Props) { p.StartPattern, p.QueueKey = pattern, key }); err != nil && strings.Contains(err.Error(), "QueueKey") {
+		t.Errorf("a queue key for the pattern's rule refused: %v", err)
 	}
 }
 

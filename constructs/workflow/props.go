@@ -200,8 +200,9 @@ type Props struct {
 	// grant). Default: nil, and the construct creates a key with rotation
 	// on.
 	TopicKey awskms.IKey
-	// QueueKey encrypts the dead-letter queue of the rule that starts the
-	// workflow; an imported key's policy must let EventBridge
+	// QueueKey encrypts the dead-letter queue of the workflow's rules (the
+	// rule that starts it, with Glue or StartPattern, and the cleanup rule,
+	// with Lustre; not without one of them); an imported key's policy must let EventBridge
 	// (events.amazonaws.com) call kms:GenerateDataKey* and kms:Decrypt for
 	// this account, as secure.ServiceEvents does, since CDK cannot edit an
 	// imported key's policy. Default: nil, and the construct creates a key
@@ -308,6 +309,10 @@ func (p *Props) validateStart() []error {
 	}
 	if p.StartOnSettled {
 		bad("StartOnSettled", true, "false without Props.Glue (it widens the RunIngested rule)")
+	}
+	if p.QueueKey != nil && p.StartPattern == nil && p.Lustre == nil {
+		errs = append(errs, validation.New("workflow", "Props.QueueKey", validation.Raw("set"),
+			"QueueKey only together with Glue, StartPattern or Lustre (it encrypts the dead-letter queue of their rules; without them the workflow has none)"))
 	}
 	if p.StartBus != nil && p.StartPattern == nil {
 		bad("StartPattern", validation.Raw("nil with Props.StartBus"), "the event pattern whose events of StartBus start the workflow, or leave out StartBus")

@@ -54,7 +54,7 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 		}
 	}
 	if p.Topic != nil && p.TopicKey != nil {
-		errs = append(errs, validation.New("", "Props.TopicKey", validation.Raw("set"),
+		errs = append(errs, validation.New("workflow", "Props.TopicKey", validation.Raw("set"),
 			"either an existing topic (Topic) or TopicKey for the topic the construct creates, not both"))
 	}
 	return errors.Join(errs...)
