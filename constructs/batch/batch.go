@@ -24,6 +24,11 @@
 // without target on its FAILED "Batch Job State Change" events, and
 // MetricJobsFailed (MetricQueueJobsFailed by queue name) is that rule's
 // AWS/Events MatchedEvents. See docs/METRICS.md.
+//
+// Every key can be supplied instead of created: Props.VolumeKey (the EC2
+// instances' volumes), JobProps.LogKey (a job's log group) and
+// NextflowProps.LogKey. The construct cannot edit an imported key's
+// policy; each prop's doc names the statements the key must carry.
 package batch
 
 import (
@@ -105,10 +110,12 @@ type Props struct {
 	// DefaultQueue is the queue of jobs whose JobProps.Queue is empty.
 	// Default: the first of Queues.
 	DefaultQueue string
-	// VolumeKey encrypts the EC2 instances' root and scratch volumes; its
-	// policy must let EC2 Auto Scaling use it through EC2 (encrypt,
-	// decrypt, generate data keys, create grants for AWS resources), as
-	// AllowEBSVolumes does. Default: a new key whose policy does.
+	// VolumeKey encrypts the EC2 instances' root and scratch volumes (only
+	// with an EC2 environment); an imported key's policy must let EC2 Auto
+	// Scaling use it through EC2 (encrypt, decrypt, generate data keys,
+	// create grants for AWS resources), as AllowEBSVolumes does, since CDK
+	// cannot edit an imported key's policy. Default: nil, and the construct
+	// creates a key with rotation on whose policy does.
 	VolumeKey awskms.IKey
 }
 
@@ -135,6 +142,10 @@ func (p *Props) ValidateSettings() error {
 		errs = append(errs, fmt.Errorf("batch: Props.MaxVCPUs is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxVCPUs, MaxMaxVCPUs, DefaultMaxVCPUs))
 	}
 	errs = append(errs, p.validateCompute()...)
+	if p.VolumeKey != nil && !slices.ContainsFunc(p.Environments, func(e EnvironmentSpec) bool { return e.Kind.EC2() }) {
+		errs = append(errs, validation.New("", "Props.VolumeKey", validation.Raw("set"),
+			"VolumeKey only together with an EC2 environment in Environments (cpu-spot, cpu-ondemand or gpu): it encrypts their instances' volumes, and Fargate has none"))
+	}
 	return errors.Join(errs...)
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/batch"
@@ -250,6 +251,8 @@ func TestValidate(t *testing.T) {
 		{"nil", (*batch.Props)(nil).Validate(), "Props.Network is required"},
 		{"no network", (&batch.Props{}).Validate(), "batch: Props.Network is nil"},
 		{"vcpus", (&batch.Props{Network: net, MaxVCPUs: 5000}).Validate(), "Props.MaxVCPUs is 5000; accepted: 1 to 4096"},
+		{"volume key without EC2", (&batch.Props{Network: net, VolumeKey: awskms.Key_FromKeyArn(awscdk.NewStack(nil, jsii.String("Keys"), nil), jsii.String("Volume"), jsii.String(byoVolumeKeyArn))}).Validate(),
+			"Props.VolumeKey is set; accepted: VolumeKey only together with an EC2 environment"},
 		{"job ok", (&batch.JobProps{Image: img, VCPUs: 16, MemoryMiB: 122880, Timeout: time.Minute, Attempts: 10, LogRetentionDays: 3653}).Validate(), ""},
 		{"job nil", (*batch.JobProps)(nil).Validate(), "JobProps.Image is required"},
 		{"no image", (&batch.JobProps{}).Validate(), "JobProps.Image is nil"},

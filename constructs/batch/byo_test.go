@@ -16,11 +16,15 @@ import (
 	"github.com/biolake/biolake/constructs/network"
 )
 
-const byoLogKeyArn = "arn:aws:kms:eu-west-1:111122223333:key/2e2e2e2e-1111-2222-3333-444455556666"
+const (
+	byoLogKeyArn    = "arn:aws:kms:eu-west-1:111122223333:key/2e2e2e2e-1111-2222-3333-444455556666"
+	byoVolumeKeyArn = "arn:aws:kms:eu-west-1:111122223333:key/3e3e3e3e-1111-2222-3333-444455556666"
+)
 
 // buildBYO builds the "BYO" stack: a queue on a lab's own isolated VPC
 // (only the logs endpoint exists; the construct may create the others),
-// a job granted the lab's own buckets, logs encrypted with a supplied key.
+// a job granted the lab's own buckets, logs encrypted with a supplied key,
+// and an EC2 queue whose volumes use a supplied key.
 func buildBYO(app awscdk.App) {
 	stack := awscdk.NewStack(app, jsii.String("BYO"), nil)
 	own := cdktest.BringYourOwn(stack, []network.Endpoint{network.EndpointLogs}, true)
@@ -31,6 +35,35 @@ func buildBYO(app awscdk.App) {
 		LogKey:  awskms.Key_FromKeyArn(stack, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
 	})
 	batch.GrantLake(job.JobRole, own.Lake, []datalake.BucketName{datalake.BucketRaw}, "runs/", "workflows/align/")
+	// EC2 compute with a supplied volume key.
+	batch.New(stack, "Ec2Queue", &batch.Props{
+		Network:      own.Network,
+		Environments: []batch.EnvironmentSpec{{Name: "Spot", Kind: batch.CPUSpot, MaxVCPUs: 16}},
+		Queues:       []batch.QueueSpec{{Name: "Default", Environments: []string{"Spot"}}},
+		VolumeKey:    awskms.Key_FromKeyArn(stack, jsii.String("LabVolumeKey"), jsii.String(byoVolumeKeyArn)),
+	})
+}
+
+// TestSuppliedVolumeKey: the EC2 queue of the BYO stack, given a volume
+// key, creates none (TestBringYourOwn), and every volume of its launch
+// template is encrypted with the supplied key.
+func TestSuppliedVolumeKey(t *testing.T) {
+	load(t)
+	lts := ofType(byo, "AWS::EC2::LaunchTemplate")
+	if len(lts) != 1 {
+		t.Fatalf("%d launch templates in the BYO stack, want 1", len(lts))
+	}
+	for id, lt := range lts {
+		bdm, _ := lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["BlockDeviceMappings"].([]any)
+		if len(bdm) == 0 {
+			t.Fatalf("%s has no volumes", id)
+		}
+		for _, b := range bdm {
+			if ebs := b.(map[string]any)["Ebs"].(map[string]any); ebs["Encrypted"] != true || js(ebs["KmsKeyId"]) != `"`+byoVolumeKeyArn+`"` {
+				t.Errorf("%s: volume %s, want encrypted with the supplied key", id, js(b))
+			}
+		}
+	}
 }
 
 // TestBringYourOwn: the queue and job on existing resources create no VPC,
