@@ -147,11 +147,11 @@ func newFixture(t *testing.T, today time.Time) *fixture {
 	addRun("RUN_A", "novaseq-x", a, "va", day(noon, -10),
 		obj("RUN_A", a+"Data/L001.cbcl", "a1v", 100, "bcl", "e1", runs.RoleData, "va", before),
 		obj("RUN_A", a+"fastq/S1.fastq.gz", "a2v", 200, "fastq", "e2", runs.RoleData, "va", before),
-		obj("RUN_A", a+"SampleSheet.csv", "a3v", 10, "", "e3", runs.RoleData, "va", before), // gone from the inventory
-		obj("RUN_A", a+"SampleSheet.csv", "a3old", 9, "", "e3o", runs.RoleData, "", before), // never verified: not checked
+		obj("RUN_A", a+"SampleSheet.csv", "a3v", 10, "", "e3", runs.RoleData, "va", before),   // gone from the inventory
+		obj("RUN_A", a+"SampleSheet.csv", "a3old", 9, "", "e3o", runs.RoleData, "", before),   // never verified: not checked
 		obj("RUN_A", a+"Data/L002.cbcl", "a4v", 50, "bcl", "e4", runs.RoleData, "va", before), // size differs
-		obj("RUN_A", a+"RTAComplete.txt", "a5v", 1, "", "e5", runs.RoleMarker, "va", before), // a marker: not checked
-		obj("RUN_A", a+"late.txt", "a6v", 1, "", "e6", runs.RoleData, "va", noon),            // newer than the inventory
+		obj("RUN_A", a+"RTAComplete.txt", "a5v", 1, "", "e5", runs.RoleMarker, "va", before),  // a marker: not checked
+		obj("RUN_A", a+"late.txt", "a6v", 1, "", "e6", runs.RoleData, "va", noon),             // newer than the inventory
 		obj("RUN_A", a+"Data/L003.cbcl", "a7v", 70, "bcl", "e7", runs.RoleData, "va", before), // ETag differs
 		obj("RUN_A", a+"Data/L004.cbcl", "a8v", 80, "bcl", "e8", runs.RoleData, "va", before),
 	)
