@@ -1,0 +1,24 @@
+// Package analytics puts SQL over what the platform records: a Glue
+// database with tables over the run and object catalog that the catalog
+// exporter writes as Parquet and over the S3 Inventory reports of the lake's
+// buckets (one table per bucket and an inventory view over all of them), all
+// with partition projection, so no crawler runs and a new day's partition is
+// visible at once; an Athena workgroup that enforces its configuration
+// (engine version pinned, results encrypted with the lake's KMS key, a
+// bytes-scanned cutoff per query, CloudWatch metrics); and the named queries
+// a lab uses from day one (package athenasql holds their SQL, proven with
+// DuckDB over Parquet written by the product's own exporters).
+//
+// GrantQuery lets a role run queries through the workgroup, reading only the
+// tables' locations and writing only the results prefix. Athena and Glue
+// have no idle charge: queries bill per byte scanned.
+//
+//	a := analytics.New(stack, "Analytics", &analytics.Props{
+//		Catalog:      analytics.Location{Bucket: lake.Curated, Key: lake.DataKey},
+//		Inventory:    &analytics.Inventory{Destination: analytics.Location{Bucket: lake.Analytics, Key: lake.AnalyticsKey}, Sources: sources},
+//		QueryResults: analytics.Location{Bucket: lake.AthenaResults, Key: lake.DataKey},
+//	})
+//	a.GrantQuery(scientistRole)
+//
+// How a scientist runs the queries is in docs/ANALYTICS.md.
+package analytics

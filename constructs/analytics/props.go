@@ -1,0 +1,277 @@
+package analytics
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+
+	"github.com/biolake/biolake/constructs/analytics/athenasql"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/validation"
+	"github.com/biolake/biolake/internal/catalogexport"
+)
+
+// Location is a prefix of a bucket and the key that encrypts it.
+type Location struct {
+	// Bucket holds the data. Required.
+	Bucket awss3.IBucket
+	// Key encrypts the bucket (SSE-KMS); GrantQuery lets the grantee use it
+	// through S3. Required for QueryResults. Default: nil (SSE-S3).
+	Key awskms.IKey
+	// Prefix under which the data lies, ending in "/"; no leading "/", no
+	// "..", "*" or "?". Default: per field.
+	Prefix string
+}
+
+// InventorySource is one bucket whose S3 Inventory is queried.
+type InventorySource struct {
+	// Name of the bucket in the lake ("raw"): the reports lie under
+	// Inventory.Destination.Prefix + Name, and the table is named
+	// "inventory_" + Name. Lower-case letters, digits and _, starting with
+	// a letter. Required.
+	Name string
+	// Bucket is the inventoried bucket: its physical name is part of the
+	// reports' path. Required.
+	Bucket awss3.IBucket
+}
+
+// Inventory says where the S3 Inventory reports of the lake's buckets are
+// delivered: Destination.Prefix + <source name> + "/" + <bucket's physical
+// name> + "/" + ConfigID + "/" (the layout of datalake.InventoryPrefix).
+type Inventory struct {
+	// Destination is the bucket the reports are delivered to (the lake's
+	// analytics bucket) and its key. Prefix default: datalake.InventoryPrefix.
+	Destination Location
+	// ConfigID is the inventory configuration's id. Default:
+	// datalake.InventoryID.
+	ConfigID string
+	// Fields are the optional fields the inventory lists. Default:
+	// datalake.InventoryFields.
+	Fields []string
+	// Sources are the inventoried buckets. Required: at least one.
+	Sources []InventorySource
+}
+
+// ArchiveRule is one lifecycle transition of current versions to an
+// archive class (GLACIER or DEEP_ARCHIVE), for the "Archived next month"
+// query.
+type ArchiveRule = athenasql.ArchiveRule
+
+// Workflow maps a workflow to its cost-allocation project, for the
+// "Results per workflow and project" query.
+type Workflow = athenasql.Workflow
+
+// Props configure the analytics construct.
+type Props struct {
+	// LakeBuckets are the buckets tables may lie in. Every location's
+	// bucket must be one of them, so GrantQuery never reaches outside the
+	// lake. Default: none (not checked).
+	LakeBuckets []awss3.IBucket
+	// Catalog is where the catalog exporter writes runs/ and objects/
+	// (the curated bucket). Prefix default: catalogexport.DefaultPrefix
+	// ("catalog/"). Required.
+	Catalog Location
+	// Inventory of the lake's buckets. Required.
+	Inventory *Inventory
+	// QueryResults is where the workgroup writes query results (the
+	// athena-results bucket), encrypted with SSE-KMS and Key. Prefix
+	// default: "athena/". Bucket and Key are required.
+	QueryResults Location
+	// BytesScannedCutoff cancels a query that scans more bytes, at least
+	// 10000000 (10 MB, Athena's minimum). Default: 10000000000 (10 GB,
+	// $0.05 a query at $5 per TB).
+	BytesScannedCutoff int64
+	// EngineVersion pins the workgroup's Athena engine. Default:
+	// "Athena engine version 3".
+	EngineVersion string
+	// DatabaseName of the Glue database: lower-case letters, digits and _,
+	// at most 255. Default: the construct path in lower case with "_"
+	// for other characters ("dev_analytics_analytics").
+	DatabaseName string
+	// WorkGroupName of the Athena workgroup: letters, digits, ".", "_" and
+	// "-", at most 128. Default: the construct path with "-" for other
+	// characters.
+	WorkGroupName string
+	// ProjectionStart is the first day (YYYY-MM-DD) partition projection
+	// lists. Default: "2024-01-01".
+	ProjectionStart string
+	// Archive rules of the lifecycle policy; without any, the "Archived
+	// next month" query is not created. Default: none.
+	Archive []ArchiveRule
+	// Workflows and their projects; without any, the "Results per
+	// workflow and project" query is not created. Default: none.
+	Workflows []Workflow
+	// ResultsSource is the inventory source of the results bucket.
+	// Default: "results".
+	ResultsSource string
+	// WorkflowPrefix is where workflows write in the results bucket.
+	// Default: "workflows/".
+	WorkflowPrefix string
+}
+
+// Defaults and limits.
+const (
+	DefaultBytesScannedCutoff int64 = 10_000_000_000
+	// MinBytesScannedCutoff is Athena's minimum cutoff.
+	MinBytesScannedCutoff int64 = 10_000_000
+	DefaultEngineVersion        = "Athena engine version 3"
+	DefaultResultsPrefix        = "athena/"
+	DefaultProjectionStart      = "2024-01-01"
+)
+
+// EngineVersions are the engine versions accepted.
+var EngineVersions = []string{"Athena engine version 3"}
+
+var (
+	sourceName   = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+	databaseName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
+	workGroup    = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
+	dateValue    = regexp.MustCompile(`^20[0-9]{2}-[01][0-9]-[0-3][0-9]$`)
+)
+
+// resolved are the props with defaults applied and prefixes normalised.
+type resolved struct {
+	Props
+	inv     Inventory
+	queries []athenasql.Query
+	invCols []athenasql.Column
+}
+
+// validate checks p and returns it with defaults, or the validation errors.
+func validate(path string, p *Props, defaultName string) (*resolved, error) {
+	var errs []error
+	bad := validation.Collector(path, &errs)
+	if p == nil {
+		return nil, validation.New(path, "Props", validation.Raw("nil"), "props with Catalog, Inventory and QueryResults")
+	}
+	r := &resolved{Props: *p}
+	lake := map[string]bool{}
+	for _, b := range p.LakeBuckets {
+		if b != nil {
+			lake[*b.BucketName()] = true
+		}
+	}
+	location := func(field string, l *Location, def string, keyRequired bool) {
+		if l.Bucket == nil {
+			bad(field+".Bucket", validation.Raw("nil"), "the bucket the data lies in")
+			return
+		}
+		if len(lake) > 0 && !lake[*l.Bucket.BucketName()] {
+			bad(field+".Bucket", *l.Bucket.Node().Path(), "a bucket of Props.LakeBuckets: a table outside the lake would let GrantQuery read it")
+		}
+		if keyRequired && l.Key == nil {
+			bad(field+".Key", validation.Raw("nil"), "the KMS key results are encrypted with (SSE-KMS)")
+		}
+		if l.Prefix == "" {
+			l.Prefix = def
+		}
+		norm, err := datalake.NormalizePrefix(l.Prefix)
+		if err != nil || strings.Contains(l.Prefix, "://") {
+			bad(field+".Prefix", l.Prefix, "a key prefix inside the bucket, such as %q: no leading \"/\", no \"..\", \"*\", \"?\" or \"s3://\"", def)
+			return
+		}
+		l.Prefix = norm
+	}
+	location("Catalog", &r.Catalog, catalogexport.DefaultPrefix, false)
+	location("QueryResults", &r.QueryResults, DefaultResultsPrefix, true)
+
+	if p.Inventory == nil {
+		bad("Inventory", validation.Raw("nil"), "the inventory's destination and sources")
+	} else {
+		r.inv = *p.Inventory
+		location("Inventory.Destination", &r.inv.Destination, datalake.InventoryPrefix, false)
+		if r.inv.ConfigID == "" {
+			r.inv.ConfigID = datalake.InventoryID
+		}
+		if !regexp.MustCompile(`^[a-zA-Z0-9._-]{1,64}$`).MatchString(r.inv.ConfigID) {
+			bad("Inventory.ConfigID", r.inv.ConfigID, "an S3 inventory id: letters, digits, '.', '_' and '-', at most 64")
+		}
+		if r.inv.Fields == nil {
+			r.inv.Fields = datalake.InventoryFields
+		}
+		cols, err := athenasql.InventoryColumns(r.inv.Fields)
+		if err != nil {
+			bad("Inventory.Fields", strings.Join(r.inv.Fields, ","), "S3 Inventory optional fields (%s) including those the queries read (%s)", strings.Join(athenasql.InventoryFieldNames(), ", "), err)
+		}
+		r.invCols = cols
+		if len(r.inv.Sources) == 0 {
+			bad("Inventory.Sources", validation.Raw("[]"), "at least one inventoried bucket")
+		}
+		seen := map[string]bool{}
+		for i, s := range r.inv.Sources {
+			f := fmt.Sprintf("Inventory.Sources[%d]", i)
+			if !sourceName.MatchString(s.Name) {
+				bad(f+".Name", s.Name, "lower-case letters, digits and _, starting with a letter, at most 63 (it names the table inventory_<name>)")
+			} else if seen[s.Name] {
+				bad(f+".Name", s.Name, "a name not listed before")
+			}
+			seen[s.Name] = true
+			if s.Bucket == nil {
+				bad(f+".Bucket", validation.Raw("nil"), "the inventoried bucket")
+			} else if len(lake) > 0 && !lake[*s.Bucket.BucketName()] {
+				bad(f+".Bucket", *s.Bucket.Node().Path(), "a bucket of Props.LakeBuckets: a table outside the lake would let GrantQuery read it")
+			}
+		}
+		if p.ResultsSource != "" && !seen[p.ResultsSource] {
+			bad("ResultsSource", p.ResultsSource, "the name of an inventory source")
+		}
+	}
+
+	switch {
+	case r.BytesScannedCutoff == 0:
+		r.BytesScannedCutoff = DefaultBytesScannedCutoff
+	case r.BytesScannedCutoff < MinBytesScannedCutoff:
+		bad("BytesScannedCutoff", r.BytesScannedCutoff, "at least %d (10 MB, Athena's minimum), or 0 for the default %d", MinBytesScannedCutoff, DefaultBytesScannedCutoff)
+	}
+	if r.EngineVersion == "" {
+		r.EngineVersion = DefaultEngineVersion
+	}
+	if !slices.Contains(EngineVersions, r.EngineVersion) {
+		bad("EngineVersion", r.EngineVersion, "%s", strings.Join(EngineVersions, ", "))
+	}
+	if r.DatabaseName == "" {
+		r.DatabaseName = strings.ToLower(regexp.MustCompile(`[^A-Za-z0-9]+`).ReplaceAllString(defaultName, "_"))
+	}
+	if !databaseName.MatchString(r.DatabaseName) {
+		bad("DatabaseName", r.DatabaseName, "lower-case letters, digits and _, at most 255")
+	}
+	if r.WorkGroupName == "" {
+		r.WorkGroupName = regexp.MustCompile(`[^A-Za-z0-9._-]+`).ReplaceAllString(defaultName, "-")
+	}
+	if !workGroup.MatchString(r.WorkGroupName) {
+		bad("WorkGroupName", r.WorkGroupName, "letters, digits, '.', '_' and '-', at most 128")
+	}
+	if r.ProjectionStart == "" {
+		r.ProjectionStart = DefaultProjectionStart
+	}
+	if !dateValue.MatchString(r.ProjectionStart) {
+		bad("ProjectionStart", r.ProjectionStart, "a day as YYYY-MM-DD, such as %q", DefaultProjectionStart)
+	}
+	for i, a := range r.Archive {
+		f := fmt.Sprintf("Archive[%d]", i)
+		if p.Inventory != nil && !slices.ContainsFunc(p.Inventory.Sources, func(s InventorySource) bool { return s.Name == a.Source }) {
+			bad(f+".Source", a.Source, "the name of an inventory source")
+		}
+		if !slices.Contains(athenasql.ArchiveClasses, a.StorageClass) {
+			bad(f+".StorageClass", a.StorageClass, "%s", strings.Join(athenasql.ArchiveClasses, " or "))
+		}
+		if a.Days < 0 {
+			bad(f+".Days", a.Days, "0 or more")
+		}
+		if _, err := datalake.NormalizePrefix(a.Prefix); err != nil {
+			bad(f+".Prefix", a.Prefix, "a key prefix or \"\"")
+		}
+	}
+	if len(errs) == 0 {
+		qs, err := athenasql.Queries(athenasql.Params{Archive: r.Archive, Workflows: r.Workflows, ResultsSource: r.ResultsSource, WorkflowPrefix: r.WorkflowPrefix})
+		if err != nil {
+			bad("WorkflowPrefix", r.WorkflowPrefix, "a key prefix ending in \"/\" (%s)", err)
+		}
+		r.queries = qs
+	}
+	return r, validation.Join(path, errs...)
+}
