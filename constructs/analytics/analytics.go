@@ -294,4 +294,3 @@ func (a *Analytics) metric(name, stat string, dims map[string]*string, opts *aws
 	}
 	return awscloudwatch.NewMetric(mp)
 }
-

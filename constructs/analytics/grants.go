@@ -24,7 +24,7 @@ var (
 		"glue:GetDatabase", "glue:GetTable", "glue:GetTables",
 		"glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
 	}
-	readObjects   = []string{"s3:GetObject"}
+	readObjects = []string{"s3:GetObject"}
 	// listBucket is limited to the location's prefix; the bucket actions
 	// carry no s3:prefix key, so they are granted without the condition.
 	listBucket    = []string{"s3:ListBucket"}

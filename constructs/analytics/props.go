@@ -117,10 +117,10 @@ type Props struct {
 const (
 	DefaultBytesScannedCutoff int64 = 10_000_000_000
 	// MinBytesScannedCutoff is Athena's minimum cutoff.
-	MinBytesScannedCutoff int64 = 10_000_000
-	DefaultEngineVersion        = "Athena engine version 3"
-	DefaultResultsPrefix        = "athena/"
-	DefaultProjectionStart      = "2024-01-01"
+	MinBytesScannedCutoff  int64 = 10_000_000
+	DefaultEngineVersion         = "Athena engine version 3"
+	DefaultResultsPrefix         = "athena/"
+	DefaultProjectionStart       = "2024-01-01"
 )
 
 // EngineVersions are the engine versions accepted.
