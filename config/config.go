@@ -69,6 +69,9 @@ type Environment struct {
 	FileGateway FileGateway `yaml:"fileGateway"`
 	// Compute holds Batch, FSx for Lustre and the workflows.
 	Compute Compute `yaml:"compute"`
+	// Analytics is the Athena workgroup and Glue tables over the catalog
+	// and the inventories.
+	Analytics Analytics `yaml:"analytics"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -298,6 +301,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.Compute.validate(e); err != nil {
+		return err
+	}
+	if err := e.Analytics.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

@@ -21,6 +21,7 @@ type Platform struct {
 	Ingest    *IngestStack
 	Compute   *ComputeStack
 	Audit     *AuditStack
+	Analytics *AnalyticsStack
 }
 
 // NewStage builds the Stage of env under scope (normally the App): its id is
@@ -53,6 +54,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Network, p.DataLake, p.EventGlue)
 	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
+	p.Analytics = NewAnalyticsStack(stage, "Analytics", env, p.DataLake)
 	return p
 }
 

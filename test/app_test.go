@@ -154,7 +154,7 @@ func Props(r map[string]any) map[string]any {
 
 func TestEveryEnvironmentSynthesizes(t *testing.T) {
 	s := synthAll(t)
-	want := []string{"Audit", "Compute", "DataLake", "EventGlue", "Ingest", "Network", "Security"}
+	want := []string{"Analytics", "Audit", "Compute", "DataLake", "EventGlue", "Ingest", "Network", "Security"}
 	for _, env := range s.Envs {
 		var got []string
 		for _, st := range s.Stacks[env] {

@@ -139,6 +139,31 @@ func (st *Stack) Resources(typ string) map[string]map[string]any {
 	return out
 }
 
+// NagUncheckedTypes are the resource types no rule of the cdk-nag packs
+// biolake runs (AwsSolutions, HIPAA Security, NIST 800-53 rev 5, cdk-nag
+// 2.38) checks: a stack holding only these gets empty reports.
+var NagUncheckedTypes = map[string]bool{
+	"AWS::Glue::Database": true, "AWS::Glue::Table": true,
+	"AWS::Athena::WorkGroup": true, "AWS::Athena::NamedQuery": true,
+	"AWS::CDK::Metadata": true,
+}
+
+// uncheckedOnly returns "" when every resource of the stack is of a type
+// in NagUncheckedTypes, else the first other type.
+func (st *Stack) uncheckedOnly() string {
+	res, _ := st.Template["Resources"].(map[string]any)
+	if len(res) == 0 {
+		return "no resources"
+	}
+	for _, r := range res {
+		m, _ := r.(map[string]any)
+		if t, _ := m["Type"].(string); !NagUncheckedTypes[t] {
+			return t
+		}
+	}
+	return ""
+}
+
 // NagRow is one line of a cdk-nag CSV report.
 type NagRow struct {
 	Stage, Stack, Pack, Rule, Resource, Compliance, Reason, Level string
@@ -158,7 +183,12 @@ func (a *Assembly) NagReport(st *Stack, pack string) ([]NagRow, error) {
 		return nil, fmt.Errorf("assembly: %s: %w", file, err)
 	}
 	if len(recs) < 2 {
-		return nil, fmt.Errorf("assembly: %s holds no rule results", file)
+		// An empty report is right only when the pack ran (its report
+		// exists) over resources it has no rule for.
+		if t := st.uncheckedOnly(); t != "" {
+			return nil, fmt.Errorf("assembly: %s holds no rule results, yet the stack holds %s", file, t)
+		}
+		return nil, nil
 	}
 	rows := make([]NagRow, 0, len(recs)-1)
 	for _, r := range recs[1:] {

@@ -197,6 +197,9 @@ var usageTypes = map[string]string{
 	"AWS::Batch::JobDefinition":           "nothing of its own; jobs bill as EC2 or Fargate (see Per run)",
 	"AWS::FSx::DataRepositoryAssociation": "nothing of its own; imports and exports are S3 requests",
 	"AWS::Lambda::EventSourceMapping":     "nothing of its own; the function's invocations",
+	"AWS::Athena::WorkGroup":              "queries ($5 per TB scanned, 10 MB at least a query; the workgroup's cutoff caps each); nothing while idle",
+	"AWS::Glue::Database":                 "Data Catalog objects and requests (the first million of each a month are free); nothing while idle",
+	"AWS::Glue::Table":                    "Data Catalog objects and requests (the first million of each a month are free; projected partitions are not stored); nothing while idle",
 }
 
 // freeTypes have no charge at all.
@@ -209,7 +212,7 @@ var freeTypes = map[string]bool{
 	"AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true, "AWS::SNS::Subscription": true,
 	"AWS::Logs::ResourcePolicy": true, "AWS::Backup::BackupPlan": true, "AWS::Backup::BackupSelection": true,
 	"AWS::DataSync::LocationS3": true, "AWS::DataSync::LocationNFS": true, "AWS::DataSync::LocationSMB": true,
-	"AWS::CDK::Metadata": true, "AWS::SSM::Parameter": true,
+	"AWS::CDK::Metadata": true, "AWS::SSM::Parameter": true, "AWS::Athena::NamedQuery": true,
 	// Custom resources run their Lambda once per deployment.
 	"Custom::VpcRestrictDefaultSG": true, "Custom::FileGatewayActivation": true, "Custom::S3AutoDeleteObjects": true,
 	"AWS::CloudFormation::CustomResource": true,

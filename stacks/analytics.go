@@ -1,0 +1,38 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/constructs/analytics"
+	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/eventglue"
+)
+
+// AnalyticsStack holds the Glue database and tables over the catalog export
+// and the inventories, the Athena workgroup and its named queries. They
+// hold no data of their own (the tables are metadata over the lake), so
+// the stack is stateless.
+type AnalyticsStack struct {
+	awscdk.Stack
+	Analytics *analytics.Analytics
+}
+
+// NewAnalyticsStack creates the stack over the data lake's buckets.
+func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Environment, lake *DataLakeStack) *AnalyticsStack {
+	s := &AnalyticsStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "Athena workgroup, Glue tables and named queries over the catalog and the inventories", false))}
+	l := lake.Lake
+	props := env.Analytics.Props(env)
+	props.LakeBuckets = append(l.DataBuckets(), l.Analytics, l.AthenaResults)
+	// The verify handler exports the catalog under this prefix.
+	props.Catalog = analytics.Location{Bucket: l.Curated, Key: l.DataKey, Prefix: eventglue.CatalogPrefix}
+	var sources []analytics.InventorySource
+	for _, b := range datalake.DataBucketNames() {
+		sources = append(sources, analytics.InventorySource{Name: string(b), Bucket: l.Bucket(b)})
+	}
+	props.Inventory = &analytics.Inventory{Destination: analytics.Location{Bucket: l.Analytics, Key: l.AnalyticsKey}, Sources: sources}
+	props.QueryResults = analytics.Location{Bucket: l.AthenaResults, Key: l.DataKey}
+	s.Analytics = analytics.New(s.Stack, "Analytics", props)
+	return s
+}
