@@ -6,7 +6,6 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
 	"github.com/biolake/biolake/constructs/analytics"
-	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
 )
 
@@ -22,17 +21,10 @@ type AnalyticsStack struct {
 // NewAnalyticsStack creates the stack over the data lake's buckets.
 func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Environment, lake *DataLakeStack) *AnalyticsStack {
 	s := &AnalyticsStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "Athena workgroup, Glue tables and named queries over the catalog and the inventories", false))}
-	l := lake.Lake
 	props := env.Analytics.Props(env)
-	props.LakeBuckets = append(l.DataBuckets(), l.Analytics, l.AthenaResults)
+	props.Lake = lake.Lake
 	// The verify handler exports the catalog under this prefix.
-	props.Catalog = analytics.Location{Bucket: l.Curated, Key: l.DataKey, Prefix: eventglue.CatalogPrefix}
-	var sources []analytics.InventorySource
-	for _, b := range datalake.DataBucketNames() {
-		sources = append(sources, analytics.InventorySource{Name: string(b), Bucket: l.Bucket(b)})
-	}
-	props.Inventory = &analytics.Inventory{Destination: analytics.Location{Bucket: l.Analytics, Key: l.AnalyticsKey}, Sources: sources}
-	props.QueryResults = analytics.Location{Bucket: l.AthenaResults, Key: l.DataKey}
+	props.Catalog.Prefix = eventglue.CatalogPrefix
 	s.Analytics = analytics.New(s.Stack, "Analytics", props)
 	return s
 }

@@ -9,15 +9,14 @@
 // a lab uses from day one (package athenasql holds their SQL, proven with
 // DuckDB over Parquet written by the product's own exporters).
 //
+// The locations are a bucket, its key and a prefix each (Location); a
+// datalake.ILake in Props.Lake gives them all.
+//
 // GrantQuery lets a role run queries through the workgroup, reading only the
 // tables' locations and writing only the results prefix. Athena and Glue
 // have no idle charge: queries bill per byte scanned.
 //
-//	a := analytics.New(stack, "Analytics", &analytics.Props{
-//		Catalog:      analytics.Location{Bucket: lake.Curated, Key: lake.DataKey},
-//		Inventory:    &analytics.Inventory{Destination: analytics.Location{Bucket: lake.Analytics, Key: lake.AnalyticsKey}, Sources: sources},
-//		QueryResults: analytics.Location{Bucket: lake.AthenaResults, Key: lake.DataKey},
-//	})
+//	a := analytics.New(stack, "Analytics", &analytics.Props{Lake: lake})
 //	a.GrantQuery(scientistRole)
 //
 // How a scientist runs the queries is in docs/ANALYTICS.md.

@@ -21,15 +21,8 @@ func Example() {
 	stack := awscdk.NewStack(app, jsii.String("Lab"), nil)
 	lake := datalake.New(stack, "DataLake", &datalake.Props{DisableBackup: true})
 
-	var sources []analytics.InventorySource
-	for _, b := range datalake.DataBucketNames() {
-		sources = append(sources, analytics.InventorySource{Name: string(b), Bucket: lake.Bucket(b)})
-	}
 	a := analytics.New(stack, "Analytics", &analytics.Props{
-		LakeBuckets:        append(lake.DataBuckets(), lake.Analytics, lake.AthenaResults),
-		Catalog:            analytics.Location{Bucket: lake.Curated, Key: lake.DataKey},
-		Inventory:          &analytics.Inventory{Destination: analytics.Location{Bucket: lake.Analytics, Key: lake.AnalyticsKey}, Sources: sources},
-		QueryResults:       analytics.Location{Bucket: lake.AthenaResults, Key: lake.DataKey},
+		Lake:               lake,          // any datalake.ILake, such as datalake.FromBuckets
 		BytesScannedCutoff: 1_000_000_000, // 1 GB a query
 	})
 	role := awsiam.NewRole(stack, jsii.String("Scientist"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})

@@ -67,6 +67,13 @@ type Workflow = athenasql.Workflow
 
 // Props configure the analytics construct.
 type Props struct {
+	// Lake, when set, gives the locations left empty: Catalog in its
+	// curated bucket, Inventory of its data buckets in its analytics
+	// bucket, QueryResults in its athena-results bucket, each with the
+	// bucket's key, and LakeBuckets every bucket it has. The lake must
+	// have the curated, analytics and athena-results buckets. Default:
+	// nil (every location is given).
+	Lake datalake.ILake
 	// LakeBuckets are the buckets tables may lie in. Every location's
 	// bucket must be one of them, so GrantQuery never reaches outside the
 	// lake. Default: none (not checked).
@@ -149,8 +156,14 @@ func validate(path string, p *Props, defaultName string) (*resolved, error) {
 		return nil, validation.New(path, "Props", validation.Raw("nil"), "props with Catalog, Inventory and QueryResults")
 	}
 	r := &resolved{Props: *p}
+	if p.Lake != nil {
+		if err := datalake.RequireBuckets(path, "Props.Lake", p.Lake, datalake.BucketCurated, datalake.BucketAnalytics, datalake.BucketAthenaResults); err != nil {
+			return nil, err
+		}
+		r.fromLake(p.Lake)
+	}
 	lake := map[string]bool{}
-	for _, b := range p.LakeBuckets {
+	for _, b := range r.LakeBuckets {
 		if b != nil {
 			lake[*b.BucketName()] = true
 		}
@@ -179,10 +192,10 @@ func validate(path string, p *Props, defaultName string) (*resolved, error) {
 	location("Catalog", &r.Catalog, catalogexport.DefaultPrefix, false)
 	location("QueryResults", &r.QueryResults, DefaultResultsPrefix, true)
 
-	if p.Inventory == nil {
+	if r.Inventory == nil {
 		bad("Inventory", validation.Raw("nil"), "the inventory's destination and sources")
 	} else {
-		r.inv = *p.Inventory
+		r.inv = *r.Inventory
 		location("Inventory.Destination", &r.inv.Destination, datalake.InventoryPrefix, false)
 		if r.inv.ConfigID == "" {
 			r.inv.ConfigID = datalake.InventoryID
@@ -253,7 +266,7 @@ func validate(path string, p *Props, defaultName string) (*resolved, error) {
 	}
 	for i, a := range r.Archive {
 		f := fmt.Sprintf("Archive[%d]", i)
-		if p.Inventory != nil && !slices.ContainsFunc(p.Inventory.Sources, func(s InventorySource) bool { return s.Name == a.Source }) {
+		if r.Inventory != nil && !slices.ContainsFunc(r.Inventory.Sources, func(s InventorySource) bool { return s.Name == a.Source }) {
 			bad(f+".Source", a.Source, "the name of an inventory source")
 		}
 		if !slices.Contains(athenasql.ArchiveClasses, a.StorageClass) {
@@ -274,4 +287,37 @@ func validate(path string, p *Props, defaultName string) (*resolved, error) {
 		r.queries = qs
 	}
 	return r, validation.Join(path, errs...)
+}
+
+// fromLake fills the locations left empty from lake.
+func (r *resolved) fromLake(lake datalake.ILake) {
+	loc := func(name datalake.BucketName) Location {
+		return Location{Bucket: lake.Bucket(name), Key: lake.Key(name)}
+	}
+	if r.Catalog.Bucket == nil {
+		prefix := r.Catalog.Prefix
+		r.Catalog = loc(datalake.BucketCurated)
+		r.Catalog.Prefix = prefix
+	}
+	if r.QueryResults.Bucket == nil {
+		prefix := r.QueryResults.Prefix
+		r.QueryResults = loc(datalake.BucketAthenaResults)
+		r.QueryResults.Prefix = prefix
+	}
+	if r.Inventory == nil {
+		inv := &Inventory{Destination: loc(datalake.BucketAnalytics)}
+		for _, b := range datalake.DataBucketNames() {
+			if lake.Has(b) {
+				inv.Sources = append(inv.Sources, InventorySource{Name: string(b), Bucket: lake.Bucket(b)})
+			}
+		}
+		r.Inventory = inv
+	}
+	if r.LakeBuckets == nil {
+		for _, b := range datalake.AllBuckets() {
+			if lake.Has(b) {
+				r.LakeBuckets = append(r.LakeBuckets, lake.Bucket(b))
+			}
+		}
+	}
 }
