@@ -77,6 +77,7 @@ func TestBadConfig(t *testing.T) {
 		{"name mismatch", "name: other\ntags: {owner: lab}\n", []string{"name", `"other"`, `file's name "bad"`}},
 		{"missing owner", "name: bad\n", []string{"tags.owner", "is required"}},
 		{"bad tier", ok + "tier: prod\n", []string{"tier", `"prod"`, "development or production"}},
+		{"athena cutoff below the minimum", ok + "analytics: {bytesScannedCutoffMB: 5}\n", []string{"analytics.bytesScannedCutoffMB", "5", "below Athena's minimum", "at least 10"}},
 		{"bad account", ok + "account: \"12345\"\nregion: eu-west-1\n", []string{"account", `"12345"`, "12-digit"}},
 		{"account without region", ok + "account: \"123456789012\"\n", []string{"region", "required when account is set"}},
 		{"bad region", ok + "account: \"123456789012\"\nregion: europe\n", []string{"region", `"europe"`, "eu-west-1"}},
