@@ -80,11 +80,13 @@ func New(scope constructs.Construct, id string, props *Props) *Analytics {
 			Prefix: dest.Prefix + s.Name + "/" + *s.Bucket.BucketName() + "/" + p.inv.ConfigID + "/"}
 		root := s3URL(loc) + "hive/"
 		a.table(athenasql.InventoryTablePrefix+s.Name, "Daily S3 Inventory (Parquet, every version) of the "+s.Name+" bucket", p.invCols, root, map[string]*string{
-			"projection.dt.type":          jsii.String("date"),
-			"projection.dt.format":        jsii.String("yyyy-MM-dd-HH-mm"),
-			"projection.dt.range":         jsii.String(p.ProjectionStart + "-00-00,NOW"),
+			"projection.dt.type":   jsii.String("date"),
+			"projection.dt.format": jsii.String("yyyy-MM-dd-HH-mm"),
+			"projection.dt.range":  jsii.String(p.ProjectionStart + "-00-00,NOW"),
+			// S3 names a report's partition by the hour it was written
+			// (dt=YYYY-MM-DD-HH-00), not always midnight: project hours.
 			"projection.dt.interval":      jsii.String("1"),
-			"projection.dt.interval.unit": jsii.String("DAYS"),
+			"projection.dt.interval.unit": jsii.String("HOURS"),
 			"storage.location.template":   jsii.String(root + "dt=${dt}/"),
 		}, true)
 		a.locations = append(a.locations, loc)

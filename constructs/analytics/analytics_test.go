@@ -128,6 +128,8 @@ func TestTablesSchemaAndProjection(t *testing.T) {
 	assert.Contains(t, raw, "DataLakeRaw")
 	assert.True(t, strings.HasSuffix(raw, "/biolake-daily/hive/"), raw)
 	assert.Equal(t, "yyyy-MM-dd-HH-mm", tables["inventory_raw"]["Parameters"].(map[string]any)["projection.dt.format"])
+	assert.Equal(t, "HOURS", tables["inventory_raw"]["Parameters"].(map[string]any)["projection.dt.interval.unit"], "a report's dt has the hour it was written")
+	assert.Equal(t, "DAYS", tables["runs"]["Parameters"].(map[string]any)["projection.dt.interval.unit"])
 	assert.Equal(t, "org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat", cdktest.Get(tables["inventory_raw"], "StorageDescriptor", "InputFormat"))
 
 	// The view is a Trino view whose SQL is the one the DuckDB test runs.
