@@ -57,7 +57,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/golambda"
 	"github.com/biolake/biolake/constructs/internal/nag"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
@@ -367,7 +366,7 @@ func (p *JobProps) fargate() []error {
 	if !ok {
 		return []error{jobErr("VCPUs", p.VCPUs, "a Fargate size: 0.25, 0.5, 1, 2, 4, 8 or 16 (0 means 1)")}
 	} else if p.MemoryMiB != 0 && !slices.Contains(mems, p.MemoryMiB) {
-		return []error{jobErr("MemoryMiB", p.MemoryMiB, fmt.Sprintf("for %v vCPU, one of %s (0 means %d)", vcpus, joinInts(mems), mems[0]))}
+		return []error{jobErr("MemoryMiB", p.MemoryMiB, fmt.Sprintf("for %v vCPU, one of %s (0 means %d)", vcpus, validation.List(mems), mems[0]))}
 	}
 	return nil
 }
@@ -386,7 +385,7 @@ func (p *JobProps) common() []error {
 		bad("Attempts", p.Attempts, fmt.Sprintf("1 to %d, or 0 for the default %d", MaxJobAttempts, DefaultJobAttempts))
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays))
+		bad("LogRetentionDays", d, fmt.Sprintf("one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
 	for _, k := range sortedKeys(p.Environment) {
 		if k == "" || strings.HasPrefix(k, "AWS_BATCH") {
@@ -623,8 +622,6 @@ func path(scope constructs.Construct, id string) string {
 	}
 	return id
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // GrantSubmit lets grantee submit jobs of this definition to queue (for
 // example a state machine role; Step Functions' BatchSubmitJob task grants

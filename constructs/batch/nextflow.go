@@ -3,6 +3,7 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"strings"
 	"time"
 
@@ -114,7 +115,7 @@ func (p *NextflowProps) Validate() error {
 		}
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		errs = append(errs, fmt.Errorf("batch: NextflowProps.LogRetentionDays is %d; accepted: one of %s, or 0 for %d", d, joinInts(secure.LogRetentionValues), DefaultLogRetentionDays))
+		errs = append(errs, fmt.Errorf("batch: NextflowProps.LogRetentionDays is %d; accepted: one of %s, or 0 for %d", d, validation.List(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
 	return errors.Join(errs...)
 }

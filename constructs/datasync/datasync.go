@@ -101,13 +101,7 @@ func dataSyncEndpoint(n network.INetwork) awsec2.IInterfaceVpcEndpoint {
 // New creates the DataSync resources. It panics, naming the construct path,
 // when props are invalid (see Props.Validate).
 func New(scope constructs.Construct, id string, props *Props) *DataSync {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("datasync.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	// Runs land in raw; task reports go to analytics.
 	validation.Check(validation.PathOf(scope, id), datalake.RequireBuckets(validation.PathOf(scope, id), "Props.Lake", props.Lake, datalake.BucketRaw, datalake.BucketAnalytics))
 	d := &DataSync{

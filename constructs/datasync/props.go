@@ -13,9 +13,9 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/eventglue"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Protocol is how the agent mounts a source.
@@ -199,10 +199,10 @@ var (
 	domainRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$`)
 )
 
-type raw = propcheck.Raw
+type raw = validation.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return propcheck.Collector("datasync", errs)
+	return validation.Collector("", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the
@@ -265,7 +265,7 @@ func (p *Props) ValidateSettings() error {
 		}
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	switch p.ReportLevel {
 	case "", ReportErrorsOnly, ReportSuccessesAndErrors:
@@ -412,8 +412,6 @@ func abbreviate(s string) string {
 	}
 	return s[:40] + "..." + s[len(s)-12:]
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // withDefaults returns a copy of p with defaults filled in.
 func (p *Props) withDefaults() Props {

@@ -149,13 +149,7 @@ type EventGlue struct {
 // New creates the event glue. It panics, naming the construct path, when
 // props are invalid.
 func New(scope constructs.Construct, id string, props *Props) *EventGlue {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("eventglue.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	g := &EventGlue{p: props.withDefaults()}
 	// The verifier accepts partner data into partner and catalogs into
 	// curated; the run rules name the buckets runs land in.

@@ -14,9 +14,9 @@ import (
 
 	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Defaults of Props.
@@ -226,7 +226,7 @@ type Props struct {
 }
 
 // raw is a value that an error message shows unquoted.
-type raw = propcheck.Raw
+type raw = validation.Raw
 
 var logLevels = []string{"debug", "info", "warn", "error"}
 
@@ -269,7 +269,7 @@ func (p *Props) ValidateSettings() error {
 		errs = append(errs, fmt.Errorf("eventglue: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	if l := p.LogLevel; l != "" && !slices.Contains(logLevels, l) {
 		bad("LogLevel", l, "%s, or empty for %s", strings.Join(logLevels, ", "), DefaultLogLevel)
@@ -436,8 +436,6 @@ func (p *Props) withDefaults() Props {
 	}
 	return r
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 func joinBuckets(v []datalake.BucketName) string {
 	s := make([]string, len(v))

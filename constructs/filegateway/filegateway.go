@@ -124,13 +124,7 @@ type FileShare struct {
 // New creates the shares and the cache refresh. It panics, naming the
 // construct path, when props are invalid.
 func New(scope constructs.Construct, id string, props *Props) *FileGateway {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("filegateway.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	var used []datalake.BucketName
 	for _, s := range props.withDefaults().Shares {
 		used = append(used, s.Bucket)

@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/validation"
 )
@@ -247,10 +246,10 @@ var (
 // maxSharesEnv is how much of Lambda's 4 KB environment SHARES may take.
 const maxSharesEnv = 3800
 
-type raw = propcheck.Raw
+type raw = validation.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return propcheck.Collector("filegateway", errs)
+	return validation.Collector("", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the

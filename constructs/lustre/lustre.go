@@ -96,13 +96,7 @@ type Lustre struct {
 // New creates the Lustre resources. It panics, naming the construct path,
 // when props are invalid (see Props.Validate).
 func New(scope constructs.Construct, id string, props *Props) *Lustre {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("lustre.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	used := []datalake.BucketName{datalake.BucketRaw, datalake.BucketResults}
 	if props.Mode == ModePerRun {
 		used = append(used, datalake.BucketPartner)

@@ -8,9 +8,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Mode says what New creates.
@@ -108,10 +108,10 @@ type Props struct {
 	DataCompression string
 }
 
-type raw = propcheck.Raw
+type raw = validation.Raw
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return propcheck.Collector("lustre", errs)
+	return validation.Collector("", errs)
 }
 
 // Validate checks p and returns every problem, joined; each names the
@@ -167,7 +167,7 @@ func (p *Props) ValidateSettings() error {
 		switch p.DeploymentType {
 		case "", Persistent2:
 			if t := p.ThroughputPerTiB; t != 0 && !slices.Contains(ThroughputsPerTiB, t) {
-				bad("ThroughputPerTiB", t, "one of %s (MB/s per TiB), or 0 for %d", joinInts(ThroughputsPerTiB), DefaultThroughputPerTiB)
+				bad("ThroughputPerTiB", t, "one of %s (MB/s per TiB), or 0 for %d", validation.List(ThroughputsPerTiB), DefaultThroughputPerTiB)
 			}
 			if d := p.BackupRetentionDays; d != 0 && (d < 1 || d > MaxBackupRetentionDays) {
 				bad("BackupRetentionDays", d, "1 to %d, or 0 for %d", MaxBackupRetentionDays, DefaultBackupRetentionDays)
@@ -211,7 +211,7 @@ func (p *Props) ValidateSettings() error {
 		}
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	switch p.DataCompression {
 	case "", CompressionLZ4, CompressionNone:
@@ -262,5 +262,3 @@ func (p *Props) withDefaults() Props {
 	}
 	return q
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }

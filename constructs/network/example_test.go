@@ -42,7 +42,7 @@ func ExampleNew_nat() {
 func ExampleProps_Validate() {
 	p := &network.Props{Profile: "natt"}
 	fmt.Println(p.Validate())
-	// Output: Profile "natt" is not one of isolated, nat
+	// Output: Props.Profile is "natt"; accepted: isolated or nat
 }
 
 // An existing VPC: its isolated subnets, the interface endpoints it has and

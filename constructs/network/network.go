@@ -36,7 +36,6 @@
 package network
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -50,8 +49,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/constructs/internal/nag"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // Profile chooses the shape of the VPC.
@@ -220,14 +219,14 @@ func (p *Props) Validate() error {
 		return nil
 	}
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	bad := validation.Collector("", &errs)
 
 	profile := p.Profile
 	if profile == "" {
 		profile = ProfileIsolated
 	}
 	if profile != ProfileIsolated && profile != ProfileNAT {
-		bad("Profile %q is not one of %s, %s", p.Profile, ProfileIsolated, ProfileNAT)
+		bad("Profile", string(p.Profile), "%s or %s", ProfileIsolated, ProfileNAT)
 	}
 
 	maxAZs := p.MaxAZs
@@ -235,66 +234,67 @@ func (p *Props) Validate() error {
 		maxAZs = DefaultMaxAZs
 	}
 	if maxAZs < 1 || maxAZs > 3 {
-		bad("MaxAZs %d is outside 1..3 (0 means %d)", p.MaxAZs, DefaultMaxAZs)
+		bad("MaxAZs", p.MaxAZs, "1 to 3, or 0 for %d", DefaultMaxAZs)
 	}
 
 	switch profile {
 	case ProfileIsolated:
 		if p.NATGateways != 0 {
-			bad("NATGateways %d is set with Profile %q, which has no NAT; leave it 0 or use Profile %q", p.NATGateways, ProfileIsolated, ProfileNAT)
+			bad("NATGateways", p.NATGateways, "0 with Profile %q, which has no NAT; or Profile %q", ProfileIsolated, ProfileNAT)
 		}
 		if p.DisableInterfaceEndpoints {
-			bad("DisableInterfaceEndpoints true with Profile %q would leave the VPC without a way to AWS services; it is only accepted with Profile %q", ProfileIsolated, ProfileNAT)
+			bad("DisableInterfaceEndpoints", true, "false with Profile %q (it would leave the VPC without a way to AWS services); true only with Profile %q", ProfileIsolated, ProfileNAT)
 		}
 	case ProfileNAT:
 		if p.NATGateways < 0 {
-			bad("NATGateways %d is below 1; accepted: 1..MaxAZs (%d), 0 means %d", p.NATGateways, maxAZs, DefaultNATGateways)
+			bad("NATGateways", p.NATGateways, "1 to MaxAZs (%d), or 0 for %d", maxAZs, DefaultNATGateways)
 		} else if maxAZs >= 1 && maxAZs <= 3 && p.NATGateways > maxAZs {
-			bad("NATGateways %d is more than MaxAZs %d; accepted: 1..%d", p.NATGateways, maxAZs, maxAZs)
+			bad("NATGateways", p.NATGateways, "1 to MaxAZs (%d)", maxAZs)
 		}
 	}
 
 	if p.CIDR != "" {
-		if err := checkCIDR(p.CIDR); err != nil {
-			errs = append(errs, err)
+		if accepted := checkCIDR(p.CIDR); accepted != "" {
+			bad("CIDR", p.CIDR, "%s", accepted)
 		}
 	}
 
 	if p.FlowLogRetentionDays != 0 {
 		if !secure.IsLogRetention(p.FlowLogRetentionDays) {
-			bad("FlowLogRetentionDays %d is not a CloudWatch Logs retention; accepted: %s", p.FlowLogRetentionDays, joinInts(secure.LogRetentionValues))
+			bad("FlowLogRetentionDays", p.FlowLogRetentionDays, "a CloudWatch Logs retention: %s", validation.List(secure.LogRetentionValues))
 		}
 	}
 
 	seen := map[Endpoint]bool{}
-	for _, e := range p.InterfaceEndpoints {
+	for i, e := range p.InterfaceEndpoints {
+		field := fmt.Sprintf("InterfaceEndpoints[%d]", i)
 		if !slices.ContainsFunc(endpointSpecs, func(s endpointSpec) bool { return s.name == e }) {
-			bad("InterfaceEndpoints: %q is not a known endpoint; accepted: %s", e, joinEndpoints(AllEndpoints()))
+			bad(field, string(e), "a known endpoint: %s", joinEndpoints(AllEndpoints()))
 			continue
 		}
 		if seen[e] {
-			bad("InterfaceEndpoints: %q is listed more than once", e)
+			bad(field, string(e), "each endpoint once (it is listed more than once)")
 		}
 		seen[e] = true
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
-func checkCIDR(s string) error {
+// checkCIDR returns what would be accepted instead of s, or "" if s is a
+// valid VPC CIDR.
+func checkCIDR(s string) string {
 	pfx, err := netip.ParsePrefix(s)
 	if err != nil || !pfx.Addr().Is4() {
-		return fmt.Errorf("CIDR %q is not an IPv4 prefix; accepted: a /16../24 IPv4 prefix such as %q", s, DefaultCIDR)
+		return fmt.Sprintf("a /16../24 IPv4 prefix such as %q", DefaultCIDR)
 	}
 	if pfx.Bits() < 16 || pfx.Bits() > 24 {
-		return fmt.Errorf("CIDR %q has length /%d; accepted: /16../24", s, pfx.Bits())
+		return fmt.Sprintf("a /16../24 IPv4 prefix (this one is /%d)", pfx.Bits())
 	}
 	if pfx.Masked() != pfx {
-		return fmt.Errorf("CIDR %q has host bits set; did you mean %q?", s, pfx.Masked().String())
+		return fmt.Sprintf("a prefix without host bits set: did you mean %q?", pfx.Masked().String())
 	}
-	return nil
+	return ""
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 func joinEndpoints(v []Endpoint) string {
 	s := make([]string, len(v))
@@ -328,13 +328,7 @@ func (n *Network) EndpointSecurityGroup() awsec2.ISecurityGroup { return n.endpo
 // New creates the network. nil props gives the secure default (isolated).
 // It panics, naming the construct path, if props are invalid.
 func New(scope constructs.Construct, id string, props *Props) *Network {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("network %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	p := props.withDefaults()
 
 	// Registered with jsii as the construct itself, so a *Network can be

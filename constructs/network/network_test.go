@@ -346,89 +346,116 @@ func TestNATProfile(t *testing.T) {
 // ---------- validation ----------
 
 var validationCases = []struct {
-	name  string
-	props *network.Props
-	want  []string // substrings of the error; none means valid
+	name   string
+	props  *network.Props
+	fields []string // the fields of the validation errors; none means valid
+	want   []string // substrings of the message
 }{
-	{"nil is the secure default", nil, nil},
-	{"zero value", &network.Props{}, nil},
-	{"nat with defaults", &network.Props{Profile: network.ProfileNAT}, nil},
-	{"nat one per AZ", &network.Props{Profile: network.ProfileNAT, MaxAZs: 3, NATGateways: 3}, nil},
-	{"smallest CIDR", &network.Props{CIDR: "192.168.10.0/24", MaxAZs: 1}, nil},
-	{"endpoint subset", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointSTS}}, nil},
-	{"retention ten years", &network.Props{FlowLogRetentionDays: 3653}, nil},
+	{"nil is the secure default", nil, nil, nil},
+	{"zero value", &network.Props{}, nil, nil},
+	{"nat with defaults", &network.Props{Profile: network.ProfileNAT}, nil, nil},
+	{"nat one per AZ", &network.Props{Profile: network.ProfileNAT, MaxAZs: 3, NATGateways: 3}, nil, nil},
+	{"smallest CIDR", &network.Props{CIDR: "192.168.10.0/24", MaxAZs: 1}, nil, nil},
+	{"endpoint subset", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointSTS}}, nil, nil},
+	{"retention ten years", &network.Props{FlowLogRetentionDays: 3653}, nil, nil},
 
-	{"unknown profile", &network.Props{Profile: "natt"},
-		[]string{`Profile "natt" is not one of isolated, nat`}},
-	{"MaxAZs too many", &network.Props{MaxAZs: 4}, []string{"MaxAZs 4 is outside 1..3"}},
-	{"MaxAZs negative", &network.Props{MaxAZs: -1}, []string{"MaxAZs -1 is outside 1..3"}},
-	{"NAT gateways above MaxAZs", &network.Props{Profile: network.ProfileNAT, NATGateways: 3},
-		[]string{"NATGateways 3 is more than MaxAZs 2", "accepted: 1..2"}},
-	{"NAT gateways negative", &network.Props{Profile: network.ProfileNAT, NATGateways: -1},
-		[]string{"NATGateways -1 is below 1"}},
-	{"NAT gateways with isolated", &network.Props{NATGateways: 1},
-		[]string{`NATGateways 1 is set with Profile "isolated"`, `use Profile "nat"`}},
-	{"no endpoints with isolated", &network.Props{DisableInterfaceEndpoints: true},
-		[]string{"DisableInterfaceEndpoints", `only accepted with Profile "nat"`}},
-	{"CIDR not a prefix", &network.Props{CIDR: "10.40.0.0"},
-		[]string{`CIDR "10.40.0.0" is not an IPv4 prefix`, "/16../24"}},
-	{"CIDR IPv6", &network.Props{CIDR: "fd00::/56"}, []string{`CIDR "fd00::/56" is not an IPv4 prefix`}},
-	{"CIDR too large", &network.Props{CIDR: "10.0.0.0/8"}, []string{`CIDR "10.0.0.0/8" has length /8; accepted: /16../24`}},
-	{"CIDR too small", &network.Props{CIDR: "10.0.0.0/28"}, []string{"has length /28"}},
-	{"CIDR host bits", &network.Props{CIDR: "10.40.1.0/16"}, []string{`has host bits set; did you mean "10.40.0.0/16"`}},
-	{"retention not allowed", &network.Props{FlowLogRetentionDays: 42},
-		[]string{"FlowLogRetentionDays 42 is not a CloudWatch Logs retention", "365, 400"}},
-	{"unknown endpoint", &network.Props{InterfaceEndpoints: []network.Endpoint{"s3"}},
-		[]string{`InterfaceEndpoints: "s3" is not a known endpoint`, "datasync, storagegateway"}},
-	{"duplicate endpoint", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointKMS, network.EndpointKMS}},
-		[]string{`InterfaceEndpoints: "kms" is listed more than once`}},
-	{"every problem reported", &network.Props{Profile: "natt", MaxAZs: 9, CIDR: "x"},
-		[]string{`Profile "natt"`, "MaxAZs 9", `CIDR "x"`}},
+	{"unknown profile", &network.Props{Profile: "natt"}, []string{"Props.Profile"},
+		[]string{`Props.Profile is "natt"; accepted: isolated or nat`}},
+	{"MaxAZs too many", &network.Props{MaxAZs: 4}, []string{"Props.MaxAZs"}, []string{"Props.MaxAZs is 4; accepted: 1 to 3"}},
+	{"MaxAZs negative", &network.Props{MaxAZs: -1}, []string{"Props.MaxAZs"}, []string{"Props.MaxAZs is -1; accepted: 1 to 3"}},
+	{"NAT gateways above MaxAZs", &network.Props{Profile: network.ProfileNAT, NATGateways: 3}, []string{"Props.NATGateways"},
+		[]string{"Props.NATGateways is 3; accepted: 1 to MaxAZs (2)"}},
+	{"NAT gateways negative", &network.Props{Profile: network.ProfileNAT, NATGateways: -1}, []string{"Props.NATGateways"},
+		[]string{"Props.NATGateways is -1; accepted: 1 to MaxAZs"}},
+	{"NAT gateways with isolated", &network.Props{NATGateways: 1}, []string{"Props.NATGateways"},
+		[]string{`Props.NATGateways is 1; accepted: 0 with Profile "isolated"`, `Profile "nat"`}},
+	{"no endpoints with isolated", &network.Props{DisableInterfaceEndpoints: true}, []string{"Props.DisableInterfaceEndpoints"},
+		[]string{"DisableInterfaceEndpoints is true", `true only with Profile "nat"`}},
+	{"CIDR not a prefix", &network.Props{CIDR: "10.40.0.0"}, []string{"Props.CIDR"},
+		[]string{`Props.CIDR is "10.40.0.0"; accepted: a /16../24 IPv4 prefix`}},
+	{"CIDR IPv6", &network.Props{CIDR: "fd00::/56"}, []string{"Props.CIDR"}, []string{`Props.CIDR is "fd00::/56"; accepted: a /16../24 IPv4 prefix`}},
+	{"CIDR too large", &network.Props{CIDR: "10.0.0.0/8"}, []string{"Props.CIDR"}, []string{`Props.CIDR is "10.0.0.0/8"; accepted: a /16../24 IPv4 prefix (this one is /8)`}},
+	{"CIDR too small", &network.Props{CIDR: "10.0.0.0/28"}, []string{"Props.CIDR"}, []string{"this one is /28"}},
+	{"CIDR host bits", &network.Props{CIDR: "10.40.1.0/16"}, []string{"Props.CIDR"}, []string{`without host bits set: did you mean "10.40.0.0/16"`}},
+	{"retention not allowed", &network.Props{FlowLogRetentionDays: 42}, []string{"Props.FlowLogRetentionDays"},
+		[]string{"Props.FlowLogRetentionDays is 42; accepted: a CloudWatch Logs retention", "365, 400"}},
+	{"unknown endpoint", &network.Props{InterfaceEndpoints: []network.Endpoint{"s3"}}, []string{"Props.InterfaceEndpoints[0]"},
+		[]string{`Props.InterfaceEndpoints[0] is "s3"; accepted: a known endpoint`, "datasync, storagegateway"}},
+	{"duplicate endpoint", &network.Props{InterfaceEndpoints: []network.Endpoint{network.EndpointKMS, network.EndpointKMS}}, []string{"Props.InterfaceEndpoints[1]"},
+		[]string{`Props.InterfaceEndpoints[1] is "kms"; accepted: each endpoint once`}},
+	{"every problem reported", &network.Props{Profile: "natt", MaxAZs: 9, CIDR: "x"}, []string{"Props.Profile", "Props.MaxAZs", "Props.CIDR"},
+		[]string{`Profile is "natt"`, "MaxAZs is 9", `CIDR is "x"`}},
+}
+
+// checkErr asserts that err is made of validation errors at path with
+// exactly the fields given, and that its message has every want.
+func checkErr(t *testing.T, err error, path string, fields, want []string) {
+	t.Helper()
+	var es validation.Errors
+	var e *validation.Error
+	var got []*validation.Error
+	switch {
+	case errors.As(err, &es):
+		got = es
+	case errors.As(err, &e):
+		got = []*validation.Error{e}
+	default:
+		t.Fatalf("error %v (%T) is not a validation error", err, err)
+	}
+	var gotFields []string
+	for _, e := range got {
+		gotFields = append(gotFields, e.Field)
+		if e.Path != path {
+			t.Errorf("error %q has Path %q, want %q", e, e.Path, path)
+		}
+	}
+	if !slices.Equal(gotFields, fields) {
+		t.Errorf("fields %q, want %q", gotFields, fields)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q\nwant it to contain %q", err, w)
+		}
+	}
 }
 
 func TestValidate(t *testing.T) {
 	for _, c := range validationCases {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.props.Validate()
-			if len(c.want) == 0 {
+			if len(c.fields) == 0 {
 				if err != nil {
 					t.Fatalf("Validate() = %v, want nil", err)
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want an error with %q", c.want)
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() = %q\nwant it to contain %q", err, w)
-				}
-			}
+			checkErr(t, err, "", c.fields, c.want)
 		})
 	}
 }
 
-// New panics with the same errors, prefixed by the construct path. A failed
+// New panics with the same errors, with the construct path. A failed
 // validation builds nothing, so every case can share one unsynthesized stack.
 func TestNewPanicsOnInvalidProps(t *testing.T) {
 	_, stack := cdktest.NewStack("Bad")
 	for _, c := range validationCases {
-		if len(c.want) == 0 {
+		if len(c.fields) == 0 {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
-			msg, panicked := cdktest.Catch(func() { network.New(stack, "Network", c.props) })
-			if !panicked {
-				t.Fatal("New did not panic")
+			var r any
+			func() {
+				defer func() { r = recover() }()
+				network.New(stack, "Network", c.props)
+			}()
+			err, ok := validation.Recover(r)
+			if !ok {
+				t.Fatalf("New panicked with %v, not a validation error", r)
 			}
-			if !strings.HasPrefix(msg, `network "Bad/Network": `) {
-				t.Errorf("message %q does not start with the construct path", msg)
+			if !strings.HasPrefix(err.Error(), "Bad/Network: ") {
+				t.Errorf("message %q does not start with the construct path", err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("message %q\nwant it to contain %q", msg, w)
-				}
-			}
+			checkErr(t, err, "Bad/Network", c.fields, c.want)
 		})
 	}
 }
@@ -527,6 +554,9 @@ func TestRequireMissingEndpoint(t *testing.T) {
 				t.Errorf("errors.As(*MissingEndpointError) = %v, want %v", isMissing, c.typed)
 			} else if isMissing && (missing.Endpoint != c.endpoint || missing.Construct != "Stack/Idp") {
 				t.Errorf("error fields = %+v", missing)
+			}
+			if _, ok := validation.Recover(err); !ok {
+				t.Errorf("error %v is not a validation error", err)
 			}
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {

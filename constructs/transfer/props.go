@@ -12,7 +12,6 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/biolake/biolake/constructs/datalake"
-	"github.com/biolake/biolake/constructs/internal/propcheck"
 	"github.com/biolake/biolake/constructs/network"
 	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/constructs/validation"
@@ -171,7 +170,7 @@ var (
 var keyTypes = []string{ssh.KeyAlgoED25519, ssh.KeyAlgoRSA, ssh.KeyAlgoECDSA256, ssh.KeyAlgoECDSA384, ssh.KeyAlgoECDSA521}
 
 // raw prints without quotes in an error.
-type raw = propcheck.Raw
+type raw = validation.Raw
 
 // Validate checks p and returns every problem, joined; each names the
 // construct, the field, the bad value and what is accepted. New panics with
@@ -204,7 +203,7 @@ func (p *Props) Validate() error {
 }
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
-	return propcheck.Collector("transfer", errs)
+	return validation.Collector("", errs)
 }
 
 // ValidateSettings checks every setting except the required constructs
@@ -260,7 +259,7 @@ func (p *Props) ValidateSettings() error {
 		}
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", joinInts(secure.LogRetentionValues), DefaultLogRetentionDays)
+		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
 	if n := p.ReservedConcurrency; n < 0 || n > 1000 {
 		bad("ReservedConcurrency", n, "1 to 1000 executions, or 0 for the default %d", DefaultReservedConcurrency)
@@ -418,8 +417,6 @@ func abbreviate(s string) string {
 	}
 	return s[:24] + "..." + s[len(s)-12:]
 }
-
-func joinInts(v []int) string { return propcheck.JoinInts(v) }
 
 // withDefaults returns a copy of p with defaults filled in.
 func (p *Props) withDefaults() Props {

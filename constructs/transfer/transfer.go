@@ -109,13 +109,7 @@ type Server struct {
 // New creates the server. It panics, naming the construct path, when props
 // are invalid (see Props.Validate).
 func New(scope constructs.Construct, id string, props *Props) *Server {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("transfer.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	checkLake(validation.PathOf(scope, id), props.Lake)
 	s := &Server{p: props.withDefaults(), PartnerSecrets: map[string]awssecretsmanager.ISecret{}}
 	// Registered with jsii as the construct itself, so a *Server can be

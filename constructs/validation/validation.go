@@ -103,6 +103,16 @@ func Collector(path string, errs *[]error) func(field string, value any, accepte
 	}
 }
 
+// List writes accepted values as "a, b, c", for the Accepted part of an
+// Error ("one of " + List(values)).
+func List[T any](values []T) string {
+	s := make([]string, len(values))
+	for i, v := range values {
+		s[i] = fmt.Sprint(v)
+	}
+	return strings.Join(s, ", ")
+}
+
 // Errors is several bad inputs found at once.
 type Errors []*Error
 

@@ -87,3 +87,12 @@ func TestCheck(t *testing.T) {
 	}()
 	validation.Check("Stack/Thing", errors.New("is broken"))
 }
+
+func TestList(t *testing.T) {
+	if got := validation.List([]int{1, 3, 5}); got != "1, 3, 5" {
+		t.Errorf("List = %q", got)
+	}
+	if got := validation.List([]string(nil)); got != "" {
+		t.Errorf("List(nil) = %q", got)
+	}
+}

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbatch"
@@ -158,13 +159,7 @@ type stepQueue struct {
 // New creates the workflow. It panics, naming the construct path, when
 // props are invalid. See the package doc for how a run is started once.
 func New(scope constructs.Construct, id string, props *Props) *Workflow {
-	if err := props.Validate(); err != nil {
-		path := id
-		if sp := *scope.Node().Path(); sp != "" {
-			path = sp + "/" + id
-		}
-		panic(fmt.Errorf("workflow.New %q: %w", path, err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	w := &Workflow{p: props.withDefaults(), Jobs: map[string]*batch.Job{}}
 	constructs.NewConstruct_Override(w, scope, jsii.String(id))
 	var c constructs.Construct = w
