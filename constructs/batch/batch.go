@@ -122,14 +122,14 @@ type Props struct {
 // with the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("batch: Props are nil; Props.Network is required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Network set")
 	}
 	var errs []error
 	if p.Network == nil {
 		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the network.INetwork whose private subnets run the jobs"))
 	}
 	errs = append(errs, p.ValidateSettings())
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // ValidateSettings checks every setting except Network, so a config layer
@@ -145,7 +145,7 @@ func (p *Props) ValidateSettings() error {
 		errs = append(errs, validation.New("", "Props.VolumeKey", validation.Raw("set"),
 			"VolumeKey only together with an EC2 environment in Environments (cpu-spot, cpu-ondemand or gpu): it encrypts their instances' volumes, and Fargate has none"))
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // Queue is AWS Batch compute: by default a Fargate compute environment and
@@ -343,13 +343,13 @@ func steps(from, to, by int) []int {
 // (which AddJob runs) checks a job against its queue.
 func (p *JobProps) Validate() error {
 	if p == nil {
-		return errors.New("batch: JobProps are nil; JobProps.Image is required")
+		return validation.New("", "JobProps", validation.Raw("nil"), "props with Image set")
 	}
 	errs := p.common()
 	if p.Queue == "" {
 		errs = append(errs, p.fargate()...)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func jobErr(field string, value any, accepted string) error {

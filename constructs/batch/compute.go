@@ -1,7 +1,7 @@
 package batch
 
 import (
-	"errors"
+	"github.com/biolake/biolake/constructs/validation"
 	"fmt"
 	"regexp"
 	"slices"
@@ -412,7 +412,7 @@ func (p *Props) defaultQueue() string {
 // errors.
 func (p *Props) ValidateJob(jp *JobProps) error {
 	if jp == nil {
-		return errors.New("batch: JobProps are nil; JobProps.Image is required")
+		return validation.New("", "JobProps", validation.Raw("nil"), "props with Image set")
 	}
 	capacity, err := p.Capacity(jp.Queue)
 	if err != nil {
@@ -455,7 +455,7 @@ func (p *Props) ValidateJob(jp *JobProps) error {
 			bad("GPUs", jp.GPUs, fmt.Sprintf("at most %d (the queue's largest instance)", capacity.GPUs))
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func sortedKeys(m map[string]string) []string {

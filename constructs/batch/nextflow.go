@@ -88,7 +88,7 @@ type Nextflow struct {
 // Validate checks p against its queue.
 func (p *NextflowProps) Validate() error {
 	if p == nil {
-		return errors.New("batch: NextflowProps are nil; Queue and Lake are required")
+		return validation.New("", "NextflowProps", validation.Raw("nil"), "props with Queue and Lake set")
 	}
 	var errs []error
 	if p.Queue == nil {
@@ -117,7 +117,7 @@ func (p *NextflowProps) Validate() error {
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
 		errs = append(errs, fmt.Errorf("batch: NextflowProps.LogRetentionDays is %d; accepted: one of %s, or 0 for %d", d, validation.List(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // NewNextflow creates the Nextflow support. It panics, naming the construct

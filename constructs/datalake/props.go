@@ -1,7 +1,7 @@
 package datalake
 
 import (
-	"errors"
+	"github.com/biolake/biolake/constructs/validation"
 	"fmt"
 	"regexp"
 
@@ -195,7 +195,7 @@ func (p *Props) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // withDefaults returns a copy of p (nil allowed) with defaults filled in.

@@ -210,7 +210,7 @@ func badFunc(errs *[]error) func(field string, value any, accepted string, args 
 // the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("datasync: Props are nil; Props.Network, Props.Lake, an agent (AgentArn or ActivationKey) and Sources are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Network, Lake, an agent (AgentArn or ActivationKey) and Sources set")
 	}
 	var errs []error
 	bad := badFunc(&errs)
@@ -226,7 +226,7 @@ func (p *Props) Validate() error {
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // ValidateSettings checks every setting except the required constructs
@@ -276,7 +276,7 @@ func (p *Props) ValidateSettings() error {
 		bad("Sources", raw("empty"), "at least one NFS or SMB source: there is nothing to transfer")
 	}
 	errs = append(errs, validateSources(p.Sources)...)
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func validateSources(sources []Source) []error {

@@ -1,7 +1,6 @@
 package eventglue
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -234,7 +233,7 @@ var logLevels = []string{"debug", "info", "warn", "error"}
 // found, joined. New panics with the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("eventglue: Props are nil; Props.Lake and Props.Network are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Lake and Network set")
 	}
 	var errs []error
 	bad := func(field string, value any, accepted string, args ...any) {
@@ -253,7 +252,7 @@ func (p *Props) Validate() error {
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // ValidateSettings checks every setting except the required constructs
@@ -301,7 +300,7 @@ func (p *Props) ValidateSettings() error {
 			bad("AlarmEmail", e, "a plain e-mail address such as ops@example.org, or empty for no subscription")
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 var channels = []Channel{ChannelDataSync, ChannelTransfer, ChannelFileGateway}

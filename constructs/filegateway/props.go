@@ -1,7 +1,6 @@
 package filegateway
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -257,7 +256,7 @@ func badFunc(errs *[]error) func(field string, value any, accepted string, args 
 // errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("filegateway: Props are nil; Props.Network, Props.Lake, and Props.GatewayARN or Props.EC2 are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Network, Lake, and GatewayARN or EC2 set")
 	}
 	var errs []error
 	bad := badFunc(&errs)
@@ -270,7 +269,7 @@ func (p *Props) Validate() error {
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // ValidateSettings checks every setting except the required constructs
@@ -318,7 +317,7 @@ func (p *Props) ValidateSettings() error {
 		bad("Shares", raw(fmt.Sprintf("about %d bytes of the handler's environment", envBytes)), "at most %d bytes (Lambda's environment holds 4 KB): fewer shares or shorter prefixes", maxSharesEnv)
 	}
 	errs = append(errs, validateShares(p.Shares)...)
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func validateShares(shares []Share) []error {

@@ -1,7 +1,6 @@
 package lustre
 
 import (
-	"errors"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -119,7 +118,7 @@ func badFunc(errs *[]error) func(field string, value any, accepted string, args 
 // the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("lustre: Props are nil; Props.Network, Props.Lake and Props.ClientSecurityGroup are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Network, Lake and ClientSecurityGroup set")
 	}
 	var errs []error
 	bad := badFunc(&errs)
@@ -141,7 +140,7 @@ func (p *Props) Validate() error {
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func (p *Props) effectiveType() DeploymentType {
@@ -218,7 +217,7 @@ func (p *Props) ValidateSettings() error {
 	default:
 		bad("DataCompression", p.DataCompression, "%s or %s, or \"\" for %s", CompressionLZ4, CompressionNone, DefaultDataCompression)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // withDefaults returns p with every default applied.

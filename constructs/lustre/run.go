@@ -1,10 +1,9 @@
 package lustre
 
 import (
-	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -61,11 +60,7 @@ var runIDRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,63}$`)
 func (r RunProps) Validate() error {
 	var errs []error
 	bad := func(field string, value any, accepted string) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, fmt.Errorf("lustre: RunProps.%s is %s; accepted: %s", field, v, accepted))
+		errs = append(errs, validation.New("", "RunProps."+field, value, "%s", accepted))
 	}
 	if !runIDRE.MatchString(r.RunID) {
 		bad("RunID", r.RunID, "1 to 63 letters, digits, '.', '_' and '-'")
@@ -96,7 +91,7 @@ func (r RunProps) Validate() error {
 	default:
 		bad("DataCompression", r.DataCompression, "LZ4 or NONE, or \"\" for LZ4")
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func (r RunProps) tags() []interface{} {
@@ -113,7 +108,7 @@ func (r RunProps) tags() []interface{} {
 
 func (r RunProps) mustValid(fn string) {
 	if err := r.Validate(); err != nil {
-		panic(fmt.Errorf("lustre.%s: %w", fn, err))
+		validation.Check("lustre."+fn, err)
 	}
 }
 
@@ -256,10 +251,11 @@ type RunPaths struct {
 
 // Validate checks r; each problem names the field, the value and what is
 // accepted. fileSystem says whether FileSystemID is required.
-func (r RunPaths) validate(fileSystem bool) error {
+// Each field is named with prefix.
+func (r RunPaths) validate(prefix string, fileSystem bool) error {
 	var errs []error
-	bad := func(field, value, accepted string) {
-		errs = append(errs, fmt.Errorf("lustre: RunPaths.%s is %q; accepted: %s", field, value, accepted))
+	bad := func(field string, value any, accepted string) {
+		errs = append(errs, validation.New("", prefix+field, value, "%s", accepted))
 	}
 	isPath := func(s string) bool { return strings.HasPrefix(s, "$") && !strings.ContainsAny(s, "'{}\\ ") }
 	for _, f := range []struct {
@@ -278,18 +274,17 @@ func (r RunPaths) validate(fileSystem bool) error {
 		}
 	}
 	if c := r.StorageCapacityGiB; c != 0 && !ValidCapacity(c) {
-		errs = append(errs, fmt.Errorf("lustre: RunPaths.StorageCapacityGiB is %d; accepted: 1200 or a multiple of 2400, or 0 for 1200", c))
+		bad("StorageCapacityGiB", c, "1200 or a multiple of 2400, or 0 for 1200")
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func (r RunPaths) mustValid(l *Lustre, fn string, fileSystem bool) {
 	if l.p.Mode != ModePerRun {
-		panic(fmt.Errorf("lustre %q: %s needs ModePerRun; the construct is %s", *l.Node().Path(), fn, l.p.Mode))
+		panic(&validation.Error{Path: *l.Node().Path(), Field: fn, Value: validation.Render(string(l.p.Mode)),
+			Problem: "needs Props.Mode " + string(ModePerRun), Accepted: "calls on a Lustre of ModePerRun"})
 	}
-	if err := r.validate(fileSystem); err != nil {
-		panic(fmt.Errorf("lustre %q: %s: %w", *l.Node().Path(), fn, err))
-	}
+	validation.Check(*l.Node().Path(), r.validate(fn+"(paths).", fileSystem))
 }
 
 // token returns the intrinsic function of the client request token of
@@ -449,7 +444,8 @@ func (l *Lustre) RunProps(runID, inputPrefix, project, partner string) RunProps 
 // ModePersistent, or when the principal is none of the three.
 func (l *Lustre) GrantRunWorkflow(grantee awsiam.IGrantable) awsiam.Grant {
 	if l.RunPolicy == nil {
-		panic(validation.New(*l.Node().Path(), "Props.Mode", l.p.Mode, "GrantRunWorkflow needs "+string(ModePerRun)))
+		panic(&validation.Error{Path: *l.Node().Path(), Field: "GrantRunWorkflow", Value: validation.Render(string(l.p.Mode)),
+			Problem: "needs Props.Mode " + string(ModePerRun), Accepted: "calls on a Lustre of ModePerRun"})
 	}
 	switch pr := grantee.GrantPrincipal().(type) {
 	case awsiam.IRole:

@@ -96,25 +96,26 @@ func TestRunParametersRefused(t *testing.T) {
 		want string
 	}{
 		{"persistent", f.l["Persistent"], func(*lustre.RunPaths) {}, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
-			"RunFileSystemParameters needs ModePerRun"},
+			`RunFileSystemParameters is "persistent": needs Props.Mode per-run`},
 		{"no run id", f.l["PerRun"], func(p *lustre.RunPaths) { p.RunID = "" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
-			`RunPaths.RunID is ""; accepted: a JSONPath`},
+			`RunFileSystemParameters(paths).RunID is ""; accepted: a JSONPath`},
 		{"literal project", f.l["PerRun"], func(p *lustre.RunPaths) { p.Project = "oncology" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
-			`RunPaths.Project is "oncology"; accepted: a JSONPath starting with "$"`},
+			`RunFileSystemParameters(paths).Project is "oncology"; accepted: a JSONPath starting with "$"`},
 		{"quote in token", f.l["PerRun"], func(p *lustre.RunPaths) { p.Token = "$.a'b" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
-			`RunPaths.Token is "$.a'b"`},
+			`RunFileSystemParameters(paths).Token is "$.a'b"`},
 		{"capacity", f.l["PerRun"], func(p *lustre.RunPaths) { p.StorageCapacityGiB = 1000 }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
-			"RunPaths.StorageCapacityGiB is 1000"},
+			"RunFileSystemParameters(paths).StorageCapacityGiB is 1000"},
 		{"association without file system", f.l["PerRun"], func(p *lustre.RunPaths) { p.FileSystemID = "" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunAssociationParameters(p) },
-			`RunAssociationParameters: lustre: RunPaths.FileSystemID is ""`},
+			`RunAssociationParameters(paths).FileSystemID is ""`},
 		{"export without file system", f.l["PerRun"], func(p *lustre.RunPaths) { p.FileSystemID = "" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunExportParameters(p) },
-			`RunPaths.FileSystemID is ""`},
+			`RunExportParameters(paths).FileSystemID is ""`},
 	} {
 		p := runPaths()
 		c.edit(&p)
-		msg, panicked := cdktest.Catch(func() { c.call(c.l, p) })
-		if !panicked || !strings.Contains(msg, c.want) {
-			t.Errorf("%s: panicked %v with %q, want %q", c.name, panicked, msg, c.want)
+		err := cdktest.CatchValidation(t, func() { c.call(c.l, p) })
+		cdktest.HasField(t, err, *c.l.Node().Path(), strings.SplitN(c.want, " is ", 2)[0])
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: panicked with %q, want %q", c.name, err, c.want)
 		}
 	}
 	// The file system itself needs no FileSystemID.

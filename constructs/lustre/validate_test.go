@@ -1,6 +1,7 @@
 package lustre_test
 
 import (
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"strings"
 	"testing"
 
@@ -50,19 +51,20 @@ func TestValidateSettings(t *testing.T) {
 					t.Errorf("error %q lacks %q", err, w)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "lustre: ") {
-				t.Errorf("error %q does not name the construct", err)
-			}
+			cdktest.HasField(t, err, "", strings.SplitN(c.want[0], " is ", 2)[0])
 		})
 	}
 }
 
 func TestValidateRequired(t *testing.T) {
 	var nilProps *lustre.Props
-	if err := nilProps.Validate(); err == nil || !strings.Contains(err.Error(), "Props are nil") {
+	err := nilProps.Validate()
+	cdktest.HasField(t, err, "", "Props")
+	if !strings.Contains(err.Error(), "Props is nil; accepted: props with Network, Lake and ClientSecurityGroup set") {
 		t.Errorf("nil props: %v", err)
 	}
-	err := (&lustre.Props{DeploymentType: lustre.Scratch2}).Validate()
+	err = (&lustre.Props{DeploymentType: lustre.Scratch2}).Validate()
+	cdktest.HasField(t, err, "", "Props.Lake")
 	for _, w := range []string{"Props.Network is nil", "Props.Lake is nil", "Props.ClientSecurityGroup is nil"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v lacks %q", err, w)

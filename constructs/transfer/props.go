@@ -177,7 +177,7 @@ type raw = validation.Raw
 // the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("transfer: Props are nil; Props.Network and Props.Lake are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Network and Lake set")
 	}
 	var errs []error
 	bad := badFunc(&errs)
@@ -199,7 +199,7 @@ func (p *Props) Validate() error {
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func badFunc(errs *[]error) func(field string, value any, accepted string, args ...any) {
@@ -293,7 +293,7 @@ func (p *Props) ValidateSettings() error {
 	if n := partnersEnvSize(p.Partners); n > maxPartnersEnv {
 		bad("Partners", raw(fmt.Sprintf("%d bytes of the identity provider's environment", n)), "at most %d bytes (Lambda's environment holds 4 KB): fewer or shorter public keys (an Ed25519 key is about 80 bytes, an RSA-4096 key about 720), or fewer CIDRs", maxPartnersEnv)
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func validatePartners(partners []Partner) []error {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"github.com/biolake/biolake/constructs/validation"
 	"errors"
 	"fmt"
 	"regexp"
@@ -228,7 +229,7 @@ var (
 // constructs. New panics with the same errors.
 func (p *Props) Validate() error {
 	if p == nil {
-		return errors.New("workflow: Props are nil; Name, Steps, Batch and Lake are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Name, Steps, Batch and Lake set")
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
@@ -271,7 +272,7 @@ func (p *Props) Validate() error {
 			}
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 // validateStart checks how the workflow starts and what needs the glue.
@@ -354,7 +355,7 @@ func ValidateSteps(steps []Step, bp *batch.Props) error {
 			errs = append(errs, fmt.Errorf("%s: %w", at, err))
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
 
 func (s Step) jobProps() *batch.JobProps {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"github.com/biolake/biolake/constructs/validation"
 	"errors"
 	"fmt"
 	"github.com/biolake/biolake/constructs/archive"
@@ -19,7 +20,7 @@ import (
 // does not depend on it). Validate calls it.
 func (p *Props) ValidateSettings(bp *batch.Props) error {
 	if p == nil {
-		return errors.New("workflow: Props are nil; Name and Steps are required")
+		return validation.New("", "Props", validation.Raw("nil"), "props with Name and Steps set")
 	}
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
@@ -54,8 +55,8 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 		}
 	}
 	if p.Topic != nil && p.TopicKey != nil {
-		errs = append(errs, validation.New("workflow", "Props.TopicKey", validation.Raw("set"),
+		errs = append(errs, validation.New("", "Props.TopicKey", validation.Raw("set"),
 			"either an existing topic (Topic) or TopicKey for the topic the construct creates, not both"))
 	}
-	return errors.Join(errs...)
+	return validation.Join("", errs...)
 }
