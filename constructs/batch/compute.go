@@ -1,8 +1,8 @@
 package batch
 
 import (
-	"github.com/biolake/biolake/constructs/validation"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
 	"slices"
 	"sort"

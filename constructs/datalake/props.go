@@ -1,8 +1,8 @@
 package datalake
 
 import (
-	"github.com/biolake/biolake/constructs/validation"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"

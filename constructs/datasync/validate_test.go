@@ -95,8 +95,11 @@ func TestValidateSettings(t *testing.T) {
 					t.Errorf("error lacks %q:\n%v", w, err)
 				}
 			}
-			if !strings.HasPrefix(err.Error(), "datasync: Props.") {
-				t.Errorf("error does not name the construct and field: %v", err)
+			cdktest.ValidationErrors(t, err, "")
+			for _, w := range c.want {
+				if strings.HasPrefix(w, "Props.") {
+					cdktest.HasField(t, err, "", strings.SplitN(w, " is ", 2)[0])
+				}
 			}
 		})
 	}
@@ -123,8 +126,10 @@ func TestCheckSchedule(t *testing.T) {
 // DataSync endpoint.
 func TestNewPanics(t *testing.T) {
 	_, stack := cdktest.NewStack("Bad")
-	msg, panicked := cdktest.Catch(func() { datasync.New(stack, "DataSync", &datasync.Props{AgentArn: existingAgent}) })
-	if !panicked || !strings.Contains(msg, `datasync.New "Bad/DataSync"`) || !strings.Contains(msg, "Props.Network is nil") ||
+	err := cdktest.CatchValidation(t, func() { datasync.New(stack, "DataSync", &datasync.Props{AgentArn: existingAgent}) })
+	cdktest.HasField(t, err, "Bad/DataSync", "Props.Network")
+	msg, panicked := err.Error(), true
+	if !strings.HasPrefix(msg, "Bad/DataSync: ") || !strings.Contains(msg, "Props.Network is nil") ||
 		!strings.Contains(msg, "Props.Lake is nil") || !strings.Contains(msg, "Props.Sources is empty") {
 		t.Errorf("panic = %v %q", panicked, msg)
 	}
@@ -137,8 +142,9 @@ func TestNewPanics(t *testing.T) {
 	if !panicked || !strings.Contains(msg, "Props.Network is a network without a DataSync endpoint") {
 		t.Errorf("isolated network without endpoint: %v %q", panicked, msg)
 	}
-	msg, panicked = cdktest.Catch(func() { datasync.New(stack, "Nil", nil) })
-	if !panicked || !strings.Contains(msg, "Props are nil") {
+	err = cdktest.CatchValidation(t, func() { datasync.New(stack, "Nil", nil) })
+	cdktest.HasField(t, err, "Bad/Nil", "Props")
+	if msg = err.Error(); !strings.Contains(msg, "Props is nil") {
 		t.Errorf("nil props: %v %q", panicked, msg)
 	}
 }

@@ -735,7 +735,9 @@ func (g *EventGlue) newVerify() {
 	if image == nil {
 		var err error
 		if image, err = batch.RepoImage(batch.VerifierDockerfile); err != nil {
-			panic(fmt.Errorf("eventglue %q: Props.VerifierImage is not set and the default image cannot be built: %w", *g.Node().Path(), err))
+			panic(&validation.Error{Path: *g.Node().Path(), Field: "Props.VerifierImage", Value: "nil",
+				Problem:  "the default image cannot be built: " + err.Error(),
+				Accepted: "a container image with the verifier, or nil in a synth run from inside the biolake module (where " + batch.VerifierDockerfile + " is)"})
 		}
 	}
 	g.VerifyBatch = batch.New(g, "VerifyBatch", &batch.Props{

@@ -63,5 +63,5 @@ func ExampleProps_Validate() {
 		},
 	}
 	fmt.Println(p.Validate())
-	// Output: eventglue: Props.RunRules[1].Prefix is "runs/miseq/"; accepted: a prefix that does not overlap RunRules[0]'s "runs/" in bucket raw (a key would belong to two run folders)
+	// Output: Props.RunRules[1].Prefix is "runs/miseq/"; accepted: a prefix that does not overlap RunRules[0]'s "runs/" in bucket raw (a key would belong to two run folders)
 }

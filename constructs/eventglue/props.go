@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -236,13 +235,7 @@ func (p *Props) Validate() error {
 		return validation.New("", "Props", validation.Raw("nil"), "props with Lake and Network set")
 	}
 	var errs []error
-	bad := func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, fmt.Errorf("eventglue: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	bad := validation.Collector("", &errs)
 	if p.Lake == nil {
 		bad("Lake", raw("nil"), "the datalake.ILake whose buckets the glue watches")
 	}
@@ -260,13 +253,7 @@ func (p *Props) Validate() error {
 // before any construct exists. Validate calls it.
 func (p *Props) ValidateSettings() error {
 	var errs []error
-	bad := func(field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, fmt.Errorf("eventglue: Props.%s is %s; accepted: %s", field, v, fmt.Sprintf(accepted, args...)))
-	}
+	bad := validation.Collector("", &errs)
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
 		bad("LogRetentionDays", d, "one of %s, or 0 for the default %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays)
 	}
@@ -308,11 +295,7 @@ var channels = []Channel{ChannelDataSync, ChannelTransfer, ChannelFileGateway}
 func validateRules(rules []RunRule) []error {
 	var errs []error
 	bad := func(i int, field string, value any, accepted string, args ...any) {
-		v := fmt.Sprint(value)
-		if s, ok := value.(string); ok {
-			v = strconv.Quote(s)
-		}
-		errs = append(errs, fmt.Errorf("eventglue: Props.RunRules[%d].%s is %s; accepted: %s", i, field, v, fmt.Sprintf(accepted, args...)))
+		errs = append(errs, validation.New("", fmt.Sprintf("Props.RunRules[%d].%s", i, field), value, accepted, args...))
 	}
 	for i, r := range rules {
 		if !slices.Contains(datalake.DataBucketNames(), r.Bucket) {

@@ -112,6 +112,7 @@ func TestValidate(t *testing.T) {
 			if err == nil {
 				t.Fatalf("no error, want %q", c.want)
 			}
+			cdktest.HasField(t, err, "", strings.SplitN(c.want[0], " is ", 2)[0])
 			for _, w := range c.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error\n%v\ndoes not contain %q", err, w)
@@ -119,7 +120,7 @@ func TestValidate(t *testing.T) {
 			}
 		})
 	}
-	if err := (*eventglue.Props)(nil).Validate(); err == nil || !strings.Contains(err.Error(), "Props.Lake and Props.Network are required") {
+	if err := (*eventglue.Props)(nil).Validate(); err == nil || !strings.Contains(err.Error(), "Props is nil; accepted: props with Lake and Network set") {
 		t.Errorf("nil props: %v", err)
 	}
 }
@@ -128,10 +129,12 @@ func TestValidate(t *testing.T) {
 func TestNewRejectsInvalidProps(t *testing.T) {
 	_, stack := cdktest.NewStack("Invalid")
 	net := network.New(stack, "Network", nil)
-	msg, panicked := cdktest.Catch(func() {
+	err := cdktest.CatchValidation(t, func() {
 		eventglue.New(stack, "EventGlue", &eventglue.Props{Network: net, MapConcurrency: -1})
 	})
-	if !panicked || !strings.Contains(msg, `eventglue.New "Invalid/EventGlue"`) || !strings.Contains(msg, "Props.Lake is nil") ||
+	cdktest.HasField(t, err, "Invalid/EventGlue", "Props.MapConcurrency")
+	msg, panicked := err.Error(), true
+	if !strings.HasPrefix(msg, "Invalid/EventGlue: ") || !strings.Contains(msg, "Props.Lake is nil") ||
 		!strings.Contains(msg, "Props.MapConcurrency is -1") {
 		t.Errorf("panic %v: %s", panicked, msg)
 	}
@@ -141,7 +144,7 @@ func TestNewRejectsInvalidProps(t *testing.T) {
 	msg, panicked = cdktest.Catch(func() {
 		eventglue.New(stack, "Glue2", &eventglue.Props{Network: net, Lake: lake})
 	})
-	if panicked && !strings.Contains(msg, "Props.VerifierImage is not set and the default image cannot be built") {
+	if panicked && !strings.Contains(msg, "Props.VerifierImage is nil: the default image cannot be built") {
 		t.Errorf("panic: %s", msg)
 	}
 }

@@ -2,6 +2,7 @@ package filegateway
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"strconv"
 	"time"
 
@@ -92,9 +93,9 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 
 	endpoint, ok := p.Network.InterfaceEndpoint(network.EndpointStorageGateway).(awsec2.InterfaceVpcEndpoint)
 	if !ok {
-		panic(fmt.Errorf("filegateway.New %q: Props.EC2 needs the Storage Gateway interface endpoint in the network %q, so the gateway reaches AWS over private link; "+
-			"accepted: a network whose InterfaceEndpoints include network.EndpointStorageGateway (the default), or an existing gateway in GatewayARN",
-			path, *p.Network.Node().Path()))
+		panic(&validation.Error{Path: path, Field: "Props.EC2", Value: "set",
+			Problem:  fmt.Sprintf("the network %q has no Storage Gateway interface endpoint, through which the gateway reaches AWS over private link", *p.Network.Node().Path()),
+			Accepted: "a network whose InterfaceEndpoints include network.EndpointStorageGateway (the default), or an existing gateway in GatewayARN"})
 	}
 	// DnsEntries are "hostedZoneId:dnsName" items, the regional name and
 	// one per zone; the handler picks the regional one. (Selecting it in
@@ -164,7 +165,8 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 	}
 	subnets := *vpc.SelectSubnets(p.Network.PrivateSubnets()).Subnets
 	if len(subnets) == 0 {
-		panic(fmt.Errorf("filegateway.New %q: Props.EC2 needs a private subnet in the network %q; it has none", path, *p.Network.Node().Path()))
+		panic(&validation.Error{Path: path, Field: "Props.Network", Value: validation.Render(*p.Network.Node().Path()),
+			Problem: "has no private subnet", Accepted: "with Props.EC2, a network with private subnets"})
 	}
 	volume := func(gib int) awsec2.BlockDeviceVolume {
 		return awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(gib)), &awsec2.EbsDeviceOptions{

@@ -270,12 +270,12 @@ func TestEC2NeedsEndpoint(t *testing.T) {
 		want    []string
 	}{
 		{"isolated", network.ProfileIsolated, []string{`NoEndpoint/Network: Props.InterfaceEndpoints is "storagegateway": "NoEndpoint/FileGateway" calls storagegateway`, `no "storagegateway" interface endpoint`}},
-		{"nat", network.ProfileNAT, []string{`filegateway.New "NoEndpoint/FileGateway": Props.EC2 needs the Storage Gateway interface endpoint in the network "NoEndpoint/Network"`, "network.EndpointStorageGateway"}},
+		{"nat", network.ProfileNAT, []string{`NoEndpoint/FileGateway: Props.EC2 is set: the network "NoEndpoint/Network" has no Storage Gateway interface endpoint`, "network.EndpointStorageGateway"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			app := cdktest.NewApp(nil)
-			msg, panicked := cdktest.Catch(func() {
+			err := cdktest.CatchValidation(t, func() {
 				stack := awscdk.NewStack(app, jsii.String("NoEndpoint"), nil)
 				filegateway.New(stack, "FileGateway", &filegateway.Props{
 					Network: network.New(stack, "Network", &network.Props{Profile: c.profile, InterfaceEndpoints: []network.Endpoint{network.EndpointSTS}}),
@@ -283,7 +283,7 @@ func TestEC2NeedsEndpoint(t *testing.T) {
 					EC2:     &filegateway.EC2Host{CacheDiskGiB: 150},
 				})
 			})
-			require.True(t, panicked)
+			msg := err.Error()
 			for _, w := range c.want {
 				assert.Contains(t, msg, w)
 			}

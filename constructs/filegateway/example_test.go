@@ -60,7 +60,7 @@ func ExampleProps_ValidateSettings() {
 		Shares:     []filegateway.Share{{Name: "curated", Bucket: datalake.BucketCurated}},
 	}
 	fmt.Println(p.ValidateSettings())
-	// Output: filegateway: Props.Shares[0].ReadOnly is false; accepted: true for a share of the curated bucket: only the shared bucket may be written through the gateway (curated is written only by its own channel: DataSync, Transfer Family or the pipeline)
+	// Output: Props.Shares[0].ReadOnly is false; accepted: true for a share of the curated bucket: only the shared bucket may be written through the gateway (curated is written only by its own channel: DataSync, Transfer Family or the pipeline)
 }
 
 // A gateway hosted on EC2 and activated at deploy time: the shares use

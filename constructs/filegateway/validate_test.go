@@ -3,6 +3,7 @@ package filegateway_test
 import (
 	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"strings"
 	"sync"
 	"testing"
@@ -63,13 +64,13 @@ func TestValidate(t *testing.T) {
 		props *filegateway.Props
 		want  []string // substrings of the error
 	}{
-		{"nil props", nil, []string{"Props are nil", "GatewayARN"}},
+		{"nil props", nil, []string{"Props is nil", "GatewayARN"}},
 		{"no network, no lake", with(func(p *filegateway.Props) { p.Network, p.Lake = nil, nil }), []string{"Props.Network is nil", "Props.Lake is nil"}},
 		{"missing gateway ARN", with(func(p *filegateway.Props) { p.GatewayARN = "" }), []string{`Props.GatewayARN is ""; accepted: the ARN of an activated S3 File Gateway`}},
 		{"bad gateway ARN", with(func(p *filegateway.Props) {
 			p.GatewayARN = "arn:aws:storagegateway:eu-west-1:111122223333:share/share-1A2B3C4D"
 		}), []string{`Props.GatewayARN is "arn:aws:storagegateway:eu-west-1:111122223333:share/share-1A2B3C4D"; accepted: a gateway ARN`}},
-		{"neither ARN nor EC2", with(func(p *filegateway.Props) { p.GatewayARN = "" }), []string{"or EC2 to host and activate one on EC2"}},
+		{"neither ARN nor EC2", with(func(p *filegateway.Props) { p.GatewayARN = "" }), []string{`Props.GatewayARN is ""`, "or EC2 to host and activate one on EC2"}},
 		{"EC2 and ARN", with(func(p *filegateway.Props) { p.EC2 = &filegateway.EC2Host{CacheDiskGiB: 150} }), []string{`Props.GatewayARN is "` + gatewayARN + `"; accepted: either an existing gateway (GatewayARN) or EC2, not both`}},
 		{"cache too small", onEC2(func(h *filegateway.EC2Host) { h.CacheDiskGiB = 100 }), []string{"Props.EC2.CacheDiskGiB is 100; accepted: 150 to 16384 GiB"}},
 		{"cache missing", onEC2(func(h *filegateway.EC2Host) { h.CacheDiskGiB = 0 }), []string{"Props.EC2.CacheDiskGiB is 0; accepted: 150 to 16384 GiB"}},
@@ -148,10 +149,7 @@ func TestValidate(t *testing.T) {
 			for _, w := range tc.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			var ve *validation.Error
-			if !errors.As(err, &ve) {
-				assert.True(t, strings.HasPrefix(err.Error(), "filegateway: "), err.Error())
-			}
+			cdktest.HasField(t, err, "", strings.SplitN(tc.want[0], " is ", 2)[0])
 		})
 	}
 }

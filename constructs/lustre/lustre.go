@@ -2,7 +2,6 @@ package lustre
 
 import (
 	"fmt"
-	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"

@@ -63,5 +63,5 @@ func ExampleProps_ValidateSettings() {
 		Partners: []transfer.Partner{{Name: "acme-cro", CIDRs: []string{"0.0.0.0/0"}, CreatePasswordSecret: true}},
 	}
 	fmt.Println(p.ValidateSettings())
-	// Output: transfer: Props.Partners[0].CIDRs[0] is "0.0.0.0/0"; accepted: the partner's own networks; 0.0.0.0/0 would let every address on the internet try to log in as "acme-cro"
+	// Output: Props.Partners[0].CIDRs[0] is "0.0.0.0/0"; accepted: the partner's own networks; 0.0.0.0/0 would let every address on the internet try to log in as "acme-cro"
 }

@@ -149,7 +149,7 @@ func TestValidate(t *testing.T) {
 			if !ok {
 				n = 1
 			}
-			assert.Equal(t, n, strings.Count(msg, "transfer: Props."), "errors: %s", msg)
+			assert.Equal(t, n, len(cdktest.ValidationErrors(t, err, "")), "errors: %s", msg)
 			for _, w := range tc.want {
 				assert.Contains(t, msg, w)
 			}
@@ -183,17 +183,19 @@ func TestNewPanicsWithValidateErrors(t *testing.T) {
 	p := &transfer.Props{Network: iso, Lake: lake, Partners: []transfer.Partner{{Name: "acme", CIDRs: []string{"0.0.0.0/0"}, CreatePasswordSecret: true}}}
 	want := p.Validate()
 	require.Error(t, want)
-	msg, panicked := cdktest.Catch(func() {
+	err := cdktest.CatchValidation(t, func() {
 		scope := awscdk.NewStack(depsApp, jsii.String("PanicStack"), nil)
 		transfer.New(scope, "Sftp", p)
 	})
-	require.True(t, panicked)
-	assert.Contains(t, msg, `transfer.New "PanicStack/Sftp"`)
-	assert.Contains(t, msg, want.Error())
+	for i, e := range cdktest.ValidationErrors(t, err, "PanicStack/Sftp") {
+		w := cdktest.ValidationErrors(t, want, "")[i]
+		assert.Equal(t, w.Field, e.Field)
+		assert.Equal(t, w.Error(), strings.TrimPrefix(e.Error(), "PanicStack/Sftp: "))
+	}
 
-	msg, panicked = cdktest.Catch(func() { transfer.New(depsStack, "NilProps", nil) })
-	require.True(t, panicked)
-	assert.Contains(t, msg, "Props are nil")
+	err = cdktest.CatchValidation(t, func() { transfer.New(depsStack, "NilProps", nil) })
+	cdktest.HasField(t, err, *depsStack.Node().Path()+"/NilProps", "Props")
+	assert.Contains(t, err.Error(), "Props is nil")
 }
 
 func TestNormalizePublicKey(t *testing.T) {

@@ -1,9 +1,9 @@
 package workflow
 
 import (
-	"github.com/biolake/biolake/constructs/validation"
 	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
 	"slices"
 	"time"

@@ -1,10 +1,10 @@
 package workflow
 
 import (
-	"github.com/biolake/biolake/constructs/validation"
 	"errors"
 	"fmt"
 	"github.com/biolake/biolake/constructs/archive"
+	"github.com/biolake/biolake/constructs/validation"
 	"time"
 
 	"github.com/biolake/biolake/constructs/batch"

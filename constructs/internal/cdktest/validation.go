@@ -51,12 +51,12 @@ func ValidationErrors(t testing.TB, err error, path string) []*validation.Error 
 }
 
 // HasField asserts that err is made of validation errors at path, one of
-// which is for field.
+// which is for field ("Props.X"; "X" stands for "Props.X" too).
 func HasField(t testing.TB, err error, path, field string) {
 	t.Helper()
 	var fields []string
 	for _, e := range ValidationErrors(t, err, path) {
-		if e.Field == field {
+		if e.Field == field || e.Field == "Props."+field {
 			return
 		}
 		fields = append(fields, e.Field)
