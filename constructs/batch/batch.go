@@ -38,7 +38,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -126,7 +125,7 @@ func (p *Props) Validate() error {
 	}
 	var errs []error
 	if p.Network == nil {
-		errs = append(errs, errors.New("batch: Props.Network is nil; accepted: the network.INetwork whose private subnets run the jobs"))
+		errs = append(errs, validation.New("", "Props.Network", validation.Raw("nil"), "the network.INetwork whose private subnets run the jobs"))
 	}
 	errs = append(errs, p.ValidateSettings())
 	return validation.Join("", errs...)
@@ -138,7 +137,7 @@ func (p *Props) Validate() error {
 func (p *Props) ValidateSettings() error {
 	var errs []error
 	if p.MaxVCPUs < 0 || p.MaxVCPUs > MaxMaxVCPUs {
-		errs = append(errs, fmt.Errorf("batch: Props.MaxVCPUs is %d; accepted: 1 to %d, or 0 for the default %d", p.MaxVCPUs, MaxMaxVCPUs, DefaultMaxVCPUs))
+		errs = append(errs, validation.New("", "Props.MaxVCPUs", p.MaxVCPUs, "1 to %d, or 0 for the default %d", MaxMaxVCPUs, DefaultMaxVCPUs))
 	}
 	errs = append(errs, p.validateCompute()...)
 	if p.VolumeKey != nil && !slices.ContainsFunc(p.Environments, func(e EnvironmentSpec) bool { return e.Kind.EC2() }) {
@@ -189,9 +188,7 @@ func (q *Queue) Props() Props { return q.props }
 // New creates the queue. It panics, naming the construct path, when props
 // are invalid.
 func New(scope constructs.Construct, id string, props *Props) *Queue {
-	if err := props.Validate(); err != nil {
-		panic(fmt.Errorf("batch.New %q: %w", path(scope, id), err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	p := *props
 	if p.MaxVCPUs == 0 && len(p.Environments) == 0 {
 		p.MaxVCPUs = DefaultMaxVCPUs
@@ -353,7 +350,7 @@ func (p *JobProps) Validate() error {
 }
 
 func jobErr(field string, value any, accepted string) error {
-	return fmt.Errorf("batch: JobProps.%s is %v; accepted: %s", field, value, accepted)
+	return validation.New("", "JobProps."+field, value, "%s", accepted)
 }
 
 // fargate checks the Fargate sizes.
@@ -376,10 +373,10 @@ func (p *JobProps) common() []error {
 	var errs []error
 	bad := func(field string, value any, accepted string) { errs = append(errs, jobErr(field, value, accepted)) }
 	if p.Image == nil {
-		bad("Image", "nil", "a container image, e.g. from batch.RepoImage or awsecs.ContainerImage_FromRegistry")
+		bad("Image", validation.Raw("nil"), "a container image, e.g. from batch.RepoImage or awsecs.ContainerImage_FromRegistry")
 	}
 	if t := p.Timeout; t != 0 && (t < MinJobTimeout || t%time.Second != 0) {
-		bad("Timeout", t, fmt.Sprintf("a whole number of seconds, at least %s, or 0 for the default %s", MinJobTimeout, DefaultJobTimeout))
+		bad("Timeout", validation.Raw(t.String()), fmt.Sprintf("a whole number of seconds, at least %s, or 0 for the default %s", MinJobTimeout, DefaultJobTimeout))
 	}
 	if p.Attempts < 0 || p.Attempts > MaxJobAttempts {
 		bad("Attempts", p.Attempts, fmt.Sprintf("1 to %d, or 0 for the default %d", MaxJobAttempts, DefaultJobAttempts))
@@ -389,7 +386,7 @@ func (p *JobProps) common() []error {
 	}
 	for _, k := range sortedKeys(p.Environment) {
 		if k == "" || strings.HasPrefix(k, "AWS_BATCH") {
-			bad("Environment key", strconv.Quote(k), "a non-empty name that does not start with AWS_BATCH (reserved by AWS Batch)")
+			bad("Environment key", k, "a non-empty name that does not start with AWS_BATCH (reserved by AWS Batch)")
 		}
 	}
 	return errs
@@ -398,11 +395,10 @@ func (p *JobProps) common() []error {
 // AddJob adds a job definition for the queue's compute environment, with
 // the construct id id under the queue. It panics on invalid props.
 func (q *Queue) AddJob(id string, props *JobProps) *Job {
-	if err := q.props.ValidateJob(props); err != nil {
-		panic(fmt.Errorf("batch: %s: AddJob(%q): %w", *q.Node().Path(), id, err))
-	}
+	validation.Check(*q.Node().Path(), addJobErr(id, q.props.ValidateJob(props)))
 	if props.Lustre && q.Lustre == nil {
-		panic(fmt.Errorf("batch: %s: AddJob(%q): JobProps.Lustre is true but no file system is attached; call AttachLustre first, or leave Lustre false", *q.Node().Path(), id))
+		panic(validation.New(*q.Node().Path(), fmt.Sprintf("AddJob(%q).Lustre", id), true,
+			"false, or true after AttachLustre (no file system is attached to the queue)"))
 	}
 	p := *props
 	capacity, _ := q.props.Capacity(p.Queue)
@@ -616,11 +612,21 @@ func ecsTasksPrincipal(stack awscdk.Stack) awsiam.IPrincipal {
 	})
 }
 
-func path(scope constructs.Construct, id string) string {
-	if sp := *scope.Node().Path(); sp != "" {
-		return sp + "/" + id
+// addJobErr names the fields of err's validation errors as arguments of
+// AddJob(id): "AddJob(\"align\").VCPUs".
+func addJobErr(id string, err error) error {
+	err = validation.Join("", err)
+	var es validation.Errors
+	var e *validation.Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &e):
+		es = validation.Errors{e}
 	}
-	return id
+	for _, e := range es {
+		e.Field = fmt.Sprintf("AddJob(%q).", id) + strings.TrimPrefix(e.Field, "JobProps.")
+	}
+	return err
 }
 
 // GrantSubmit lets grantee submit jobs of this definition to queue (for

@@ -248,13 +248,13 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"ok", (&batch.Props{Network: net, MaxVCPUs: 4096}).Validate(), ""},
-		{"nil", (*batch.Props)(nil).Validate(), "Props.Network is required"},
-		{"no network", (&batch.Props{}).Validate(), "batch: Props.Network is nil"},
+		{"nil", (*batch.Props)(nil).Validate(), "Props is nil; accepted: props with Network set"},
+		{"no network", (&batch.Props{}).Validate(), "Props.Network is nil"},
 		{"vcpus", (&batch.Props{Network: net, MaxVCPUs: 5000}).Validate(), "Props.MaxVCPUs is 5000; accepted: 1 to 4096"},
 		{"volume key without EC2", (&batch.Props{Network: net, VolumeKey: awskms.Key_FromKeyArn(awscdk.NewStack(nil, jsii.String("Keys"), nil), jsii.String("Volume"), jsii.String(byoVolumeKeyArn))}).Validate(),
 			"Props.VolumeKey is set; accepted: VolumeKey only together with an EC2 environment"},
 		{"job ok", (&batch.JobProps{Image: img, VCPUs: 16, MemoryMiB: 122880, Timeout: time.Minute, Attempts: 10, LogRetentionDays: 3653}).Validate(), ""},
-		{"job nil", (*batch.JobProps)(nil).Validate(), "JobProps.Image is required"},
+		{"job nil", (*batch.JobProps)(nil).Validate(), "JobProps is nil; accepted: props with Image set"},
 		{"no image", (&batch.JobProps{}).Validate(), "JobProps.Image is nil"},
 		{"job vcpus", (&batch.JobProps{Image: img, VCPUs: 3}).Validate(), "JobProps.VCPUs is 3; accepted: a Fargate size"},
 		{"job memory", (&batch.JobProps{Image: img, MemoryMiB: 1024}).Validate(), "JobProps.MemoryMiB is 1024; accepted: for 1 vCPU, one of 2048, 3072"},
@@ -268,6 +268,8 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: %v", c.name, c.err)
 		case c.want != "" && (c.err == nil || !strings.Contains(c.err.Error(), c.want)):
 			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
+		case c.want != "":
+			cdktest.ValidationErrors(t, c.err, "")
 		}
 	}
 }

@@ -235,7 +235,11 @@ func (p *Props) validateCompute() []error {
 		return nil
 	}
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("batch: "+format, a...)) }
+	// The field (Props.Environments[i], Props.Queues[i], ...) leads the
+	// message; these checks compare several fields at once.
+	bad := func(format string, a ...any) {
+		errs = append(errs, &validation.Error{Problem: fmt.Sprintf(format, a...)})
+	}
 	if len(p.Environments) == 0 {
 		bad("Props.Queues is set but Props.Environments is empty; accepted: environments for the queues, e.g. batch.DefaultEnvironments(false)")
 	}
@@ -363,7 +367,7 @@ type QueueCapacity struct {
 func (p *Props) Capacity(queue string) (QueueCapacity, error) {
 	if len(p.Queues) == 0 {
 		if queue != "" {
-			return QueueCapacity{}, fmt.Errorf("batch: queue %q does not exist: the batch has one Fargate queue (Props.Queues is empty); accepted: \"\"", queue)
+			return QueueCapacity{}, validation.New("", "queue", queue, `"": the batch has one Fargate queue (Props.Queues is empty)`)
 		}
 		return QueueCapacity{Fargate: true, VCPUs: 16, MemoryMiB: 122880}, nil
 	}
@@ -372,7 +376,7 @@ func (p *Props) Capacity(queue string) (QueueCapacity, error) {
 	}
 	i := slices.IndexFunc(p.Queues, func(q QueueSpec) bool { return q.Name == queue })
 	if i < 0 {
-		return QueueCapacity{}, fmt.Errorf("batch: queue %q does not exist; accepted: %s", queue, strings.Join(queueNames(p.Queues), ", "))
+		return QueueCapacity{}, validation.New("", "queue", queue, "one of %s", strings.Join(queueNames(p.Queues), ", "))
 	}
 	var c QueueCapacity
 	for _, n := range p.Queues[i].Environments {
@@ -416,7 +420,7 @@ func (p *Props) ValidateJob(jp *JobProps) error {
 	}
 	capacity, err := p.Capacity(jp.Queue)
 	if err != nil {
-		return fmt.Errorf("batch: JobProps.Queue: %w", err)
+		return validation.New("", "JobProps.Queue", jp.Queue, "%s", err.(*validation.Error).Accepted)
 	}
 	errs := jp.common()
 	name := jp.Queue
@@ -424,7 +428,7 @@ func (p *Props) ValidateJob(jp *JobProps) error {
 		name = p.defaultQueue()
 	}
 	bad := func(field string, value any, accepted string) {
-		errs = append(errs, fmt.Errorf("batch: JobProps.%s is %v on queue %q; accepted: %s", field, value, name, accepted))
+		errs = append(errs, &validation.Error{Field: "JobProps." + field, Value: fmt.Sprintf("%s on queue %q", validation.Render(value), name), Accepted: accepted})
 	}
 	switch {
 	case capacity.Fargate:

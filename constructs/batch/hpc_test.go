@@ -11,6 +11,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/datalake"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
 )
@@ -211,7 +212,7 @@ func TestValidateCompute(t *testing.T) {
 		{"default queue", (&batch.Props{Network: net, Environments: hpc.Environments, Queues: hpc.Queues, DefaultQueue: "X"}).Validate(), `Props.DefaultQueue is "X"`},
 		{"job ok", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "Gpu", VCPUs: 48, MemoryMiB: 180000, GPUs: 4}), ""},
 		{"job default queue", hpc.ValidateJob(&batch.JobProps{Image: img, VCPUs: 3}), ""},
-		{"job unknown queue", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "Nope"}), `queue "Nope" does not exist; accepted: High, Default, Gpu, Fargate`},
+		{"job unknown queue", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "Nope"}), `JobProps.Queue is "Nope"; accepted: one of High, Default, Gpu, Fargate`},
 		{"gpu on cpu queue", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "High", GPUs: 1}), `GPUs is 1 on queue "High"; accepted: 0 on a CPU-only queue`},
 		{"too many gpus", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "Gpu", GPUs: 16}), "accepted: at most 8"},
 		{"memory", hpc.ValidateJob(&batch.JobProps{Image: img, Queue: "High", MemoryMiB: 2 << 20}), "MemoryMiB is 2097152 on queue \"High\"; accepted: at most 1478492"},
@@ -225,6 +226,8 @@ func TestValidateCompute(t *testing.T) {
 			t.Errorf("%s: %v", c.name, c.err)
 		case c.want != "" && (c.err == nil || !strings.Contains(c.err.Error(), c.want)):
 			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
+		case c.want != "":
+			cdktest.ValidationErrors(t, c.err, "")
 		}
 	}
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"sort"
 	"strings"
 
@@ -50,11 +51,13 @@ const (
 func (q *Queue) AttachLustre(l *lustre.Lustre) {
 	switch {
 	case l == nil:
-		panic(fmt.Errorf("batch: %s: AttachLustre(nil); accepted: a *lustre.Lustre", *q.Node().Path()))
+		panic(validation.New(*q.Node().Path(), "AttachLustre(l)", validation.Raw("nil"), "a *lustre.Lustre"))
 	case q.Lustre != nil:
-		panic(fmt.Errorf("batch: %s: AttachLustre called twice; accepted: one file system attachment per queue", *q.Node().Path()))
+		panic(&validation.Error{Path: *q.Node().Path(), Field: "AttachLustre(l)", Value: validation.Render(*l.Node().Path()),
+			Problem: fmt.Sprintf("a second file system (%q is attached)", *q.Lustre.Node().Path()), Accepted: "one file system attachment per queue"})
 	case len(q.ec2Envs) == 0:
-		panic(fmt.Errorf("batch: %s: AttachLustre needs EC2 compute environments (Props.Environments of kind cpu-spot, cpu-ondemand or gpu); Fargate cannot mount Lustre", *q.Node().Path()))
+		panic(&validation.Error{Path: *q.Node().Path(), Field: "AttachLustre(l)", Value: validation.Render(*l.Node().Path()),
+			Problem: "the queue has no EC2 compute environments and Fargate cannot mount Lustre", Accepted: "a queue with Props.Environments of kind cpu-spot, cpu-ondemand or gpu"})
 	}
 	q.Lustre = l
 	// The hosts' boot script looks the file systems up (aws fsx).

@@ -1,8 +1,6 @@
 package batch
 
 import (
-	"errors"
-	"fmt"
 	"github.com/biolake/biolake/constructs/validation"
 	"strings"
 	"time"
@@ -92,15 +90,15 @@ func (p *NextflowProps) Validate() error {
 	}
 	var errs []error
 	if p.Queue == nil {
-		errs = append(errs, errors.New("batch: NextflowProps.Queue is nil; accepted: the *batch.Queue the jobs run on"))
+		errs = append(errs, validation.New("", "NextflowProps.Queue", validation.Raw("nil"), "the *batch.Queue the jobs run on"))
 	}
 	if p.Lake == nil {
-		errs = append(errs, errors.New("batch: NextflowProps.Lake is nil; accepted: the datalake.ILake the pipelines read and write"))
+		errs = append(errs, validation.New("", "NextflowProps.Lake", validation.Raw("nil"), "the datalake.ILake the pipelines read and write"))
 	}
 	if p.Queue != nil {
 		for _, q := range []struct{ field, name string }{{"HeadQueue", p.HeadQueue}, {"TaskQueue", p.TaskQueue}} {
 			if q.name != "" && p.Queue.JobQueues[q.name] == nil {
-				errs = append(errs, fmt.Errorf("batch: NextflowProps.%s is %q; accepted: a queue of the Batch construct (%s)", q.field, q.name, strings.Join(queueNames(p.Queue.props.Queues), ", ")))
+				errs = append(errs, validation.New("", "NextflowProps."+q.field, q.name, "a queue of the Batch construct (%s)", strings.Join(queueNames(p.Queue.props.Queues), ", ")))
 			}
 		}
 		task := p.TaskQueue
@@ -108,14 +106,14 @@ func (p *NextflowProps) Validate() error {
 			task = p.Queue.props.defaultQueue()
 		}
 		if c, err := p.Queue.props.Capacity(task); err == nil && c.Fargate {
-			errs = append(errs, fmt.Errorf("batch: NextflowProps.TaskQueue is %q, a Fargate queue; accepted: a queue of EC2 environments (the tasks use the hosts' /scratch, and Lustre when attached)", task))
+			errs = append(errs, &validation.Error{Field: "NextflowProps.TaskQueue", Value: validation.Render(task), Problem: "a Fargate queue", Accepted: "a queue of EC2 environments (the tasks use the hosts' /scratch, and Lustre when attached)"})
 		}
 		if len(p.Queue.JobQueues) == 0 {
-			errs = append(errs, errors.New("batch: NextflowProps.Queue has no named queues; accepted: a Queue made with Props.Environments and Props.Queues"))
+			errs = append(errs, &validation.Error{Field: "NextflowProps.Queue", Problem: "has no named queues", Accepted: "a Queue made with Props.Environments and Props.Queues"})
 		}
 	}
 	if d := p.LogRetentionDays; d != 0 && !secure.IsLogRetention(d) {
-		errs = append(errs, fmt.Errorf("batch: NextflowProps.LogRetentionDays is %d; accepted: one of %s, or 0 for %d", d, validation.List(secure.LogRetentionValues), DefaultLogRetentionDays))
+		errs = append(errs, validation.New("", "NextflowProps.LogRetentionDays", d, "one of %s, or 0 for %d", validation.List(secure.LogRetentionValues), DefaultLogRetentionDays))
 	}
 	return validation.Join("", errs...)
 }
@@ -123,9 +121,7 @@ func (p *NextflowProps) Validate() error {
 // NewNextflow creates the Nextflow support. It panics, naming the construct
 // path, when props are invalid.
 func NewNextflow(scope constructs.Construct, id string, props *NextflowProps) *Nextflow {
-	if err := props.Validate(); err != nil {
-		panic(fmt.Errorf("batch.NewNextflow %q: %w", path(scope, id), err))
-	}
+	validation.Check(validation.PathOf(scope, id), props.Validate())
 	p := *props
 	q := p.Queue
 	if p.HeadQueue == "" {

@@ -132,7 +132,7 @@ func TestNextflowValidate(t *testing.T) {
 		q := batch.New(stack, "Q", &batch.Props{Network: net, Environments: batch.DefaultEnvironments(false), Queues: batch.DefaultQueues()})
 		batch.NewNextflow(stack, "Nextflow", &batch.NextflowProps{Queue: q, Lake: datalake.New(stack, "Lake", &datalake.Props{DisableBackup: true}), TaskQueue: "Fargate", HeadQueue: "Huge"})
 	})
-	for _, want := range []string{`NextflowProps.TaskQueue is "Fargate", a Fargate queue`, `NextflowProps.HeadQueue is "Huge"`, "High, Default, Gpu, Fargate"} {
+	for _, want := range []string{`NextflowProps.TaskQueue is "Fargate": a Fargate queue`, `NextflowProps.HeadQueue is "Huge"`, "High, Default, Gpu, Fargate"} {
 		if !panicked || !strings.Contains(msg, want) {
 			t.Errorf("bad queues: %s; want %q", msg, want)
 		}
