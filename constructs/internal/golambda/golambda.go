@@ -58,13 +58,13 @@
 package golambda
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -78,6 +78,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/constructs/secure"
+	"github.com/biolake/biolake/constructs/validation"
 )
 
 // ModulePath is the module whose handlers this package builds. Props.Package
@@ -180,14 +181,13 @@ type Props struct {
 // it. Its log group is the sibling construct id+"LogGroup". Invalid props or a
 // failed build panic with an error value, as CDK constructs report errors.
 func New(scope constructs.Construct, id string, props *Props) awslambda.Function {
-	path := constructPath(scope, id)
-	if err := props.validate(path); err != nil {
-		panic(err)
-	}
+	path := validation.PathOf(scope, id)
+	validation.Check(path, props.validate(path))
 	p := props.withDefaults()
 
 	var code awslambda.Code
 	if StubMode(scope) {
+		validation.Check(path, stubAllowed(inTest()))
 		dir, hash, err := stubAsset(p.Package)
 		if err != nil {
 			panic(fmt.Errorf("golambda: %s: %w", path, err))
@@ -273,15 +273,22 @@ func assetCode(dir, hash string) awslambda.Code {
 	})
 }
 
-func constructPath(scope constructs.Construct, id string) string {
-	if scope == nil {
-		return id
+// inTest reports whether this is a test binary; a test replaces it to
+// check the guard outside one.
+var inTest = testing.Testing
+
+// stubAllowed refuses stub assets outside go test: an app synthesized with
+// them would deploy placeholder handlers. Building the handlers is not bad
+// input, so a failed build stays a plain error (and keeps its stack trace).
+func stubAllowed(inTest bool) error {
+	if inTest {
+		return nil
 	}
-	p := *scope.Node().Path()
-	if p == "" {
-		return id
+	return &validation.Error{
+		Field: "context " + StubContextKey, Value: "true",
+		Problem:  "stub Lambda assets (a placeholder bootstrap instead of each handler) are for go test only, and this is not a test binary",
+		Accepted: "the key unset: remove " + strconv.Quote(StubContextKey) + " from cdk.json and the App's context, so that the handlers are built with go (the Go toolchain is needed at synth)",
 	}
-	return p + "/" + id
 }
 
 var tracingModes = map[Tracing]awslambda.Tracing{
@@ -326,14 +333,14 @@ func (p *Props) withDefaults() Props {
 // for error messages. All problems are reported together.
 func (p *Props) validate(path string) error {
 	if p == nil {
-		return fmt.Errorf("golambda: %s: props are nil; Props.Package (the handler's import path, e.g. %q) is required", path, ModulePath+"/lambdas/ingest")
+		return validation.New(path, "Props", validation.Raw("nil"), "props with Package (the handler's import path, e.g. %q) set", ModulePath+"/lambdas/ingest")
 	}
 	var errs []error
 	bad := func(field string, value any, accepted string) {
-		errs = append(errs, fmt.Errorf("golambda: %s: Props.%s is %v; accepted: %s", path, field, value, accepted))
+		errs = append(errs, validation.New(path, "Props."+field, validation.Raw(fmt.Sprint(value)), "%s", accepted))
 	}
 	if err := checkPackage(p.Package); err != nil {
-		errs = append(errs, fmt.Errorf("golambda: %s: Props.Package %q is %w", path, p.Package, err))
+		errs = append(errs, &validation.Error{Path: path, Field: "Props.Package", Value: validation.Render(p.Package), Problem: err.Error()})
 	}
 	if n := len(p.Description); n > 256 {
 		bad("Description", fmt.Sprintf("%d characters long", n), "at most 256 characters")
@@ -376,7 +383,7 @@ func (p *Props) validate(path string) error {
 			bad("SecurityGroups", fmt.Sprintf("%d group(s) without Props.Vpc", len(p.SecurityGroups)), "SecurityGroups only together with Vpc")
 		}
 	}
-	return errors.Join(errs...)
+	return validation.Join(path, errs...)
 }
 
 // checkPackage says what is wrong with pkg as a handler import path, or nil.

@@ -184,10 +184,10 @@ func TestValidation(t *testing.T) {
 		props func(awscdk.Stack) *Props
 		want  []string
 	}{
-		{"nil props", func(awscdk.Stack) *Props { return nil }, []string{"props are nil", "Props.Package"}},
-		{"empty package", func(awscdk.Stack) *Props { return &Props{} }, []string{`Props.Package "" is empty`, "accepted"}},
+		{"nil props", func(awscdk.Stack) *Props { return nil }, []string{"Props is nil", "Package"}},
+		{"empty package", func(awscdk.Stack) *Props { return &Props{} }, []string{`Props.Package is "": empty`, "accepted"}},
 		{"package outside", func(awscdk.Stack) *Props { return &Props{Package: "example.com/other/cmd"} },
-			[]string{`Props.Package "example.com/other/cmd"`, "outside the github.com/biolake/biolake module"}},
+			[]string{`Props.Package is "example.com/other/cmd"`, "outside the github.com/biolake/biolake module"}},
 		{"relative package", func(awscdk.Stack) *Props { return &Props{Package: "./lambdas/x"} }, []string{"a file path"}},
 		{"memory low", func(awscdk.Stack) *Props { return &Props{Package: ok, MemoryMB: 64} },
 			[]string{"Props.MemoryMB is 64", "128 to 10240"}},
@@ -220,17 +220,13 @@ func TestValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, stack := cdktest.NewStack("V")
 			props := tt.props(stack)
-			var got interface{}
-			func() {
-				defer func() { got = recover() }()
-				New(stack, "Bad", props)
-			}()
-			err, isErr := got.(error)
-			if !isErr {
-				t.Fatalf("New panicked with %T %v, want an error value", got, got)
+			err := cdktest.CatchValidation(t, func() { New(stack, "Bad", props) })
+			cdktest.ValidationErrors(t, err, "V/Bad")
+			if strings.HasPrefix(tt.want[0], "Props.") {
+				cdktest.HasField(t, err, "V/Bad", strings.SplitN(tt.want[0], " is ", 2)[0])
 			}
 			msg := err.Error()
-			for _, w := range append([]string{"golambda: V/Bad: "}, tt.want...) {
+			for _, w := range append([]string{"V/Bad: "}, tt.want...) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q\ndoes not mention %q", msg, w)
 				}
@@ -297,5 +293,50 @@ func TestRealBuildFailurePanicsWithError(t *testing.T) {
 	}
 	if errors.Unwrap(err) == nil {
 		t.Errorf("error %q does not wrap the build error", err)
+	}
+}
+
+// Stub assets are refused outside a test binary: an app synthesized with
+// them would deploy placeholder handlers.
+func TestStubGuard(t *testing.T) {
+	defer func(f func() bool) { inTest = f }(inTest)
+	for _, c := range []struct {
+		name   string
+		inTest bool
+		stub   any
+		refuse bool
+	}{
+		{"test binary, stub", true, "true", false},
+		{"test binary, no stub", true, nil, false},
+		{"app, stub", false, "true", true},
+		{"app, stub bool", false, true, true},
+		{"app, stub off", false, "false", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			inTest = func() bool { return c.inTest }
+			ctx := map[string]interface{}{StubContextKey: c.stub}
+			if c.stub == nil {
+				ctx = map[string]interface{}{}
+			}
+			app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+			stack := awscdk.NewStack(app, jsii.String("G"), nil)
+			if !c.refuse {
+				if c.stub == nil || c.stub == "false" {
+					return // a real build; TestRealBuildSynth covers it
+				}
+				New(stack, "Fn", &Props{Package: ModulePath + "/lambdas/ingest"})
+				return
+			}
+			err := cdktest.CatchValidation(t, func() { New(stack, "Fn", &Props{Package: ModulePath + "/lambdas/ingest"}) })
+			cdktest.HasField(t, err, "G/Fn", "context "+StubContextKey)
+			for _, w := range []string{"for go test only", "remove \"biolake:stubLambdaAssets\" from cdk.json"} {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if err := stubAllowed(true); err != nil {
+		t.Errorf("stubAllowed(true) = %v", err)
 	}
 }
