@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"math"
 	"reflect"
 	"sort"
@@ -23,22 +24,21 @@ type FieldError struct {
 	Msg   string // what is wrong and what is accepted
 }
 
-func (e *FieldError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
+func (e *FieldError) Error() string { return e.Unwrap().Error() }
+
+// Unwrap gives the error as the one validation type that constructs
+// report too (Path "file:line", Field the YAML path), so that an app's
+// validation.Recover finds it and both read the same way.
+func (e *FieldError) Unwrap() error {
+	path := e.File
 	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
+		path = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
-	b.WriteString(": ")
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
+	v := &validation.Error{Path: path, Field: e.Path, Problem: e.Msg}
 	if e.Value != "" {
-		fmt.Fprintf(&b, "%q: ", e.Value)
+		v.Value = validation.Render(e.Value)
 	}
-	b.WriteString(e.Msg)
-	return b.String()
+	return v
 }
 
 // decodeStrict decodes one YAML document into out (a pointer to a struct),

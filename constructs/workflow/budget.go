@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"strings"
 	"time"
 
@@ -126,9 +127,9 @@ func (p *Props) ValidateTimeout(perRunLustre bool) error {
 	if q.Timeout >= b.Total {
 		return nil
 	}
-	return fmt.Errorf("workflow: Props.Timeout is %s, shorter than the longest run the workflow allows: %s; "+
-		"accepted: a Timeout of at least %s, or fewer samples per run (MaxSamples), more at once (MapConcurrency), shorter step timeouts, or SkipRestore",
-		hours(q.Timeout), b, hours(b.Total))
+	return &validation.Error{Field: "Props.Timeout", Value: hours(q.Timeout),
+		Problem:  fmt.Sprintf("shorter than the longest run the workflow allows: %s", b),
+		Accepted: fmt.Sprintf("a Timeout of at least %s, or fewer samples per run (MaxSamples), more at once (MapConcurrency), shorter step timeouts, or SkipRestore", hours(b.Total))}
 }
 
 // hours formats d as "60h", "2h31m", "15m" or "30s".

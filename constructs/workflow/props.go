@@ -6,6 +6,7 @@ import (
 	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
@@ -232,7 +233,10 @@ func (p *Props) Validate() error {
 		return validation.New("", "Props", validation.Raw("nil"), "props with Name, Steps, Batch and Lake set")
 	}
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
+	// The field (Props.X) leads each message; several compare fields.
+	bad := func(format string, a ...any) {
+		errs = append(errs, &validation.Error{Problem: fmt.Sprintf(format, a...)})
+	}
 	for _, r := range []struct {
 		field string
 		nil   bool
@@ -327,21 +331,21 @@ func (p *Props) validateStart() []error {
 // queue, vCPUs, memory and GPUs that the queue's instance types allow.
 func ValidateSteps(steps []Step, bp *batch.Props) error {
 	if len(steps) == 0 {
-		return errors.New("workflow: Props.Steps is empty; accepted: at least one step (name, image, queue, size)")
+		return validation.New("", "Props.Steps", validation.Raw("empty"), "at least one step (name, image, queue, size)")
 	}
 	var errs []error
 	var seen []string
 	for i, s := range steps {
-		at := fmt.Sprintf("workflow: Props.Steps[%d] (%q)", i, s.Name)
+		at := fmt.Sprintf("Props.Steps[%d] (%q).", i, s.Name)
 		if !namePattern.MatchString(s.Name) {
-			errs = append(errs, fmt.Errorf("%s: Name is %q; accepted: a letter, then letters or digits, at most 32", at, s.Name))
+			errs = append(errs, validation.New("", at+"Name", s.Name, "a letter, then letters or digits, at most 32"))
 		} else if slices.Contains(seen, s.Name) {
-			errs = append(errs, fmt.Errorf("%s: Name %q is used by an earlier step; accepted: unique step names", at, s.Name))
+			errs = append(errs, &validation.Error{Field: at + "Name", Value: validation.Render(s.Name), Problem: "is used by an earlier step", Accepted: "unique step names"})
 		}
 		seen = append(seen, s.Name)
 		for _, b := range s.Reads {
 			if !slices.Contains(datalake.DataBucketNames(), b) {
-				errs = append(errs, fmt.Errorf("%s: Reads has %q; accepted: data buckets (%v)", at, b, datalake.DataBucketNames()))
+				errs = append(errs, validation.New("", at+"Reads", string(b), "data buckets (%v)", datalake.DataBucketNames()))
 			}
 		}
 		jp := s.jobProps()
@@ -349,10 +353,20 @@ func ValidateSteps(steps []Step, bp *batch.Props) error {
 		if bp != nil {
 			err = bp.ValidateJob(jp)
 		} else if s.Image == nil {
-			err = errors.New("batch: JobProps.Image is nil; accepted: a container image")
+			err = validation.New("", "JobProps.Image", validation.Raw("nil"), "a container image")
 		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", at, err))
+		if err = validation.Join("", err); err != nil {
+			var es validation.Errors
+			var e *validation.Error
+			switch {
+			case errors.As(err, &es):
+			case errors.As(err, &e):
+				es = validation.Errors{e}
+			}
+			for _, e := range es {
+				e.Field = at + strings.TrimPrefix(e.Field, "JobProps.")
+			}
+			errs = append(errs, err)
 		}
 	}
 	return validation.Join("", errs...)

@@ -1,7 +1,6 @@
 package workflow
 
 import (
-	"errors"
 	"fmt"
 	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/validation"
@@ -23,7 +22,10 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 		return validation.New("", "Props", validation.Raw("nil"), "props with Name and Steps set")
 	}
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("workflow: "+format, a...)) }
+	// The field (Props.X) leads each message; several compare fields.
+	bad := func(format string, a ...any) {
+		errs = append(errs, &validation.Error{Problem: fmt.Sprintf(format, a...)})
+	}
 	if !namePattern.MatchString(p.Name) {
 		bad("Props.Name is %q; accepted: a letter, then letters or digits, at most 32", p.Name)
 	}

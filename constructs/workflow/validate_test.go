@@ -35,17 +35,17 @@ func TestValidateSteps(t *testing.T) {
 		{"ok", rnaseqSteps(), hpc, ""},
 		{"no batch props", rnaseqSteps(), nil, ""},
 		{"no steps", nil, hpc, "Props.Steps is empty; accepted: at least one step"},
-		{"duplicate", append(step(func(*workflow.Step) {}), step(func(*workflow.Step) {})...), hpc, `Steps[1] ("Align"): Name "Align" is used by an earlier step`},
+		{"duplicate", append(step(func(*workflow.Step) {}), step(func(*workflow.Step) {})...), hpc, `Props.Steps[1] ("Align").Name is "Align": is used by an earlier step`},
 		{"bad name", step(func(s *workflow.Step) { s.Name = "align-1" }), hpc, `Name is "align-1"; accepted: a letter, then letters or digits`},
-		{"unknown queue", step(func(s *workflow.Step) { s.Queue = "Huge" }), hpc, `queue "Huge" does not exist; accepted: High, Default, Gpu, Fargate`},
+		{"unknown queue", step(func(s *workflow.Step) { s.Queue = "Huge" }), hpc, `Props.Steps[0] ("Align").Queue is "Huge"; accepted: one of High, Default, Gpu, Fargate`},
 		{"gpu on cpu queue", step(func(s *workflow.Step) { s.GPUs = 1 }), hpc, `GPUs is 1 on queue "Default"; accepted: 0 on a CPU-only queue`},
 		{"gpu on fargate", step(func(s *workflow.Step) { s.GPUs, s.Queue, s.VCPUs = 1, "Fargate", 1; s.MemoryMiB = 2048 }), hpc, "Fargate has no GPUs"},
 		{"memory", step(func(s *workflow.Step) { s.MemoryMiB = 4 << 20 }), hpc, `MemoryMiB is 4194304 on queue "Default"; accepted: at most`},
 		{"gpu memory", step(func(s *workflow.Step) { s.Queue, s.GPUs, s.MemoryMiB = "Gpu", 1, 800000 }), hpc, "accepted: at most 739246"},
 		{"fargate size", step(func(s *workflow.Step) { s.Queue = "Fargate"; s.VCPUs = 3 }), hpc, "a Fargate size"},
-		{"no image", step(func(s *workflow.Step) { s.Image = nil }), hpc, "JobProps.Image is nil"},
-		{"no image, no batch", step(func(s *workflow.Step) { s.Image = nil }), nil, "JobProps.Image is nil"},
-		{"timeout", step(func(s *workflow.Step) { s.Timeout = time.Second }), hpc, "JobProps.Timeout is 1s"},
+		{"no image", step(func(s *workflow.Step) { s.Image = nil }), hpc, `Props.Steps[0] ("Align").Image is nil`},
+		{"no image, no batch", step(func(s *workflow.Step) { s.Image = nil }), nil, `Props.Steps[0] ("Align").Image is nil`},
+		{"timeout", step(func(s *workflow.Step) { s.Timeout = time.Second }), hpc, `Props.Steps[0] ("Align").Timeout is 1s`},
 		{"queue on single fargate", step(func(*workflow.Step) {}), fargateOnly, "the batch has one Fargate queue"},
 	} {
 		err := workflow.ValidateSteps(c.steps, c.bp)
@@ -54,6 +54,8 @@ func TestValidateSteps(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		case c.want != "":
+			cdktest.ValidationErrors(t, err, "")
 		}
 	}
 }
@@ -69,7 +71,7 @@ func TestValidateProps(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"nil", (*workflow.Props)(nil).Validate(), "Props are nil"},
+		{"nil", (*workflow.Props)(nil).Validate(), "Props is nil; accepted: props with Name, Steps"},
 		{"missing constructs", ok(func(*workflow.Props) {}), "Props.Batch is nil"},
 		{"restore without the glue", ok(func(*workflow.Props) {}), "Props.SkipRestore is false"},
 		{"name", ok(func(p *workflow.Props) { p.Name = "rna seq" }), `Props.Name is "rna seq"`},
@@ -91,6 +93,7 @@ func TestValidateProps(t *testing.T) {
 		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", c.name, c.err, c.want)
 		}
+		cdktest.ValidationErrors(t, c.err, "")
 	}
 }
 
@@ -134,15 +137,16 @@ func TestValidateLustre(t *testing.T) {
 		}
 	}
 	// New refuses them with the construct's path.
-	msg, panicked := cdktest.Catch(func() { workflow.New(stack, "Bad", props(func(p *workflow.Props) { p.Lustre = persistent })) })
-	if !panicked || !strings.Contains(msg, `workflow.New "Validate/Bad"`) || !strings.Contains(msg, "Props.Lustre") {
-		t.Errorf("New: panicked %v: %s", panicked, msg)
+	err := cdktest.CatchValidation(t, func() { workflow.New(stack, "Bad", props(func(p *workflow.Props) { p.Lustre = persistent })) })
+	if msg := err.Error(); !strings.HasPrefix(msg, "Validate/Bad: ") || !strings.Contains(msg, "Props.Lustre") {
+		t.Errorf("New: %s", msg)
 	}
+	cdktest.ValidationErrors(t, err, "Validate/Bad")
 }
 
 func TestStepReadsValidate(t *testing.T) {
 	err := workflow.ValidateSteps([]workflow.Step{{Name: "A", Image: awsecs.ContainerImage_FromRegistry(jsii.String("x:1"), nil), Reads: []datalake.BucketName{"scratch"}}}, nil)
-	if err == nil || !strings.Contains(err.Error(), `Props.Steps[0] ("A"): Reads has "scratch"; accepted: data buckets`) {
+	if err == nil || !strings.Contains(err.Error(), `Props.Steps[0] ("A").Reads is "scratch"; accepted: data buckets`) {
 		t.Errorf("bad Reads: %v", err)
 	}
 }
