@@ -25,7 +25,7 @@ func TestBadComputeConfig(t *testing.T) {
 		{"memory beyond the instance types", workflowYAML("        - {name: Align, image: example.org/bwa:0.7.18, vcpus: 8, memoryMiB: 4000000, queue: Default}\n"),
 			[]string{"compute.workflows[0]", "MemoryMiB is 4000000", "largest instance"}},
 		{"no steps", base + "compute:\n  workflows:\n    - name: wgs\n", []string{"compute.workflows[0]", "Steps is empty", "at least one step"}},
-		{"duplicate step names", workflowYAML(alignStep + alignStep), []string{"compute.workflows[0]", `Name "Align" is used by an earlier step`}},
+		{"duplicate step names", workflowYAML(alignStep + alignStep), []string{"compute.workflows[0]", `Name is "Align": is used by an earlier step`}},
 		{"duplicate workflow names", base + "compute:\n  workflows:\n    - {name: wgs, steps: [{name: A, image: example.org/a:1}]}\n    - {name: wgs, steps: [{name: B, image: example.org/b:1}]}\n",
 			[]string{"compute.workflows[1].name", `"wgs"`, "unique"}},
 		{"image without a tag", workflowYAML("        - {name: Align, image: example.org/bwa}\n"), []string{"compute.workflows[0].steps[0].image", "no tag"}},
@@ -46,7 +46,7 @@ func TestBadComputeConfig(t *testing.T) {
 		{"nextflow with an unknown queue", base + "compute:\n  nextflow: {enabled: true, taskQueue: Huge}\n", []string{"compute.nextflow.taskQueue", `"Huge"`, "Default"}},
 		{"nextflow tasks on Fargate", base + "compute:\n  nextflow: {enabled: true, taskQueue: Fargate}\n", []string{"compute.nextflow.taskQueue", `"Fargate"`, "EC2"}},
 		{"nextflow settings while off", workflowYAML(alignStep) + "  nextflow: {headQueue: High}\n", []string{"compute.nextflow.enabled", "false but other nextflow settings"}},
-		{"unknown bucket to read", workflowYAML("        - {name: Align, image: example.org/bwa:1, reads: [raw, scratch]}\n"), []string{"compute.workflows[0]", `Reads has "scratch"`, "curated"}},
+		{"unknown bucket to read", workflowYAML("        - {name: Align, image: example.org/bwa:1, reads: [raw, scratch]}\n"), []string{"compute.workflows[0]", `Reads is "scratch"`, "curated"}},
 		{"timeout shorter than the longest run", base + "compute:\n  lustre: {mode: per-run}\n  workflows:\n    - name: rnaseq\n      mapConcurrency: 4\n      maxSamples: 8\n      timeout: 24h\n      steps:\n" +
 			"        - {name: Quantify, image: example.org/salmon:1.10.3, vcpus: 16, memoryMiB: 60000, queue: Default, timeout: 8h}\n",
 			[]string{"compute.workflows[0].timeout", "Timeout is 24h", "restore 60h", "file system, links and mount 2h31m", "2 waves of the Map (maxSamples 8, 4 at once) x 24h3m",

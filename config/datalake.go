@@ -157,11 +157,15 @@ func (d *DataLake) validate(e *Environment) error {
 	if !errors.As(err, &fe) {
 		return &FieldError{File: e.File, Path: "dataLake", Msg: err.Error()}
 	}
-	path := fe.Path
+	path := fe.Field
 	if p, ok := yamlNames[path]; ok {
 		path = p
 	} else if strings.HasPrefix(path, "tiering") || strings.HasPrefix(path, "dataClasses") {
 		path = "dataLake." + path
 	}
-	return &FieldError{File: e.File, Path: path, Value: strings.Trim(fe.Value, `"`), Msg: fe.Msg}
+	msg := fe.Problem
+	if fe.Accepted != "" {
+		msg = strings.TrimPrefix(msg+"; accepted: "+fe.Accepted, "; ")
+	}
+	return &FieldError{File: e.File, Path: path, Value: strings.Trim(fe.Value, `"`), Msg: msg}
 }

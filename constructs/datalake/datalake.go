@@ -2,6 +2,7 @@ package datalake
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbackup"
@@ -93,10 +94,8 @@ func New(scope constructs.Construct, id string, props *Props) *DataLake {
 	if sp := *scope.Node().Path(); sp != "" {
 		path = sp + "/" + id
 	}
-	fail := func(err error) { panic(fmt.Errorf("datalake.New %q: %w", path, err)) }
-	if err := props.Validate(); err != nil {
-		fail(err)
-	}
+	fail := func(err error) { validation.Check(path, err) }
+	fail(props.Validate())
 	p := props.withDefaults()
 
 	// Replication is checked against the stacks before anything is built.
@@ -348,7 +347,7 @@ func (d *DataLake) AddToBackup(id string, resources ...awsbackup.BackupResource)
 		return nil
 	}
 	if len(resources) == 0 {
-		panic(fmt.Errorf("datalake %q: AddToBackup(%q) needs at least one resource", *d.Node().Path(), id))
+		panic(validation.New(*d.Node().Path(), fmt.Sprintf("AddToBackup(%q, resources)", id), validation.Raw("empty"), "at least one resource"))
 	}
 	return d.BackupPlan.AddSelection(jsii.String(id), &awsbackup.BackupSelectionOptions{
 		Resources: &resources,
@@ -361,7 +360,7 @@ func (d *DataLake) AddToBackup(id string, resources ...awsbackup.BackupResource)
 func (d *DataLake) Bucket(name BucketName) awss3.IBucket {
 	b, ok := d.buckets[name]
 	if !ok {
-		panic(fmt.Errorf("datalake %q: there is no bucket %q; accepted: %s", *d.Node().Path(), name, joinNames(AllBuckets())))
+		panic(validation.New(*d.Node().Path(), "Bucket(name)", string(name), "one of %s", joinNames(AllBuckets())))
 	}
 	return b
 }

@@ -65,7 +65,7 @@ func ExampleProps_Validate() {
 		}}},
 	}}
 	fmt.Println(p.Validate())
-	// Output: datalake: tiering.results.rules[0].transitions[0].days: 14: is below S3's minimum for STANDARD_IA: objects must be at least 30 days old (or noncurrent) before they move to it; use 30 or more
+	// Output: tiering.results.rules[0].transitions[0].days is 14: below S3's minimum for STANDARD_IA: objects must be at least 30 days old (or noncurrent) before they move to it; use 30 or more
 }
 
 // Cross-region replication of raw: the replica lives in a stack of the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -111,28 +112,22 @@ type Replication struct {
 	TimeControl bool
 }
 
-// FieldError is one problem in Props: the field path (the YAML names for
-// the tiering policy, such as "tiering.raw.rules[1].transitions[0].days";
-// Go field names otherwise), the bad value, and what would be accepted.
-type FieldError struct {
-	Path  string
-	Value string
-	Msg   string
-}
-
-func (e *FieldError) Error() string {
-	return fmt.Sprintf("datalake: %s: %s: %s", e.Path, e.Value, e.Msg)
-}
+// FieldError is one problem in Props, as the one validation error type:
+// Field is the field path (the YAML names for the tiering policy, such as
+// "tiering.raw.rules[1].transitions[0].days"; Go field names otherwise),
+// Value the bad value, and Problem or Accepted what is wrong and what would
+// be accepted. Path is empty until New adds the construct path.
+type FieldError = validation.Error
 
 func fieldErr(path string, value any, format string, args ...any) error {
-	var v string
-	switch x := value.(type) {
-	case string:
-		v = fmt.Sprintf("%q", x)
-	default:
-		v = fmt.Sprint(x)
+	msg := fmt.Sprintf(format, args...)
+	e := &validation.Error{Field: path, Value: validation.Render(value)}
+	if rest, ok := strings.CutPrefix(msg, "is not accepted; use "); ok {
+		e.Accepted = rest
+	} else {
+		e.Problem = strings.TrimPrefix(msg, "is ")
 	}
-	return &FieldError{Path: path, Value: v, Msg: fmt.Sprintf(format, args...)}
+	return e
 }
 
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)

@@ -1,8 +1,8 @@
 package datalake
 
 import (
-	"errors"
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -80,10 +80,7 @@ func NewReplica(scope constructs.Construct, id string, props *ReplicaProps) *Rep
 	if p.ObjectLockDays == 0 {
 		p.ObjectLockDays = DefaultObjectLockDays
 	}
-	path := id
-	if sp := *scope.Node().Path(); sp != "" {
-		path = sp + "/" + id
-	}
+	path := validation.PathOf(scope, id)
 	var errs []error
 	if p.ObjectLockMode != secure.LockGovernance && p.ObjectLockMode != secure.LockCompliance {
 		errs = append(errs, fieldErr("ObjectLockMode", string(p.ObjectLockMode), "is not accepted; use GOVERNANCE or COMPLIANCE"))
@@ -94,11 +91,10 @@ func NewReplica(scope constructs.Construct, id string, props *ReplicaProps) *Rep
 	stack := awscdk.Stack_Of(scope)
 	account, region := *stack.Account(), *stack.Region()
 	if *awscdk.Token_IsUnresolved(account) || *awscdk.Token_IsUnresolved(region) {
-		errs = append(errs, fmt.Errorf("datalake: the stack %q has no explicit account and region; a replica must be in a stack with both (env: {Account, Region}), so the data lake in the other region can name it", *stack.StackName()))
+		errs = append(errs, &validation.Error{Field: "scope", Value: validation.Render(*stack.StackName()), Problem: "the stack has no explicit account and region",
+			Accepted: "a stack with both (env: {Account, Region}), so that the data lake in the other region can name the replica"})
 	}
-	if err := errors.Join(errs...); err != nil {
-		panic(fmt.Errorf("datalake.NewReplica %q: %w", path, err))
-	}
+	validation.Check(path, validation.Join(path, errs...))
 
 	r := &Replica{Account: account, Region: region}
 	constructs.NewConstruct_Override(r, scope, jsii.String(id))
