@@ -4,12 +4,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/constructs/validation"
 	"github.com/biolake/biolake/stacks"
 )
 
@@ -18,28 +21,47 @@ func main() {
 	app := awscdk.NewApp(nil)
 	name := contextString(app, "env", "dev")
 	env, err := config.Load(contextString(app, "environments", "environments"), name)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "biolake:", err)
-		os.Exit(2)
+	if err == nil {
+		err = build(app, env)
 	}
-	if err := build(app, env); err != nil {
-		fmt.Fprintf(os.Stderr, "biolake: %s: %v\n", env.File, err)
+	if err != nil {
+		report(os.Stderr, err)
 		os.Exit(2)
 	}
 	app.Synth(nil)
 }
 
-// build composes env's Stage. Constructs report invalid props by panicking
-// with an error that names the field; it is returned here to be printed
-// without a stack trace.
+// newStage is stacks.NewStage; a test replaces it.
+var newStage = func(app awscdk.App, env *config.Environment) { stacks.NewStage(app, env) }
+
+// build composes env's Stage. Constructs report bad input by panicking
+// with a validation error; build returns it, to be printed without a stack
+// trace. Any other panic is a bug: it goes on, with its stack trace.
 func build(app awscdk.App, env *config.Environment) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("%v", r)
+			verr, ok := validation.Recover(r)
+			if !ok {
+				panic(r)
+			}
+			err = verr
 		}
 	}()
-	stacks.NewStage(app, env)
+	newStage(app, env)
 	return nil
+}
+
+// report prints every validation error of err on a line of its own, or
+// err's message when it holds none.
+func report(w io.Writer, err error) {
+	var es validation.Errors
+	if errors.As(validation.Join("", err), &es) {
+		for _, e := range es {
+			fmt.Fprintln(w, "biolake:", e)
+		}
+		return
+	}
+	fmt.Fprintln(w, "biolake:", err)
 }
 
 // contextString reads a string context value (-c key=value) or def.
