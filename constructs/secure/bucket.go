@@ -1,7 +1,7 @@
 package secure
 
 import (
-	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -91,23 +91,24 @@ func NewBucket(scope constructs.Construct, id string, props *BucketProps) awss3.
 	if props != nil {
 		p = *props
 	}
-	where := fmt.Sprintf("secure.NewBucket %q", id)
+	where := validation.PathOf(scope, id)
 	if p.ObjectLock != nil {
 		if p.ObjectLock.Mode != LockGovernance && p.ObjectLock.Mode != LockCompliance {
-			panic(fmt.Errorf("%s: ObjectLock.Mode %q is not accepted; use GOVERNANCE or COMPLIANCE", where, p.ObjectLock.Mode))
+			panic(validation.New(where, "BucketProps.ObjectLock.Mode", string(p.ObjectLock.Mode), "GOVERNANCE or COMPLIANCE"))
 		}
 		if p.ObjectLock.Days < 1 || p.ObjectLock.Days > 36500 {
-			panic(fmt.Errorf("%s: ObjectLock.Days %d is not accepted; use 1 to 36500", where, p.ObjectLock.Days))
+			panic(validation.New(where, "BucketProps.ObjectLock.Days", p.ObjectLock.Days, "1 to 36500"))
 		}
 	}
 	if p.AccessLogsPrefix == "" {
 		p.AccessLogsPrefix = id + "/"
 	}
 	if !strings.HasSuffix(p.AccessLogsPrefix, "/") {
-		panic(fmt.Errorf("%s: AccessLogsPrefix %q must end with \"/\"", where, p.AccessLogsPrefix))
+		panic(validation.New(where, "BucketProps.AccessLogsPrefix", p.AccessLogsPrefix, `a prefix that ends with "/"`))
 	}
 	if len(p.ReplicationRules) == 0 && len(p.ReplicationReason) < 20 {
-		panic(fmt.Errorf("%s: ReplicationReason is required (at least 20 characters) when the bucket has no ReplicationRules: say why this data needs no second copy in another region", where))
+		panic(validation.New(where, "BucketProps.ReplicationReason", p.ReplicationReason,
+			"at least 20 characters when the bucket has no ReplicationRules: say why this data needs no second copy in another region"))
 	}
 	requireLogPolicyFlag(scope, where)
 	if p.EncryptionKey == nil {
@@ -192,7 +193,8 @@ const LogBucketPolicyFlag = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
 func requireLogPolicyFlag(scope constructs.Construct, where string) {
 	if !*awscdk.FeatureFlags_Of(scope).IsEnabled(jsii.String(LogBucketPolicyFlag)) {
-		panic(fmt.Errorf("%s: the CDK feature flag %q must be true (set it in cdk.json's context, or in the App's Context): "+
-			"access logs must be delivered through a bucket policy, since ACLs are disabled on biolake's buckets", where, LogBucketPolicyFlag))
+		panic(&validation.Error{Path: where, Field: "context " + LogBucketPolicyFlag, Value: "false",
+			Problem:  "access logs must be delivered through a bucket policy, since ACLs are disabled on biolake's buckets",
+			Accepted: "true (set the CDK feature flag in cdk.json's context, or in the App's Context)"})
 	}
 }

@@ -2,6 +2,7 @@ package secure
 
 import (
 	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -63,11 +64,11 @@ func NewKey(scope constructs.Construct, id string, props *KeyProps) awskms.Key {
 		p.PendingWindowDays = 30
 	}
 	if p.PendingWindowDays < 7 || p.PendingWindowDays > 30 {
-		panic(fmt.Errorf("secure.NewKey %q: PendingWindowDays %d is not accepted; use 7 to 30", id, p.PendingWindowDays))
+		panic(validation.New(validation.PathOf(scope, id), "KeyProps.PendingWindowDays", p.PendingWindowDays, "7 to 30"))
 	}
 	for _, s := range p.Services {
 		if !isKnownService(s) {
-			panic(fmt.Errorf("secure.NewKey %q: Services: %q is not accepted; use one of %v", id, s, knownServices))
+			panic(validation.New(validation.PathOf(scope, id), "KeyProps.Services", string(s), "one of %v", knownServices))
 		}
 	}
 	key := awskms.NewKey(scope, jsii.String(id), &awskms.KeyProps{

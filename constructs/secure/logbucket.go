@@ -1,7 +1,7 @@
 package secure
 
 import (
-	"fmt"
+	"github.com/biolake/biolake/constructs/validation"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -39,10 +39,10 @@ func NewLogBucket(scope constructs.Construct, id string, props *LogBucketProps) 
 		p.ArchiveAfterDays = 90
 	}
 	if p.ArchiveAfterDays < 90 {
-		panic(fmt.Errorf("secure.NewLogBucket %q: ArchiveAfterDays %d is not accepted; use 90 or more (Glacier Instant Retrieval bills at least 90 days)", id, p.ArchiveAfterDays))
+		panic(validation.New(validation.PathOf(scope, id), "LogBucketProps.ArchiveAfterDays", p.ArchiveAfterDays, "90 or more (Glacier Instant Retrieval bills at least 90 days)"))
 	}
 	if p.ExpireAfterDays != 0 && p.ExpireAfterDays <= p.ArchiveAfterDays {
-		panic(fmt.Errorf("secure.NewLogBucket %q: ExpireAfterDays %d must exceed ArchiveAfterDays %d, or be 0 to keep logs", id, p.ExpireAfterDays, p.ArchiveAfterDays))
+		panic(validation.New(validation.PathOf(scope, id), "LogBucketProps.ExpireAfterDays", p.ExpireAfterDays, "more than ArchiveAfterDays (%d), or 0 to keep logs", p.ArchiveAfterDays))
 	}
 	rule := &awss3.LifecycleRule{
 		Id:                                  jsii.String("archive-logs"),

@@ -2,6 +2,8 @@ package secure_test
 
 import (
 	"encoding/json"
+	"errors"
+	"github.com/biolake/biolake/constructs/validation"
 	"strings"
 	"testing"
 
@@ -123,7 +125,7 @@ func TestSecureDefaults(t *testing.T) {
 func TestNilPropsAreSecure(t *testing.T) {
 	_, stack := cdktest.NewStack("Nil")
 	msg, panicked := cdktest.Catch(func() { secure.NewBucket(stack, "Bare", nil) })
-	if !panicked || !strings.Contains(msg, "ReplicationReason is required") {
+	if !panicked || !strings.Contains(msg, `Nil/Bare: BucketProps.ReplicationReason is ""; accepted: at least 20 characters`) {
 		t.Fatalf("a bucket without replication must say why; got %q", msg)
 	}
 	secure.NewBucket(stack, "Own", &secure.BucketProps{ReplicationReason: "scratch data that can be re-derived from raw"})
@@ -143,35 +145,35 @@ func TestBadProps(t *testing.T) {
 		{"object lock mode", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewBucket(s, "B", &secure.BucketProps{ReplicationReason: reason, ObjectLock: &secure.ObjectLock{Mode: "governance", Days: 1}})
-		}, `ObjectLock.Mode "governance" is not accepted; use GOVERNANCE or COMPLIANCE`},
+		}, `S/B: BucketProps.ObjectLock.Mode is "governance"; accepted: GOVERNANCE or COMPLIANCE`},
 		{"object lock days", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewBucket(s, "B", &secure.BucketProps{ReplicationReason: reason, ObjectLock: &secure.ObjectLock{Mode: secure.LockGovernance, Days: 0}})
-		}, "ObjectLock.Days 0 is not accepted; use 1 to 36500"},
+		}, "S/B: BucketProps.ObjectLock.Days is 0; accepted: 1 to 36500"},
 		{"log prefix", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewBucket(s, "B", &secure.BucketProps{ReplicationReason: reason, AccessLogsPrefix: "raw"})
-		}, `AccessLogsPrefix "raw" must end with "/"`},
+		}, `BucketProps.AccessLogsPrefix is "raw"; accepted: a prefix that ends with "/"`},
 		{"short replication reason", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewBucket(s, "B", &secure.BucketProps{ReplicationReason: "no"})
-		}, "ReplicationReason is required"},
+		}, `BucketProps.ReplicationReason is "no"; accepted: at least 20 characters`},
 		{"unknown service", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewKey(s, "K", &secure.KeyProps{Services: []secure.Service{"lambda"}})
-		}, `Services: "lambda" is not accepted`},
+		}, `S/K: KeyProps.Services is "lambda"; accepted: one of`},
 		{"pending window", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewKey(s, "K", &secure.KeyProps{PendingWindowDays: 3})
-		}, "PendingWindowDays 3 is not accepted; use 7 to 30"},
+		}, "KeyProps.PendingWindowDays is 3; accepted: 7 to 30"},
 		{"log archive days", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewLogBucket(s, "L", &secure.LogBucketProps{ArchiveAfterDays: 30})
-		}, "ArchiveAfterDays 30 is not accepted; use 90 or more"},
+		}, "S/L: LogBucketProps.ArchiveAfterDays is 30; accepted: 90 or more"},
 		{"log expiry", func(t *testing.T) {
 			_, s := cdktest.NewStack("S")
 			secure.NewLogBucket(s, "L", &secure.LogBucketProps{ExpireAfterDays: 90})
-		}, "ExpireAfterDays 90 must exceed ArchiveAfterDays 90"},
+		}, "LogBucketProps.ExpireAfterDays is 90; accepted: more than ArchiveAfterDays (90)"},
 		{"retention", func(t *testing.T) { secure.RetentionDays(100) }, "100 days is not a value CloudWatch Logs accepts"},
 	}
 	for _, tc := range cases {
@@ -182,6 +184,13 @@ func TestBadProps(t *testing.T) {
 			}
 			if !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q does not say %q", msg, tc.want)
+			}
+			if tc.name != "retention" { // a bad value from biolake's own code, not bad input
+				err := cdktest.CatchValidation(t, func() { tc.fn(t) })
+				var ve *validation.Error
+				if !errors.As(err, &ve) || !strings.HasPrefix(ve.Path, "S/") || !strings.Contains(tc.want, ve.Field+" is ") {
+					t.Errorf("error %#v: want a path under S and the field of %q", ve, tc.want)
+				}
 			}
 		})
 	}
