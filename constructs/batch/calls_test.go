@@ -33,14 +33,14 @@ func TestBadCalls(t *testing.T) {
 			func() { fargate.AddJob("Big", &batch.JobProps{Image: img, Attempts: 11}) }},
 		{"grant without write prefix", "GrantLake(writePrefix)", `GrantLake(writePrefix) is ""; accepted: a prefix of the results bucket`,
 			func() {
-				job.GrantLake(lake, []datalake.BucketName{datalake.BucketRaw}, "", "")
+				batch.GrantLake(job.JobRole, lake, []datalake.BucketName{datalake.BucketRaw}, "", "")
 			}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := cdktest.CatchValidation(t, c.call)
 			path := "Calls/Fargate"
 			if c.field == "GrantLake(writePrefix)" {
-				path = *job.Node().Path()
+				path = *job.JobRole.Node().Path()
 			}
 			cdktest.HasField(t, err, path, c.field)
 			if !strings.Contains(err.Error(), c.want) {
