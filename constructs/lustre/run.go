@@ -2,8 +2,8 @@ package lustre
 
 import (
 	"fmt"
-	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -14,7 +14,6 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/validation"
-	"slices"
 )
 
 // RunProps describes the scratch file system of one run. Values are

@@ -3,7 +3,6 @@ package workflow
 import (
 	"errors"
 	"fmt"
-	"github.com/biolake/biolake/constructs/validation"
 	"regexp"
 	"slices"
 	"strings"
@@ -283,7 +282,7 @@ func (p *Props) Validate() error {
 func (p *Props) validateStart() []error {
 	var errs []error
 	bad := func(field string, value any, accepted string) {
-		errs = append(errs, validation.New("workflow", "Props."+field, value, accepted))
+		errs = append(errs, validation.New("", "Props."+field, value, accepted))
 	}
 	if p.Glue != nil {
 		for _, m := range []struct {
