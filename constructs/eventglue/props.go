@@ -281,7 +281,7 @@ func (p *Props) ValidateSettings() error {
 	if m := p.VerifyMemoryMB; m != 0 && (m < 128 || m > 10240) {
 		bad("VerifyMemoryMB", m, "128 to 10240, or 0 for the default %d", DefaultVerifyMemoryMB)
 	}
-	archive.Check("eventglue", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
+	archive.Check("", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
 	if e := p.AlarmEmail; e != "" {
 		if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" || !strings.Contains(e[strings.LastIndex(e, "@")+1:], ".") {
 			bad("AlarmEmail", e, "a plain e-mail address such as ops@example.org, or empty for no subscription")

@@ -98,7 +98,7 @@ func TestGrantRunWorkflow(t *testing.T) {
 		f.l["Persistent"].GrantRunWorkflow(awsiam.NewAccountRootPrincipal())
 	}()
 	var ve *validation.Error
-	if !errors.As(err, &ve) || ve.Field != "Props.Mode" || !strings.Contains(ve.Path, "Persistent/Lustre") {
+	if !errors.As(err, &ve) || ve.Field != "GrantRunWorkflow" || !strings.Contains(ve.Path, "Persistent/Lustre") {
 		t.Errorf("GrantRunWorkflow on a persistent construct: %v", err)
 	}
 }

@@ -164,7 +164,7 @@ func TestValidateGlueless(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := base(c.mod)
-			if err == nil || !strings.Contains(err.Error(), "workflow: "+c.field+" is ") || !strings.Contains(err.Error(), "accepted: ") {
+			if err == nil || !strings.Contains(err.Error(), c.field+" is ") || !strings.Contains(err.Error(), "accepted: ") {
 				t.Errorf("%v, want %s refused", err, c.field)
 			}
 		})

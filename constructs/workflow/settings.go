@@ -32,7 +32,7 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 	if err := ValidateSteps(p.Steps, bp); err != nil {
 		errs = append(errs, err)
 	}
-	archive.Check("workflow", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
+	archive.Check("", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)
 	if p.MapConcurrency < 0 || p.MapConcurrency > 1000 {
 		bad("Props.MapConcurrency is %d; accepted: 1 to 1000, or 0 for the default %d", p.MapConcurrency, DefaultMapConcurrency)
 	}
