@@ -1,9 +1,7 @@
 package filegateway_test
 
 import (
-	"errors"
 	"fmt"
-	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"strings"
 	"sync"
 	"testing"
@@ -16,8 +14,8 @@ import (
 
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/filegateway"
+	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/network"
-	"github.com/biolake/biolake/constructs/validation"
 )
 
 // keyScope holds the imported keys and topics of the validation tests.

@@ -315,7 +315,7 @@ func (p *Props) validateStart() []error {
 		bad("StartOnSettled", true, "false without Props.Glue (it widens the RunIngested rule)")
 	}
 	if p.QueueKey != nil && p.StartPattern == nil && p.Lustre == nil {
-		errs = append(errs, validation.New("workflow", "Props.QueueKey", validation.Raw("set"),
+		errs = append(errs, validation.New("", "Props.QueueKey", validation.Raw("set"),
 			"QueueKey only together with Glue, StartPattern or Lustre (it encrypts the dead-letter queue of their rules; without them the workflow has none)"))
 	}
 	if p.StartBus != nil && p.StartPattern == nil {

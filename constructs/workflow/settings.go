@@ -2,10 +2,9 @@ package workflow
 
 import (
 	"fmt"
-	"github.com/biolake/biolake/constructs/archive"
-	"github.com/biolake/biolake/constructs/validation"
 	"time"
 
+	"github.com/biolake/biolake/constructs/archive"
 	"github.com/biolake/biolake/constructs/batch"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/secure"
