@@ -44,7 +44,7 @@
 // SQS's retries it goes to the dead-letter queue, which raises an alarm);
 // events that are not object creations, objects outside every share and
 // keys the gateway cannot show are logged and acknowledged. Errors are typed:
-// *ErrConfig, *ErrRefreshLimit, *ErrRefresh, *ErrPanic.
+// *ErrConfig, *ErrRefreshLimit, *ErrRefresh, *handler.ErrPanic.
 package cacherefresh
 
 import (
@@ -52,16 +52,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sort"
 	"strings"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/storagegateway"
 	sgtypes "github.com/aws/aws-sdk-go-v2/service/storagegateway/types"
 
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/s3event"
 )
 
@@ -119,15 +118,6 @@ func (e *ErrRefresh) Error() string {
 
 func (e *ErrRefresh) Unwrap() error { return e.Err }
 
-// ErrPanic is reported for a record whose handling panicked (a bug); the
-// record fails alone.
-type ErrPanic struct {
-	Value any
-	Stack string
-}
-
-func (e *ErrPanic) Error() string { return fmt.Sprintf("cacherefresh: panic: %v", e.Value) }
-
 // IsLimitError reports whether err is Storage Gateway refusing a refresh
 // because the share already runs its maximum of refreshes.
 func IsLimitError(err error) bool {
@@ -155,10 +145,7 @@ type Plan struct {
 // Handle handles one SQS batch and reports the records to retry. It never
 // returns an error of its own: every failure is a record's.
 func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
-	log := h.logger()
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("requestId", lc.AwsRequestID)
-	}
+	log := handler.Logger(ctx, h.logger())
 	failed := make([]error, len(ev.Records))
 	plan := Plan{Folders: map[string]map[string][]int{}}
 	for i, rec := range ev.Records {
@@ -182,7 +169,7 @@ func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdae
 	var resp lambdaevents.SQSEventResponse
 	for i, err := range failed {
 		if err != nil {
-			log.Error("record failed", "messageId", ev.Records[i].MessageId, "errorType", errorType(err), "error", err.Error())
+			log.With("messageId", ev.Records[i].MessageId).Error("record failed", handler.ErrAttrs(err)...)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
 		}
 	}
@@ -192,11 +179,7 @@ func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdae
 // folders returns, per file share, the folders one message needs
 // refreshed (each object's folder and its ancestors).
 func (h *Handler) folders(log *slog.Logger, body []byte) (out map[string][]string, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			out, err = nil, &ErrPanic{Value: v, Stack: string(debug.Stack())}
-		}
-	}()
+	defer handler.Recover("cacherefresh", &err)
 	objs, err := s3event.ParseEvent(body)
 	if err != nil {
 		var unsupported *s3event.ErrUnsupportedEvent
@@ -246,11 +229,7 @@ func (h *Handler) refresh(ctx context.Context, log *slog.Logger, plan Plan, fail
 				err = &ErrRefreshLimit{FileShareARN: arn}
 			}
 			if err == nil {
-				_, callErr := h.Client.RefreshCache(ctx, &storagegateway.RefreshCacheInput{
-					FileShareARN: aws.String(arn),
-					FolderList:   chunk,
-					Recursive:    aws.Bool(false),
-				})
+				callErr := h.refreshCache(ctx, arn, chunk)
 				switch {
 				case callErr == nil:
 					log.Info("refresh started", "fileShareArn", arn, "folders", chunk)
@@ -262,7 +241,7 @@ func (h *Handler) refresh(ctx context.Context, log *slog.Logger, plan Plan, fail
 					err = &ErrRefresh{FileShareARN: arn, Folders: chunk, Err: callErr}
 				}
 			}
-			log.Warn("refresh not done", "fileShareArn", arn, "folders", chunk, "errorType", errorType(err), "error", err.Error())
+			log.With("fileShareArn", arn, "folders", chunk).Warn("refresh not done", handler.ErrAttrs(err)...)
 			for _, f := range chunk {
 				for _, i := range byFolder[f] {
 					if failed[i] == nil {
@@ -274,17 +253,22 @@ func (h *Handler) refresh(ctx context.Context, log *slog.Logger, plan Plan, fail
 	}
 }
 
+// refreshCache makes one RefreshCache call; a panic of the client fails
+// the chunk's records (an *ErrRefresh wrapping the *handler.ErrPanic), not
+// the batch.
+func (h *Handler) refreshCache(ctx context.Context, arn string, chunk []string) (err error) {
+	defer handler.Recover("cacherefresh", &err)
+	_, err = h.Client.RefreshCache(ctx, &storagegateway.RefreshCacheInput{
+		FileShareARN: aws.String(arn),
+		FolderList:   chunk,
+		Recursive:    aws.Bool(false),
+	})
+	return err
+}
+
 func (h *Handler) logger() *slog.Logger {
 	if h.Logger != nil {
 		return h.Logger
 	}
 	return slog.Default()
-}
-
-func errorType(err error) string {
-	t := fmt.Sprintf("%T", err)
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		return t[i+1:]
-	}
-	return t
 }

@@ -62,11 +62,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime/debug"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -77,6 +74,7 @@ import (
 	"github.com/biolake/biolake/internal/catalog"
 	"github.com/biolake/biolake/internal/dataclass"
 	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/manifest"
 	"github.com/biolake/biolake/internal/runs"
 	"github.com/biolake/biolake/internal/s3event"
@@ -129,15 +127,6 @@ type Handler struct {
 	ManifestMaxLineBytes int
 }
 
-// ErrPanic is reported for a record whose handling panicked (a bug); the
-// record fails alone.
-type ErrPanic struct {
-	Value any
-	Stack string
-}
-
-func (e *ErrPanic) Error() string { return fmt.Sprintf("ingest: panic: %v", e.Value) }
-
 // ErrManifestRead is a failure to read a manifest from S3 (retried).
 type ErrManifestRead struct {
 	Bucket, Key string
@@ -180,39 +169,12 @@ func (e *ErrTagging) Unwrap() error { return e.Err }
 // ReportBatchItemFailures). It never returns an error for a bad record and
 // never panics.
 func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdaevents.SQSEventResponse, error) {
-	log := h.logger()
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("requestId", lc.AwsRequestID)
-	}
 	conc := h.Concurrency
 	if conc <= 0 {
 		conc = 8
 	}
-	failed := make([]bool, len(ev.Records))
-	sem := make(chan struct{}, conc)
-	var wg sync.WaitGroup
-	for i := range ev.Records {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rec := ev.Records[i]
-			rlog := log.With("messageId", rec.MessageId)
-			if err := h.HandleMessage(ctx, rlog, []byte(rec.Body)); err != nil {
-				failed[i] = true
-				rlog.Error("record failed", "errorType", errorType(err), "error", err.Error())
-			}
-		}(i)
-	}
-	wg.Wait()
-	var resp lambdaevents.SQSEventResponse
-	for i, f := range failed {
-		if f {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: ev.Records[i].MessageId})
-		}
-	}
-	return resp, nil
+	b := handler.SQSBatch{Op: "ingest", Concurrency: conc, Handle: h.HandleMessage}
+	return b.Run(ctx, handler.Logger(ctx, h.logger()), ev), nil
 }
 
 // HandleMessage handles one message body (EventBridge event or S3
@@ -220,11 +182,7 @@ func (h *Handler) Handle(ctx context.Context, ev lambdaevents.SQSEvent) (lambdae
 // handled, or it is of a kind the handler skips (not an object creation, a
 // key outside every run).
 func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []byte) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &ErrPanic{Value: v, Stack: string(debug.Stack())}
-		}
-	}()
+	defer handler.Recover("ingest", &err)
 	if log == nil {
 		log = h.logger()
 	}
@@ -484,7 +442,7 @@ func (h *Handler) readManifest(ctx context.Context, log *slog.Logger, o s3event.
 		}
 		if err != nil {
 			if isManifestError(err) {
-				log.Error("manifest unusable", "errorType", errorType(err), "error", err.Error())
+				log.Error("manifest unusable", handler.ErrAttrs(err)...)
 				fail := &events.IntegrityFailed{
 					SchemaVersion: events.SchemaVersion, RunID: loc.RunID, Bucket: o.Bucket, Key: o.Key,
 					VersionID: versionOrEmpty(o.VersionID), Reason: events.FailureUnreadable, DetectedAt: h.now(),
@@ -540,15 +498,4 @@ func (h *Handler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// errorType names an error's type the way the Lambda runtime does.
-func errorType(err error) string {
-	t := fmt.Sprintf("%T", err)
-	for i := len(t) - 1; i >= 0; i-- {
-		if t[i] == '.' {
-			return t[i+1:]
-		}
-	}
-	return t
 }

@@ -70,7 +70,6 @@ import (
 	"time"
 
 	lambdaevents "github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -81,6 +80,7 @@ import (
 
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/s3event"
 	"github.com/biolake/biolake/internal/s3read"
 )
@@ -225,17 +225,12 @@ func (e *ErrRestoreFailed) Error() string {
 	return fmt.Sprintf("restore: run %q: s3://%s/%s cannot be restored: %s", e.RunID, e.Bucket, e.Key, e.Reason)
 }
 
-// ErrPanic is reported for a record whose handling panicked (a bug).
-type ErrPanic struct{ Value any }
-
-func (e *ErrPanic) Error() string { return fmt.Sprintf("restore: panic: %v", e.Value) }
-
 // Handle detects the input (an SQS event has "Records", a task input
 // "taskToken") and returns an SQSEventResponse or a TaskOutput.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	in, sqs, err := ParseInput(raw)
 	if err != nil {
-		h.logger(ctx).Error("bad input", "errorType", errorType(err), "error", err.Error())
+		h.logger(ctx).Error("bad input", handler.ErrAttrs(err)...)
 		return nil, err
 	}
 	if sqs != nil {
@@ -243,7 +238,7 @@ func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	}
 	out, err := h.HandleTask(ctx, *in)
 	if err != nil {
-		h.logger(ctx).Error("task failed", "runId", in.RunID, "errorType", errorType(err), "error", err.Error())
+		h.logger(ctx).With("runId", in.RunID).Error("task failed", handler.ErrAttrs(err)...)
 		return nil, err
 	}
 	return out, nil
@@ -673,37 +668,13 @@ func (h *Handler) finish(ctx context.Context, log *slog.Logger, rec Record, clai
 // HandleSQS handles a batch of S3 restore events, reporting the records that
 // failed (the event source mapping must enable ReportBatchItemFailures).
 func (h *Handler) HandleSQS(ctx context.Context, ev lambdaevents.SQSEvent) lambdaevents.SQSEventResponse {
-	log := h.logger(ctx)
-	var resp lambdaevents.SQSEventResponse
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, h.concurrency())
-	for _, rec := range ev.Records {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(rec lambdaevents.SQSMessage) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			rlog := log.With("messageId", rec.MessageId)
-			if err := h.HandleMessage(ctx, rlog, []byte(rec.Body)); err != nil {
-				rlog.Error("record failed", "errorType", errorType(err), "error", err.Error())
-				mu.Lock()
-				resp.BatchItemFailures = append(resp.BatchItemFailures, lambdaevents.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
-				mu.Unlock()
-			}
-		}(rec)
-	}
-	wg.Wait()
-	return resp
+	b := handler.SQSBatch{Op: "restore", Concurrency: h.concurrency(), Handle: h.HandleMessage}
+	return b.Run(ctx, h.logger(ctx), ev)
 }
 
 // HandleMessage handles one restore event; nil means it may be deleted.
 func (h *Handler) HandleMessage(ctx context.Context, log *slog.Logger, body []byte) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &ErrPanic{Value: v}
-		}
-	}()
+	defer handler.Recover("restore", &err)
 	if log == nil {
 		log = h.logger(ctx)
 	}
@@ -801,14 +772,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "..."
 }
 
-func errorType(err error) string {
-	t := fmt.Sprintf("%T", err)
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		return t[i+1:]
-	}
-	return t
-}
-
 func (h *Handler) tier() string {
 	if h.Tier != "" {
 		return h.Tier
@@ -842,10 +805,7 @@ func (h *Handler) logger(ctx context.Context) *slog.Logger {
 	if l == nil {
 		l = slog.New(slog.DiscardHandler)
 	}
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		l = l.With("requestId", lc.AwsRequestID)
-	}
-	return l
+	return handler.Logger(ctx, l)
 }
 
 // ValidateTierDays checks a restore's tier (empty: the default) and days

@@ -23,6 +23,7 @@ import (
 
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/mototest"
 )
 
@@ -356,7 +357,7 @@ func TestParseInput(t *testing.T) {
 	x := newFixture(NewMem())
 	_, err = x.h.Handle(context.Background(), []byte(`{"nope":1}`))
 	assert.ErrorAs(t, err, &ii)
-	assert.Equal(t, "ErrInvalidInput", errorType(err))
+	assert.Equal(t, "ErrInvalidInput", handler.ErrorType(err))
 }
 
 func TestBadMessages(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/s3read"
 )
 
@@ -95,13 +95,10 @@ func (in Input) check() error {
 // returned as their typed values, so the Lambda runtime's errorType names
 // them for Step Functions Retry/Catch.
 func (h *Handler) Handle(ctx context.Context, raw json.RawMessage) (Output, error) {
-	log := h.logger()
-	if lc, ok := lambdacontext.FromContext(ctx); ok {
-		log = log.With("requestId", lc.AwsRequestID)
-	}
+	log := handler.Logger(ctx, h.logger())
 	in, err := ParseInput(raw)
 	if err != nil {
-		log.Error("bad input", "errorType", errorType(err), "error", err.Error())
+		log.Error("bad input", handler.ErrAttrs(err)...)
 		return Output{}, err
 	}
 	log = log.With("runId", in.RunID)
@@ -252,19 +249,10 @@ func (h *Handler) maxPayloadBytes() int {
 // errAttrs are the log attributes of a failure. An invalid sheet is logged
 // by line and reason only: its value is sheet content.
 func errAttrs(err error) []any {
-	attrs := []any{"errorType", errorType(err)}
+	attrs := []any{"errorType", handler.ErrorType(err)}
 	var inv *ErrSampleSheetInvalid
 	if errors.As(err, &inv) {
 		return append(attrs, "source", inv.Source, "line", inv.Line, "reason", inv.Reason)
 	}
 	return append(attrs, "error", err.Error())
-}
-
-// errorType names an error's type the way the Lambda runtime does.
-func errorType(err error) string {
-	t := fmt.Sprintf("%T", err)
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		return t[i+1:]
-	}
-	return t
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biolake/biolake/internal/handler"
 )
 
 const (
@@ -203,7 +205,7 @@ func TestSamplesStorageErrors(t *testing.T) {
 			_, err := (&Handler{S3: f, Logger: quietLogger()}).Samples(context.Background(), in)
 			var st *ErrStorage
 			require.ErrorAs(t, err, &st)
-			assert.Equal(t, "ErrStorage", errorType(err))
+			assert.Equal(t, "ErrStorage", handler.ErrorType(err))
 			assert.Equal(t, "GetObject", st.Op)
 			if name != "no such bucket" {
 				assert.ErrorIs(t, err, denied)
@@ -301,7 +303,7 @@ func TestSamplesLimits(t *testing.T) {
 		var many *ErrTooManySamples
 		require.ErrorAs(t, err, &many)
 		assert.Equal(t, ErrTooManySamples{Source: "s3://" + testBucket + "/" + testPrefix + "samplesheet.csv", Count: 3, Limit: 2}, *many)
-		assert.Equal(t, "ErrTooManySamples", errorType(err))
+		assert.Equal(t, "ErrTooManySamples", handler.ErrorType(err))
 	})
 	t.Run("output over the payload limit", func(t *testing.T) {
 		// 5000 ids of 100 characters are within MaxSamples but make a
@@ -358,7 +360,7 @@ func TestHandleBadInput(t *testing.T) {
 			var bad *ErrBadInput
 			require.ErrorAs(t, err, &bad)
 			assert.Contains(t, err.Error(), tc.reason)
-			assert.Equal(t, "ErrBadInput", errorType(err))
+			assert.Equal(t, "ErrBadInput", handler.ErrorType(err))
 			assert.Nil(t, out.Samples)
 			assert.Empty(t, f.calls, "nothing is read for bad input")
 			assert.Contains(t, logs.String(), `"errorType":"ErrBadInput"`)

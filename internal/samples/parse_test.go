@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/biolake/biolake/internal/handler"
 )
 
 func TestParseGolden(t *testing.T) {
@@ -113,7 +115,7 @@ func TestParseInvalid(t *testing.T) {
 			assert.Equal(t, tc.line, inv.Line, "line")
 			assert.Equal(t, tc.value, inv.Value, "value")
 			assert.Contains(t, inv.Reason, tc.reason)
-			assert.Equal(t, "ErrSampleSheetInvalid", errorType(err))
+			assert.Equal(t, "ErrSampleSheetInvalid", handler.ErrorType(err))
 			if tc.value != "" {
 				assert.Contains(t, err.Error(), fmt.Sprintf("line %d: %q", tc.line, clip(tc.value)))
 			}

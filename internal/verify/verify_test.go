@@ -28,6 +28,7 @@ import (
 	"github.com/biolake/biolake/internal/bus"
 	"github.com/biolake/biolake/internal/catalog"
 	"github.com/biolake/biolake/internal/events"
+	"github.com/biolake/biolake/internal/handler"
 	"github.com/biolake/biolake/internal/runs"
 )
 
@@ -721,5 +722,5 @@ func TestHandle(t *testing.T) {
 	_, err = x.v.Handle(context.Background(), []byte(`{"action":"nope"}`))
 	var ui *ErrUnsupportedInput
 	assert.ErrorAs(t, err, &ui)
-	assert.Equal(t, "ErrUnsupportedInput", errorType(err))
+	assert.Equal(t, "ErrUnsupportedInput", handler.ErrorType(err))
 }
