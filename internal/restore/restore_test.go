@@ -1,12 +1,14 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -399,4 +401,44 @@ func FuzzParseInput(f *testing.F) {
 			t.Fatal("accepted an invalid task")
 		}
 	})
+}
+
+// panicStore panics on Waiters for one key.
+type panicStore struct {
+	Store
+	key string
+}
+
+func (s panicStore) Waiters(ctx context.Context, o ObjectRef) ([]Waiter, error) {
+	if o.Key == s.key {
+		var m map[string]int
+		m[o.Key]++ // a bug: assignment to entry in nil map
+	}
+	return s.Store.Waiters(ctx, o)
+}
+
+// TestHandleSQSPanic: a panic while handling one record of three fails that
+// record alone, as an ErrPanic logged with its stack.
+func TestHandleSQSPanic(t *testing.T) {
+	x := newFixture(panicStore{Store: NewMem(), key: "runs/r/b"})
+	var logs bytes.Buffer
+	x.h.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	a, b, c := restoreEvent("runs/r/a", "v"), restoreEvent("runs/r/b", "v"), restoreEvent("runs/r/c", "v")
+	assert.Equal(t, []string{b.MessageId}, x.deliver(t, a, b, c))
+	var failed map[string]any
+	for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(l, &m))
+		if m["msg"] == "record failed" {
+			require.Nil(t, failed, "one record failed")
+			failed = m
+		}
+	}
+	require.NotNil(t, failed, logs.String())
+	assert.Equal(t, b.MessageId, failed["messageId"])
+	assert.Equal(t, "ErrPanic", failed["errorType"])
+	assert.Equal(t, "restore: panic: assignment to entry in nil map", failed["error"])
+	assert.Contains(t, failed["stack"], "restore.panicStore.Waiters")
+	// The other two were handled: no run waits for them.
+	assert.Equal(t, 2, strings.Count(logs.String(), "restore of an object no run waits for"))
 }
