@@ -400,8 +400,17 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 		panic(validation.New(*q.Node().Path(), fmt.Sprintf("AddJob(%q).Lustre", id), true,
 			"false, or true after AttachLustre (no file system is attached to the queue)"))
 	}
-	p := *props
-	capacity, _ := q.props.Capacity(p.Queue)
+	capacity, _ := q.props.Capacity(props.Queue)
+	return newJob(q, id, *props, capacity, nil)
+}
+
+// newJob builds a job definition for a queue of the given capacity under
+// scope, with its roles and log group (encrypted with p.LogKey, else
+// logKey, else a new key); p is valid for the queue.
+func newJob(scope constructs.Construct, id string, p JobProps, capacity QueueCapacity, logKey awskms.IKey) *Job {
+	if p.LogKey == nil {
+		p.LogKey = logKey
+	}
 	if p.VCPUs == 0 {
 		p.VCPUs = DefaultJobVCPUs
 	}
@@ -421,7 +430,7 @@ func (q *Queue) AddJob(id string, props *JobProps) *Job {
 		p.LogRetentionDays = DefaultLogRetentionDays
 	}
 	j := &Job{}
-	constructs.NewConstruct_Override(j, q, jsii.String(id))
+	constructs.NewConstruct_Override(j, scope, jsii.String(id))
 	var c constructs.Construct = j
 
 	if p.LogKey == nil {

@@ -422,11 +422,16 @@ func (p *Props) ValidateJob(jp *JobProps) error {
 	if err != nil {
 		return validation.New("", "JobProps.Queue", jp.Queue, "%s", err.(*validation.Error).Accepted)
 	}
-	errs := jp.common()
 	name := jp.Queue
 	if name == "" {
 		name = p.defaultQueue()
 	}
+	return jp.validateOn(name, capacity)
+}
+
+// validateOn checks jp for the queue named name, of the given capacity.
+func (jp *JobProps) validateOn(name string, capacity QueueCapacity) error {
+	errs := jp.common()
 	bad := func(field string, value any, accepted string) {
 		errs = append(errs, &validation.Error{Field: "JobProps." + field, Value: fmt.Sprintf("%s on queue %q", validation.Render(value), name), Accepted: accepted})
 	}

@@ -111,8 +111,10 @@ type Props struct {
 	Name string
 	// Steps run in order for every item of the Map. Required, at least one.
 	Steps []Step
-	// Batch runs the steps; the job definitions are added to it. Required.
-	Batch *batch.Queue
+	// Batch runs the steps; the job definitions are added to it: a
+	// *batch.Queue (batch.New), or existing job queues
+	// (batch.FromJobQueues). Required.
+	Batch batch.IQueue
 	// Glue provides the platform bus (RunIngested starts the workflow,
 	// WorkflowSucceeded announces its results), the restore and samples
 	// functions and the catalog table; *eventglue.EventGlue implements it.
@@ -245,12 +247,11 @@ func (p *Props) Validate() error {
 		}
 	}
 	errs = append(errs, p.validateStart()...)
-	var bp *batch.Props
+	var jobs jobChecker
 	if p.Batch != nil {
-		b := p.Batch.Props()
-		bp = &b
+		jobs = p.Batch
 	}
-	if err := p.ValidateSettings(bp); err != nil {
+	if err := p.validateSettings(jobs); err != nil {
 		errs = append(errs, err)
 	}
 	if err := p.ValidateTimeout(p.Lustre != nil); err != nil {
@@ -264,12 +265,12 @@ func (p *Props) Validate() error {
 	case p.Lustre.Mode() != lustre.ModePerRun:
 		bad("Props.Lustre is a %q construct; accepted: a lustre.ModePerRun construct (the workflow creates and deletes a file system per run), or nil", p.Lustre.Mode())
 	default:
-		if p.Batch != nil && p.Batch.Lustre != p.Lustre {
+		if p.Batch != nil && p.Batch.AttachedLustre() != p.Lustre {
 			bad("Props.Lustre is not attached to Props.Batch; accepted: the file system construct given to Batch.AttachLustre before workflow.New (its hosts mount the runs' file systems)")
 		}
-		if bp != nil {
+		if p.Batch != nil {
 			for i, s := range p.Steps {
-				if c, err := bp.Capacity(s.Queue); err == nil && c.Fargate {
+				if c, err := p.Batch.Capacity(s.Queue); err == nil && c.Fargate {
 					bad("Props.Steps[%d] (%q): Queue %q is a Fargate queue; accepted with Props.Lustre: an EC2 queue (Fargate tasks cannot mount FSx for Lustre)", i, s.Name, s.Queue)
 				}
 			}
@@ -329,6 +330,21 @@ func (p *Props) validateStart() []error {
 // step, unique names, a known queue for each, no GPU step on a CPU-only
 // queue, vCPUs, memory and GPUs that the queue's instance types allow.
 func ValidateSteps(steps []Step, bp *batch.Props) error {
+	if bp == nil {
+		return validateSteps(steps, nil)
+	}
+	return validateSteps(steps, bp)
+}
+
+// jobChecker checks a job against the queue it names: *batch.Props, or a
+// batch.IQueue.
+type jobChecker interface {
+	ValidateJob(jp *batch.JobProps) error
+}
+
+// validateSteps is ValidateSteps against jobs (nil: what does not depend
+// on the compute).
+func validateSteps(steps []Step, jobs jobChecker) error {
 	if len(steps) == 0 {
 		return validation.New("", "Props.Steps", validation.Raw("empty"), "at least one step (name, image, queue, size)")
 	}
@@ -349,8 +365,8 @@ func ValidateSteps(steps []Step, bp *batch.Props) error {
 		}
 		jp := s.jobProps()
 		var err error
-		if bp != nil {
-			err = bp.ValidateJob(jp)
+		if jobs != nil {
+			err = jobs.ValidateJob(jp)
 		} else if s.Image == nil {
 			err = validation.New("", "JobProps.Image", validation.Raw("nil"), "a container image")
 		}

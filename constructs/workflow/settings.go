@@ -17,6 +17,15 @@ import (
 // checked against bp, the compute they will run on (nil checks only what
 // does not depend on it). Validate calls it.
 func (p *Props) ValidateSettings(bp *batch.Props) error {
+	if bp == nil {
+		return p.validateSettings(nil)
+	}
+	return p.validateSettings(bp)
+}
+
+// validateSettings is ValidateSettings with the steps checked against jobs
+// (nil: only what does not depend on the compute).
+func (p *Props) validateSettings(jobs jobChecker) error {
 	if p == nil {
 		return validation.New("", "Props", validation.Raw("nil"), "props with Name and Steps set")
 	}
@@ -28,7 +37,7 @@ func (p *Props) ValidateSettings(bp *batch.Props) error {
 	if !namePattern.MatchString(p.Name) {
 		bad("Props.Name is %q; accepted: a letter, then letters or digits, at most 32", p.Name)
 	}
-	if err := ValidateSteps(p.Steps, bp); err != nil {
+	if err := validateSteps(p.Steps, jobs); err != nil {
 		errs = append(errs, err)
 	}
 	archive.Check("", "Props.RestoreTier", p.RestoreTier, "Props.RestoreDays", p.RestoreDays, &errs)

@@ -730,10 +730,7 @@ func (w *Workflow) mapState() awsstepfunctions.Map {
 	var first awsstepfunctions.IChainable
 	var last awsstepfunctions.INextable
 	for _, s := range p.Steps {
-		queue := p.Batch.JobQueue
-		if s.Queue != "" {
-			queue = p.Batch.JobQueues[s.Queue]
-		}
+		queue := p.Batch.JobQueueOf(s.Queue)
 		env := map[string]string{"RUN_ID": "$.runId", "SAMPLE": "$.sample", "INPUT_URI": "$.inputUri", "OUTPUT_URI": "$.outputUri"}
 		if p.Lustre != nil {
 			env["FSX_PATH"] = "$.fsxPath"
@@ -792,12 +789,11 @@ func (w *Workflow) mapState() awsstepfunctions.Map {
 // mountsPersistent reports whether a step on queue (default queue when
 // "") mounts the Batch construct's persistent Lustre file system: when one
 // is attached and the queue runs on EC2.
-func mountsPersistent(q *batch.Queue, queue string) bool {
-	if q.Lustre == nil || q.Lustre.Mode() != lustre.ModePersistent {
+func mountsPersistent(q batch.IQueue, queue string) bool {
+	if l := q.AttachedLustre(); l == nil || l.Mode() != lustre.ModePersistent {
 		return false
 	}
-	bp := q.Props()
-	c, err := bp.Capacity(queue)
+	c, err := q.Capacity(queue)
 	return err == nil && !c.Fargate
 }
 
