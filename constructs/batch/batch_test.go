@@ -32,6 +32,7 @@ var (
 	hpc      map[string]any
 	hpcFsx   map[string]any
 	byo      map[string]any
+	existing map[string]any
 	// The queues of "Batch" (single Fargate queue) and "Hpc" (the default
 	// queues), and their stacks, for the Metric method tests.
 	fargateQueue, hpcQueue *batch.Queue
@@ -63,6 +64,7 @@ func load(t *testing.T) map[string]any {
 			q.AddJob("Asset", &batch.JobProps{Image: img, VCPUs: 2, MemoryMiB: 8192})
 			buildHPC(app)
 			buildBYO(app)
+			buildExisting(app)
 			app.Synth(nil)
 		})
 		outdir = *app.Outdir()
@@ -71,7 +73,7 @@ func load(t *testing.T) map[string]any {
 			_ = os.CopyFS(keep, os.DirFS(outdir))
 		}
 		if synthErr == "" {
-			for name, into := range map[string]*map[string]any{"Batch": &tpl, "Hpc": &hpc, "HpcFsx": &hpcFsx, "BYO": &byo} {
+			for name, into := range map[string]*map[string]any{"Batch": &tpl, "Hpc": &hpc, "HpcFsx": &hpcFsx, "BYO": &byo, "Existing": &existing} {
 				raw, err := os.ReadFile(filepath.Join(outdir, name+".template.json"))
 				if err == nil {
 					err = json.Unmarshal(raw, into)
