@@ -29,6 +29,19 @@
 // instances' volumes), JobProps.LogKey (a job's log group) and
 // NextflowProps.LogKey. The construct cannot edit an imported key's
 // policy; each prop's doc names the statements the key must carry.
+// FromJobQueuesProps.LogKey is the log key of imported queues' jobs.
+//
+// A lab with its own AWS Batch job queues brings them with FromJobQueues:
+// it creates the job definitions (for Fargate or EC2, by each queue's
+// Platform), job roles and log groups, and no compute environment, queue
+// or launch template. Both it and New's *Queue are an IQueue, which is what
+// a workflow runs on:
+//
+//	queues := batch.FromJobQueues(stack, "LabBatch", &batch.FromJobQueuesProps{
+//		Queues: []batch.ExistingQueue{{Name: "Genomics", Platform: batch.PlatformEC2, VCPUs: 64, MemoryMiB: 240000,
+//			JobQueue: awsbatch.JobQueue_FromJobQueueArn(stack, jsii.String("Genomics"), jsii.String(queueArn))}},
+//	})
+//	workflow.New(stack, "Variants", &workflow.Props{Name: "variants", Batch: queues, ...})
 package batch
 
 import (
