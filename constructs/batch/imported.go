@@ -67,7 +67,8 @@ type Platform string
 // Platforms.
 const (
 	// PlatformEC2 is ECS on EC2 instances: job definitions for EC2, with
-	// the instance's /scratch mounted (the hosts must have it).
+	// the host's ScratchPath bound (mount a volume there on the hosts, or
+	// it is a directory on their root volume).
 	PlatformEC2 Platform = "ec2"
 	// PlatformFargate is AWS Fargate: job definitions with the FARGATE
 	// platform capability, ARM64, Fargate sizes.
