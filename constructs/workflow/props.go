@@ -65,7 +65,8 @@ type Step struct {
 	MemoryMiB int
 	// GPUs of the job, on a queue of GPU environments. Default: 0.
 	GPUs int
-	// Queue of the job, by name (batch.Props.Queues). Default: the Batch
+	// Queue of the job, by name (batch.Props.Queues, or the Name of a
+	// batch.ExistingQueue). Default: the Batch
 	// construct's default queue.
 	Queue string
 	// Timeout of one attempt. Default: batch.DefaultJobTimeout (6h).
