@@ -108,7 +108,7 @@ type FromJobQueuesProps struct {
 	LogKey awskms.IKey
 }
 
-// Validate checks p; path is the construct path errors name.
+// validate checks p; path is the construct path its errors name.
 func (p *FromJobQueuesProps) validate(path string) error {
 	if p == nil {
 		return validation.New(path, "Props", validation.Raw("nil"), "FromJobQueuesProps with at least one queue")
