@@ -143,9 +143,8 @@ func TestValidate(t *testing.T) {
 			require.Error(t, err)
 			msg := err.Error()
 			// One error per case; an upper-case duplicate is both a bad
-			// name and a duplicate. The supplied key's error is a
-			// validation.Error, without the "transfer: " prefix.
-			n, ok := map[string]int{"duplicate name in another case": 2, "secret key without a created secret": 0}[tc.name]
+			// name and a duplicate.
+			n, ok := map[string]int{"duplicate name in another case": 2}[tc.name]
 			if !ok {
 				n = 1
 			}
