@@ -445,3 +445,29 @@ func (t *thriftWriter) listBegin(id int16, elem byte, n int) {
 		t.b = binary.AppendUvarint(t.b, uint64(n))
 	}
 }
+
+// Column is one column of the Parquet files the exporter writes from rows
+// of a struct type: its name and its physical kind ("string", "int64" or
+// "timestamp-millis"), read from the parquet tags the writer uses, so that
+// readers such as the Glue table definitions derive theirs from the same
+// source.
+type Column struct {
+	Name     string
+	Kind     string
+	Optional bool
+}
+
+// ColumnsOf returns the columns the writer would write for rows of type t,
+// or the error it would give.
+func ColumnsOf(t reflect.Type) ([]Column, error) {
+	defs, err := schemaOf(t)
+	if err != nil {
+		return nil, err
+	}
+	kinds := map[colKind]string{kindString: "string", kindInt64: "int64", kindTimestampMillis: "timestamp-millis"}
+	out := make([]Column, len(defs))
+	for i, d := range defs {
+		out[i] = Column{Name: d.name, Kind: kinds[d.kind], Optional: d.optional}
+	}
+	return out, nil
+}

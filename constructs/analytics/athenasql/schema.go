@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"time"
 
 	"github.com/biolake/biolake/internal/catalogexport"
 )
@@ -25,53 +24,26 @@ type Column struct {
 	Type string
 }
 
-var timeType = reflect.TypeOf(time.Time{})
+// hiveTypes are the Glue (Hive) types of the exporter's column kinds.
+var hiveTypes = map[string]string{"string": "string", "int64": "bigint", "timestamp-millis": "timestamp"}
 
 // ColumnsOf derives the columns of a Parquet file written from rows of type
-// t from t's `parquet:"name[,optional][,timestamp(millisecond)]"` tags: the
-// tags the writer uses, so the table and the files have one source.
+// t from the exporter's own schema of t (its parquet tags), so the table
+// and the files have one source.
 func ColumnsOf(t reflect.Type) ([]Column, error) {
-	if t.Kind() != reflect.Struct {
-		return nil, fmt.Errorf("athenasql: %v is not a struct", t)
+	cols, err := catalogexport.ColumnsOf(t)
+	if err != nil {
+		return nil, fmt.Errorf("athenasql: %w", err)
 	}
-	var cols []Column
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("parquet")
-		if tag == "-" || !f.IsExported() {
-			continue
+	out := make([]Column, len(cols))
+	for i, c := range cols {
+		typ, ok := hiveTypes[c.Kind]
+		if !ok {
+			return nil, fmt.Errorf("athenasql: %v.%s: column kind %q has no Glue type here", t, c.Name, c.Kind)
 		}
-		parts := strings.Split(tag, ",")
-		name := parts[0]
-		if name == "" {
-			name = f.Name
-		}
-		ts := false
-		for _, o := range parts[1:] {
-			switch o {
-			case "optional":
-			case "timestamp(millisecond)":
-				ts = true
-			default:
-				return nil, fmt.Errorf("athenasql: %v.%s: tag option %q has no Glue type here", t, f.Name, o)
-			}
-		}
-		var typ string
-		switch {
-		case f.Type.Kind() == reflect.String && !ts:
-			typ = "string"
-		case f.Type.Kind() == reflect.Int64 && !ts:
-			typ = "bigint"
-		case f.Type.Kind() == reflect.Bool && !ts:
-			typ = "boolean"
-		case f.Type == timeType && ts:
-			typ = "timestamp"
-		default:
-			return nil, fmt.Errorf("athenasql: %v.%s: type %v (tag %q) has no Glue type here", t, f.Name, f.Type, tag)
-		}
-		cols = append(cols, Column{Name: name, Type: typ})
+		out[i] = Column{Name: c.Name, Type: typ}
 	}
-	return cols, nil
+	return out, nil
 }
 
 func mustColumns(t reflect.Type) []Column {
