@@ -10,7 +10,9 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
 
 $(CDK): package.json package-lock.json
-	npm ci --no-audit --no-fund
+	@# A node_modules that links to another checkout (a git worktree) is left
+	@# alone: npm ci would empty the checkout it points to.
+	@if [ -L node_modules ]; then echo "node_modules links to $$(readlink node_modules); not reinstalling"; else npm ci --no-audit --no-fund; fi
 	@touch $(CDK)
 
 tools: $(CDK) ## install the pinned CDK CLI (npm ci)
