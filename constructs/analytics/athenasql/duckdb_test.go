@@ -255,6 +255,9 @@ func openDB(t *testing.T, f *fixture, sources []string, invCols []athenasql.Colu
 		stmts = append(stmts, "CREATE VIEW "+athenasql.InventoryTablePrefix+s+" AS "+read(filepath.Join(f.inventoryDir(s), "*", "*.parquet")))
 	}
 	stmts = append(stmts, "CREATE VIEW inventory AS "+athenasql.InventoryViewSQL(sources, invCols))
+	if _, err := os.Stat(curDir(f.dir)); err == nil {
+		stmts = append(stmts, "CREATE VIEW "+athenasql.TableCostAndUsage+" AS "+read(filepath.Join(curDir(f.dir), "*", "*.parquet")))
+	}
 	for _, s := range stmts {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatalf("%s: %v", s, err)
@@ -309,7 +312,8 @@ var params = athenasql.Params{
 		{Source: "raw", DataClass: "fastq", Days: 730, StorageClass: "DEEP_ARCHIVE"},
 		{Source: "raw", Prefix: "runs/miseq/", Days: 35, StorageClass: "GLACIER"},
 	},
-	Workflows: []athenasql.Workflow{{Name: "smoke", Project: "biolake"}, {Name: "rnaseq", Project: "oncology"}},
+	Workflows:  []athenasql.Workflow{{Name: "smoke", Project: "biolake"}, {Name: "rnaseq", Project: "oncology"}},
+	CostReport: true,
 }
 
 // TestNamedQueries runs every named query with DuckDB over Parquet written
@@ -334,6 +338,7 @@ func TestNamedQueries(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := newFixture(t, today)
+	writeCUR(t, f.dir, today)
 	db := openDB(t, f, []string{"raw", "results"}, invCols)
 
 	queries, err := athenasql.Queries(params)
@@ -401,6 +406,7 @@ func TestNamedQueries(t *testing.T) {
 			"rnaseq | oncology | 1 | 1 | 13",
 			"smoke | biolake | 2 | 3 | 23",
 		}},
+		"cost_by_project": {want: costByProject(today)},
 	}
 	seen := map[string]bool{}
 	for _, q := range queries {

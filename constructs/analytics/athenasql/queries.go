@@ -60,6 +60,12 @@ type Params struct {
 	// WorkflowPrefix is where workflows write in the results bucket,
 	// workflows/<workflow>/<runId>/. Default "workflows/".
 	WorkflowPrefix string
+	// CostReport says the cost_and_usage table exists; without it, the
+	// cost query is left out.
+	CostReport bool
+	// ProjectTag is the cost-allocation tag the cost query groups by.
+	// Default DefaultProjectTag ("project").
+	ProjectTag string
 }
 
 // ArchiveClasses are the storage classes whose objects must be restored
@@ -111,6 +117,17 @@ func Queries(p Params) ([]Query, error) {
 			rows[i] = fmt.Sprintf("(%s, %s)", literal(w.Name), literal(w.Project))
 		}
 		values["{{workflow_projects}}"] = strings.Join(rows, ",\n    ")
+	}
+
+	if p.CostReport {
+		if p.ProjectTag == "" {
+			p.ProjectTag = DefaultProjectTag
+		}
+		key, err := CostTagKey(p.ProjectTag)
+		if err != nil {
+			return nil, err
+		}
+		values["{{cost_project_key}}"] = literal(key)
 	}
 
 	files, err := fs.Glob(queryFiles, "queries/*.sql")
