@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsathena"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsglue"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslakeformation"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -30,6 +32,13 @@ type Analytics struct {
 	// NamedQueries by query id ("storage_by_class_and_age").
 	NamedQueries map[string]awsathena.CfnNamedQuery
 
+	// DataAccessRole is the role Lake Formation assumes to read the
+	// registered locations; nil without Props.LakeFormation.
+	DataAccessRole awsiam.Role
+	// LakeFormationSettings adds the admins; nil without
+	// Props.LakeFormation.
+	LakeFormationSettings awslakeformation.CfnDataLakeSettings
+
 	p *resolved
 	// locations are the S3 locations of the tables, for GrantQuery.
 	locations []Location
@@ -46,12 +55,18 @@ func New(scope constructs.Construct, id string, props *Props) *Analytics {
 	constructs.NewConstruct_Override(a, scope, jsii.String(id))
 	stack := awscdk.Stack_Of(a)
 
+	input := &awsglue.CfnDatabase_DatabaseInputProperty{
+		Name:        jsii.String(p.DatabaseName),
+		Description: jsii.String("biolake " + path + ": the run and object catalog, S3 Inventory of the lake's buckets (partition projection, no crawler)"),
+	}
+	if p.lf != nil {
+		// No IAMAllowedPrincipals grant on the tables created in this
+		// database: Lake Formation permissions govern them.
+		input.CreateTableDefaultPermissions = []interface{}{}
+	}
 	a.Database = awsglue.NewCfnDatabase(a, jsii.String("Database"), &awsglue.CfnDatabaseProps{
-		CatalogId: stack.Account(),
-		DatabaseInput: &awsglue.CfnDatabase_DatabaseInputProperty{
-			Name:        jsii.String(p.DatabaseName),
-			Description: jsii.String("biolake " + path + ": the run and object catalog, S3 Inventory of the lake's buckets (partition projection, no crawler)"),
-		},
+		CatalogId:     stack.Account(),
+		DatabaseInput: input,
 	})
 
 	// The catalog export: runs/ and objects/, partitioned by day.
@@ -65,7 +80,7 @@ func New(scope constructs.Construct, id string, props *Props) *Analytics {
 			"projection.dt.interval":      jsii.String("1"),
 			"projection.dt.interval.unit": jsii.String("DAYS"),
 			"storage.location.template":   jsii.String(root + "dt=${dt}/"),
-		}, false)
+		}, "dt", false)
 		a.locations = append(a.locations, loc)
 	}
 	catalog(athenasql.TableRuns, "runs", athenasql.RunColumns(), "One row per verified run, written by the catalog export (internal/catalogexport.RunRow)")
@@ -88,11 +103,17 @@ func New(scope constructs.Construct, id string, props *Props) *Analytics {
 			"projection.dt.interval":      jsii.String("1"),
 			"projection.dt.interval.unit": jsii.String("HOURS"),
 			"storage.location.template":   jsii.String(root + "dt=${dt}/"),
-		}, true)
+		}, "dt", true)
 		a.locations = append(a.locations, loc)
 		sources = append(sources, s.Name)
 	}
 	a.inventoryView(sources)
+	if p.cost != nil {
+		a.costTable()
+	}
+	if p.lf != nil {
+		a.lakeFormation()
+	}
 
 	res := p.QueryResults
 	a.WorkGroup = awsathena.NewCfnWorkGroup(a, jsii.String("WorkGroup"), &awsathena.CfnWorkGroupProps{
@@ -138,7 +159,7 @@ func (a *Analytics) workGroupConfiguration(res Location) *awsathena.CfnWorkGroup
 
 // table creates one external Parquet table partitioned by dt with partition
 // projection; symlink reads the location's symlink.txt files (S3 Inventory).
-func (a *Analytics) table(name, doc string, cols []athenasql.Column, location string, projection map[string]*string, symlink bool) {
+func (a *Analytics) table(name, doc string, cols []athenasql.Column, location string, projection map[string]*string, partition string, symlink bool) {
 	params := map[string]*string{
 		"classification":     jsii.String("parquet"),
 		"projection.enabled": jsii.String("true"),
@@ -161,7 +182,7 @@ func (a *Analytics) table(name, doc string, cols []athenasql.Column, location st
 			Description:   jsii.String(doc),
 			TableType:     jsii.String("EXTERNAL_TABLE"),
 			Parameters:    params,
-			PartitionKeys: []*awsglue.CfnTable_ColumnProperty{{Name: jsii.String("dt"), Type: jsii.String("string")}},
+			PartitionKeys: []*awsglue.CfnTable_ColumnProperty{{Name: jsii.String(partition), Type: jsii.String("string")}},
 			StorageDescriptor: &awsglue.CfnTable_StorageDescriptorProperty{
 				Columns:      glueColumns(cols),
 				Location:     jsii.String(location),
@@ -174,6 +195,24 @@ func (a *Analytics) table(name, doc string, cols []athenasql.Column, location st
 		},
 	})
 	a.Tables[name] = t
+}
+
+// costTable is the table over the CUR 2.0 export: Parquet under
+// <prefix><export>/data/BILLING_PERIOD=YYYY-MM/, the billing period
+// projected month by month from ProjectionStart's month.
+func (a *Analytics) costTable() {
+	c := a.p.cost
+	loc := Location{Bucket: c.Bucket, Key: c.Key, Prefix: c.Prefix + c.ExportName + "/data/"}
+	root := s3URL(loc)
+	a.table(athenasql.TableCostAndUsage, "The Cost and Usage Report (CUR 2.0, AWS Data Exports, Parquet) of export "+c.ExportName+", by billing period", athenasql.CostColumns(), root, map[string]*string{
+		"projection." + athenasql.CostPartition + ".type":          jsii.String("date"),
+		"projection." + athenasql.CostPartition + ".format":        jsii.String("yyyy-MM"),
+		"projection." + athenasql.CostPartition + ".range":         jsii.String(a.p.ProjectionStart[:7] + ",NOW"),
+		"projection." + athenasql.CostPartition + ".interval":      jsii.String("1"),
+		"projection." + athenasql.CostPartition + ".interval.unit": jsii.String("MONTHS"),
+		"storage.location.template":                                jsii.String(root + "BILLING_PERIOD=${" + athenasql.CostPartition + "}/"),
+	}, athenasql.CostPartition, false)
+	a.locations = append(a.locations, loc)
 }
 
 // inventoryView is the inventory view: a Trino view stored in Glue the way

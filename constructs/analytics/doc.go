@@ -10,7 +10,16 @@
 // DuckDB over Parquet written by the product's own exporters).
 //
 // The locations are a bucket, its key and a prefix each (Location); a
-// datalake.ILake in Props.Lake gives them all.
+// datalake.ILake in Props.Lake gives them all. Every table lies in the lake
+// (Props.LakeBuckets), except the one the lab names on purpose: the Cost
+// and Usage Report (Props.CostReport, a CUR 2.0 export in the payer
+// account's bucket), which adds the cost_and_usage table and the "Cost by
+// project" query.
+//
+// Props.LakeFormation puts the database under Lake Formation permissions:
+// the lake locations are registered with a role of the construct, new
+// tables get no IAMAllowedPrincipals grant, administrators are added, and
+// readers get SELECT on named columns only.
 //
 // GrantQuery lets a role run queries through the workgroup, reading only the
 // tables' locations and writing only the results prefix. Athena and Glue

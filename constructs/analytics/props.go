@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 
@@ -65,6 +66,63 @@ type ArchiveRule = athenasql.ArchiveRule
 // "Results per workflow and project" query.
 type Workflow = athenasql.Workflow
 
+// CostReport is where the lab's Cost and Usage Report is delivered: a CUR
+// 2.0 export of AWS Data Exports in Parquet, whose files lie under
+// Prefix + ExportName + "/data/BILLING_PERIOD=YYYY-MM/". The bucket is
+// usually the payer (management) account's, outside the lake: it is read
+// only because it is configured here, and its owner must let the query
+// roles read it (docs/ANALYTICS.md has the bucket policy).
+type CostReport struct {
+	// Bucket the export is delivered to, usually imported by name
+	// (awss3.Bucket_FromBucketName). Required.
+	Bucket awss3.IBucket
+	// Key encrypts the bucket, when it uses SSE-KMS with a customer
+	// managed key; GrantQuery lets the grantee decrypt with it through S3.
+	// Default: nil (SSE-S3).
+	Key awskms.IKey
+	// Prefix is the export's S3 prefix, ending in "/" (no leading "/",
+	// no "..", "*" or "?"). Default: "" (the export lies at the bucket's
+	// root).
+	Prefix string
+	// ExportName is the export's name (the report name in the Billing
+	// console): letters, digits and ! - _ . * ' ( ), at most 128.
+	// Required.
+	ExportName string
+	// ProjectTag is the cost-allocation tag the "Cost by project" query
+	// groups by; it must be activated in the Billing console. Default:
+	// "project" (the tag every biolake resource carries).
+	ProjectTag string
+}
+
+// LakeFormation turns on Lake Formation permissions over the database:
+// the tables' lake locations are registered with a role of the construct,
+// new tables of the database get no IAMAllowedPrincipals grant, and
+// readers get column-level SELECT. IAM alone no longer gives access to a
+// table; docs/ANALYTICS.md says what changes and what a lab does once.
+type LakeFormation struct {
+	// Admins are the IAM role or user ARNs made data lake administrators
+	// (added to the account's list, never replacing it). The role
+	// CloudFormation deploys with is added when the stack uses the default
+	// synthesizer. Required: at least one.
+	Admins []string
+	// SampleMetadataReaders get SELECT on only the listed columns of a
+	// table. Default: none.
+	SampleMetadataReaders []ColumnReader
+}
+
+// ColumnReader is one principal's column-level SELECT on one table.
+type ColumnReader struct {
+	// Principal is an IAM role or user ARN
+	// (arn:aws:iam::123456789012:role/name). Required.
+	Principal string
+	// Table is the table: "runs" (the runs' metadata) or "objects".
+	// Default: "runs".
+	Table string
+	// Columns the principal may select; each a column of the table.
+	// Required: at least one.
+	Columns []string
+}
+
 // Props configure the analytics construct.
 type Props struct {
 	// Lake, when set, gives the locations left empty: Catalog in its
@@ -118,6 +176,15 @@ type Props struct {
 	// WorkflowPrefix is where workflows write in the results bucket.
 	// Default: "workflows/".
 	WorkflowPrefix string
+	// CostReport, when set, adds the cost_and_usage table over the lab's
+	// Cost and Usage Report and the "Cost by project" query. Its bucket
+	// need not be one of LakeBuckets: it is the one location outside the
+	// lake a table may have, because it is named here. Default: nil (no
+	// cost table, no cost query).
+	CostReport *CostReport
+	// LakeFormation, when set, governs the database with Lake Formation
+	// permissions. Default: nil (IAM permissions only).
+	LakeFormation *LakeFormation
 }
 
 // Defaults and limits.
@@ -138,7 +205,20 @@ var (
 	databaseName = regexp.MustCompile(`^[a-z0-9_]{1,255}$`)
 	workGroup    = regexp.MustCompile(`^[a-zA-Z0-9._-]{1,128}$`)
 	dateValue    = regexp.MustCompile(`^20[0-9]{2}-[01][0-9]-[0-3][0-9]$`)
+	// bucketName is an S3 bucket name: 3 to 63 lower-case letters, digits,
+	// dots and hyphens, beginning and ending with a letter or digit.
+	bucketName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+	exportName = regexp.MustCompile(`^[0-9A-Za-z!_.*'()-]{1,128}$`)
+	// principalArn is an IAM role or user ARN, the principals Lake
+	// Formation grants to here.
+	principalArn = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 )
+
+// Lake Formation tables a ColumnReader may name.
+var columnTables = map[string]func() []athenasql.Column{
+	athenasql.TableRuns:    athenasql.RunColumns,
+	athenasql.TableObjects: athenasql.ObjectColumns,
+}
 
 // resolved are the props with defaults applied and prefixes normalised.
 type resolved struct {
@@ -146,6 +226,10 @@ type resolved struct {
 	inv     Inventory
 	queries []athenasql.Query
 	invCols []athenasql.Column
+	// cost is CostReport with defaults; nil without one.
+	cost *CostReport
+	// lf is LakeFormation with defaults; nil without it.
+	lf *LakeFormation
 }
 
 // validate checks p and returns it with defaults, or the validation errors.
@@ -279,8 +363,11 @@ func validate(path string, p *Props, defaultName string) (*resolved, error) {
 			bad(f+".Prefix", a.Prefix, "a key prefix or \"\"")
 		}
 	}
+	r.validateCostReport(bad)
+	r.validateLakeFormation(bad)
 	if len(errs) == 0 {
-		qs, err := athenasql.Queries(athenasql.Params{Archive: r.Archive, Workflows: r.Workflows, ResultsSource: r.ResultsSource, WorkflowPrefix: r.WorkflowPrefix})
+		qs, err := athenasql.Queries(athenasql.Params{Archive: r.Archive, Workflows: r.Workflows, ResultsSource: r.ResultsSource, WorkflowPrefix: r.WorkflowPrefix,
+			CostReport: r.cost != nil, ProjectTag: r.costProjectTag()})
 		if err != nil {
 			bad("WorkflowPrefix", r.WorkflowPrefix, "a key prefix ending in \"/\" (%s)", err)
 		}
@@ -321,3 +408,94 @@ func (r *resolved) fromLake(lake datalake.ILake) {
 		}
 	}
 }
+
+func (r *resolved) costProjectTag() string {
+	if r.cost == nil {
+		return ""
+	}
+	return r.cost.ProjectTag
+}
+
+// validateCostReport checks CostReport and applies its defaults. Its
+// bucket is exempt from the LakeBuckets rule: naming it here is what lets a
+// table read outside the lake.
+func (r *resolved) validateCostReport(bad func(field string, value any, accepted string, args ...any)) {
+	if r.CostReport == nil {
+		return
+	}
+	c := *r.CostReport
+	n := len(c.Prefix)
+	switch {
+	case c.Bucket == nil:
+		bad("CostReport.Bucket", validation.Raw("nil"), "the bucket the Cost and Usage Report is delivered to (awss3.Bucket_FromBucketName)")
+	case !isToken(*c.Bucket.BucketName()) && (!bucketName.MatchString(*c.Bucket.BucketName()) || strings.Contains(*c.Bucket.BucketName(), "..")):
+		bad("CostReport.Bucket", *c.Bucket.BucketName(), "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit")
+	}
+	if _, err := datalake.NormalizePrefix(c.Prefix); err != nil || (n > 0 && c.Prefix[n-1] != '/') || strings.Contains(c.Prefix, "://") {
+		bad("CostReport.Prefix", c.Prefix, "the export's S3 prefix ending in \"/\" (\"cur/\"), or \"\" for the bucket's root: no leading \"/\", no \"..\", \"*\", \"?\" or \"s3://\"")
+	}
+	if !exportName.MatchString(c.ExportName) {
+		bad("CostReport.ExportName", c.ExportName, "the export's name: letters, digits and ! - _ . * ' ( ), 1 to 128")
+	}
+	if c.ProjectTag == "" {
+		c.ProjectTag = athenasql.DefaultProjectTag
+	}
+	if _, err := athenasql.CostTagKey(c.ProjectTag); err != nil {
+		bad("CostReport.ProjectTag", c.ProjectTag, "a tag key: letters, digits, spaces and _ . : / = + - @, 1 to 128")
+	}
+	r.cost = &c
+}
+
+// validateLakeFormation checks LakeFormation and applies its defaults.
+func (r *resolved) validateLakeFormation(bad func(field string, value any, accepted string, args ...any)) {
+	if r.LakeFormation == nil {
+		return
+	}
+	lf := *r.LakeFormation
+	if len(lf.Admins) == 0 {
+		bad("LakeFormation.Admins", validation.Raw("[]"), "at least one IAM role or user ARN to make a data lake administrator (who can grant and revoke once IAM alone no longer suffices)")
+	}
+	for i, a := range lf.Admins {
+		if !isToken(a) && !principalArn.MatchString(a) {
+			bad(fmt.Sprintf("LakeFormation.Admins[%d]", i), a, "an IAM role or user ARN, such as arn:aws:iam::123456789012:role/DataLakeAdmin")
+		}
+	}
+	lf.SampleMetadataReaders = append([]ColumnReader(nil), lf.SampleMetadataReaders...)
+	for i := range lf.SampleMetadataReaders {
+		c := &lf.SampleMetadataReaders[i]
+		f := fmt.Sprintf("LakeFormation.SampleMetadataReaders[%d]", i)
+		if !isToken(c.Principal) && !principalArn.MatchString(c.Principal) {
+			bad(f+".Principal", c.Principal, "an IAM role or user ARN, such as arn:aws:iam::123456789012:role/SampleCurator")
+		}
+		if c.Table == "" {
+			c.Table = athenasql.TableRuns
+		}
+		cols, ok := columnTables[c.Table]
+		if !ok {
+			bad(f+".Table", c.Table, "%s or %s", athenasql.TableRuns, athenasql.TableObjects)
+			continue
+		}
+		if len(c.Columns) == 0 {
+			bad(f+".Columns", validation.Raw("[]"), "at least one column of the %s table", c.Table)
+		}
+		var names []string
+		for _, col := range cols() {
+			names = append(names, col.Name)
+		}
+		seen := map[string]bool{}
+		for j, col := range c.Columns {
+			switch {
+			case !slices.Contains(names, col):
+				bad(fmt.Sprintf("%s.Columns[%d]", f, j), col, "a column of the %s table: %s", c.Table, strings.Join(names, ", "))
+			case seen[col]:
+				bad(fmt.Sprintf("%s.Columns[%d]", f, j), col, "a column not listed before")
+			}
+			seen[col] = true
+		}
+	}
+	r.lf = &lf
+}
+
+// isToken reports whether s is an unresolved CDK token (a bucket name or
+// ARN known only at deploy time), which cannot be checked at synth.
+func isToken(s string) bool { return *awscdk.Token_IsUnresolved(s) }

@@ -92,3 +92,101 @@ func TestBadInput(t *testing.T) {
 		assert.Contains(t, msg, "GrantQuery(grantee) is nil")
 	})
 }
+
+// TestBadCostReportAndLakeFormation: each bad cost report or Lake
+// Formation input stops New with a validation error naming the path, the
+// field, the bad value and what is accepted.
+func TestBadCostReportAndLakeFormation(t *testing.T) {
+	var (
+		stack         awscdk.Stack
+		lake          *datalake.DataLake
+		payer, badBkt awss3.IBucket
+	)
+	msg, _ := cdktest.Catch(func() {
+		_, stack = cdktest.NewStack("BadGov")
+		lake = newLake(stack)
+		payer = awss3.Bucket_FromBucketName(stack, jsii.String("Payer"), jsii.String("payer-cur-111111111111"))
+		badBkt = awss3.Bucket_FromBucketName(stack, jsii.String("BadName"), jsii.String("Payer_CUR"))
+	})
+	require.Empty(t, msg)
+	good := func(p *analytics.Props) {
+		p.CostReport = &analytics.CostReport{Bucket: payer, Prefix: "cur2/", ExportName: "lab-cur2"}
+		p.LakeFormation = &analytics.LakeFormation{
+			Admins:                []string{adminArn},
+			SampleMetadataReaders: []analytics.ColumnReader{{Principal: curatorArn, Columns: []string{"run_id", "profile"}}},
+		}
+	}
+	cases := []struct {
+		name   string
+		change func(p *analytics.Props)
+		field  string
+		value  string
+		want   string
+	}{
+		{"lake formation without admins", func(p *analytics.Props) { p.LakeFormation.Admins = nil }, "Props.LakeFormation.Admins", "[]", "at least one IAM role or user ARN"},
+		{"malformed admin ARN", func(p *analytics.Props) { p.LakeFormation.Admins = []string{"DataLakeAdmin"} }, "Props.LakeFormation.Admins[0]", `"DataLakeAdmin"`, "an IAM role or user ARN"},
+		{"malformed reader ARN", func(p *analytics.Props) {
+			p.LakeFormation.SampleMetadataReaders[0].Principal = "arn:aws:iam::12345:role/Curator"
+		}, "Props.LakeFormation.SampleMetadataReaders[0].Principal", `"arn:aws:iam::12345:role/Curator"`, "arn:aws:iam::123456789012:role/"},
+		{"reader of a group", func(p *analytics.Props) {
+			p.LakeFormation.SampleMetadataReaders[0].Principal = "arn:aws:iam::123456789012:group/Curators"
+		}, "Props.LakeFormation.SampleMetadataReaders[0].Principal", `"arn:aws:iam::123456789012:group/Curators"`, "an IAM role or user ARN"},
+		{"column not in the table", func(p *analytics.Props) {
+			p.LakeFormation.SampleMetadataReaders[0].Columns = []string{"run_id", "sample_name"}
+		}, "Props.LakeFormation.SampleMetadataReaders[0].Columns[1]", `"sample_name"`, "a column of the runs table: run_id, state, bucket"},
+		{"column of another table", func(p *analytics.Props) {
+			p.LakeFormation.SampleMetadataReaders[0].Table = "objects"
+		}, "Props.LakeFormation.SampleMetadataReaders[0].Columns[1]", `"profile"`, "a column of the objects table: run_id, bucket, key"},
+		{"no columns", func(p *analytics.Props) { p.LakeFormation.SampleMetadataReaders[0].Columns = nil }, "Props.LakeFormation.SampleMetadataReaders[0].Columns", "[]", "at least one column of the runs table"},
+		{"unknown table", func(p *analytics.Props) { p.LakeFormation.SampleMetadataReaders[0].Table = "samples" }, "Props.LakeFormation.SampleMetadataReaders[0].Table", `"samples"`, "runs or objects"},
+		{"cost prefix without its slash", func(p *analytics.Props) { p.CostReport.Prefix = "cur2" }, "Props.CostReport.Prefix", `"cur2"`, `ending in "/"`},
+		{"cost prefix as a URL", func(p *analytics.Props) { p.CostReport.Prefix = "s3://payer/cur2/" }, "Props.CostReport.Prefix", `"s3://payer/cur2/"`, `ending in "/"`},
+		{"cost bucket name invalid", func(p *analytics.Props) { p.CostReport.Bucket = badBkt }, "Props.CostReport.Bucket", `"Payer_CUR"`, "an S3 bucket name: 3 to 63 lower-case letters"},
+		{"cost bucket missing", func(p *analytics.Props) { p.CostReport.Bucket = nil }, "Props.CostReport.Bucket", "nil", "the bucket the Cost and Usage Report is delivered to"},
+		{"export name missing", func(p *analytics.Props) { p.CostReport.ExportName = "" }, "Props.CostReport.ExportName", `""`, "the export's name"},
+		{"export name with a slash", func(p *analytics.Props) { p.CostReport.ExportName = "lab/cur" }, "Props.CostReport.ExportName", `"lab/cur"`, "the export's name"},
+		{"project tag with a quote", func(p *analytics.Props) { p.CostReport.ProjectTag = "pro'ject" }, "Props.CostReport.ProjectTag", `"pro'ject"`, "a tag key"},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := lakeProps(lake)
+			good(p)
+			c.change(p)
+			var err error
+			func() {
+				defer func() {
+					r := recover()
+					require.NotNil(t, r, "New accepted it")
+					var ok bool
+					err, ok = validation.Recover(r)
+					require.True(t, ok, "not a validation error: %v", r)
+				}()
+				analytics.New(stack, fmt.Sprintf("Case%d", i), p)
+			}()
+			var ve *validation.Error
+			require.True(t, errors.As(err, &ve), "%v", err)
+			assert.Equal(t, fmt.Sprintf("BadGov/Case%d", i), ve.Path)
+			assert.Equal(t, c.field, ve.Field, err.Error())
+			assert.Contains(t, err.Error(), c.value)
+			assert.Contains(t, err.Error(), c.want)
+			t.Log(err)
+		})
+	}
+
+	// The cost report's bucket lies outside the lake and is accepted,
+	// because it is named as the cost report; the same bucket as the
+	// catalog's is refused.
+	t.Run("cost report outside the lake", func(t *testing.T) {
+		p := lakeProps(lake)
+		good(p)
+		msg, panicked := cdktest.Catch(func() { analytics.New(stack, "Outside", p) })
+		assert.False(t, panicked, msg)
+		p = lakeProps(lake)
+		good(p)
+		p.Catalog.Bucket = payer
+		msg, panicked = cdktest.Catch(func() { analytics.New(stack, "CatalogOutside", p) })
+		assert.True(t, panicked)
+		assert.Contains(t, msg, "Props.Catalog.Bucket")
+		assert.Contains(t, msg, "a bucket of Props.LakeBuckets")
+	})
+}
