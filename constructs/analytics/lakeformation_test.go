@@ -1,6 +1,9 @@
 package analytics_test
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +20,7 @@ import (
 	"github.com/biolake/biolake/constructs/analytics/athenasql"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/internal/nag"
+	"github.com/biolake/biolake/internal/cost"
 )
 
 const (
@@ -244,6 +248,22 @@ func TestGovernedNag(t *testing.T) {
 func TestGovernedCfnLint(t *testing.T) {
 	a, _ := governed(t)
 	cdktest.CfnLint(t, a.TemplateFiles())
+}
+
+// TestGovernedTypesArePriced: the cost model knows every resource type of
+// the governed stack (the Lake Formation types are not in the shipped
+// environments, whose gate is test/cost_test.go).
+func TestGovernedTypesArePriced(t *testing.T) {
+	a, _ := governed(t)
+	raw, err := os.ReadFile(filepath.Join(a.Dir, "Governed.template.json"))
+	require.NoError(t, err)
+	var tpl map[string]any
+	require.NoError(t, json.Unmarshal(raw, &tpl))
+	p, err := cost.LoadPrices()
+	require.NoError(t, err)
+	for _, it := range cost.PriceTemplate("Governed", "us-east-1", tpl, p) {
+		assert.NotEqual(t, cost.ClassUnpriced, it.Class, "%s %s: %s", it.LogicalID, it.Type, it.Note)
+	}
 }
 
 // TestGrantQueryNeedsARoleInLakeFormationMode: a grantee without an ARN

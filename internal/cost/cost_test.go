@@ -88,6 +88,8 @@ func TestPriceResources(t *testing.T) {
 		{"bucket", "us-east-1", "AWS::S3::Bucket", map[string]any{}, ClassUsage, 0, 0, "storage per GB-month"},
 		{"trail", "us-east-1", "AWS::CloudTrail::Trail", map[string]any{}, ClassUsage, 0, 0, "first trail"},
 		{"role", "us-east-1", "AWS::IAM::Role", map[string]any{}, ClassFree, 0, 0, ""},
+		{"lake formation grant", "us-east-1", "AWS::LakeFormation::PrincipalPermissions", map[string]any{}, ClassFree, 0, 0, ""},
+		{"lake formation location", "us-east-1", "AWS::LakeFormation::Resource", map[string]any{}, ClassFree, 0, 0, ""},
 		{"unknown type", "us-east-1", "AWS::Foo::Bar", map[string]any{}, ClassUnpriced, 0, 0, "does not know this type"},
 	}
 	for _, c := range cases {

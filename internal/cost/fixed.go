@@ -213,6 +213,10 @@ var freeTypes = map[string]bool{
 	"AWS::Logs::ResourcePolicy": true, "AWS::Backup::BackupPlan": true, "AWS::Backup::BackupSelection": true,
 	"AWS::DataSync::LocationS3": true, "AWS::DataSync::LocationNFS": true, "AWS::DataSync::LocationSMB": true,
 	"AWS::CDK::Metadata": true, "AWS::SSM::Parameter": true, "AWS::Athena::NamedQuery": true,
+	// Lake Formation permissions, settings and registered locations have
+	// no charge (its Storage API and governed tables do; biolake uses
+	// neither): queries bill as Athena.
+	"AWS::LakeFormation::DataLakeSettings": true, "AWS::LakeFormation::Resource": true, "AWS::LakeFormation::PrincipalPermissions": true,
 	// Custom resources run their Lambda once per deployment.
 	"Custom::VpcRestrictDefaultSG": true, "Custom::FileGatewayActivation": true, "Custom::S3AutoDeleteObjects": true,
 	"AWS::CloudFormation::CustomResource": true,
