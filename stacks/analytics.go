@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
@@ -25,6 +27,18 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 	props.Lake = lake.Lake
 	// The verify handler exports the catalog under this prefix.
 	props.Catalog.Prefix = eventglue.CatalogPrefix
+	if c := env.Analytics.CostAndUsageReport; c != nil {
+		// The payer account's bucket: imported by name, read by GrantQuery.
+		props.CostReport = &analytics.CostReport{
+			Bucket:     awss3.Bucket_FromBucketName(s.Stack, jsii.String("CostReportBucket"), jsii.String(c.Bucket)),
+			Prefix:     c.Prefix,
+			ExportName: c.ExportName,
+			ProjectTag: c.ProjectTag,
+		}
+		if c.KMSKeyArn != "" {
+			props.CostReport.Key = awskms.Key_FromKeyArn(s.Stack, jsii.String("CostReportKey"), jsii.String(c.KMSKeyArn))
+		}
+	}
 	s.Analytics = analytics.New(s.Stack, "Analytics", props)
 	return s
 }

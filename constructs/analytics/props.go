@@ -428,7 +428,7 @@ func (r *resolved) validateCostReport(bad func(field string, value any, accepted
 	switch {
 	case c.Bucket == nil:
 		bad("CostReport.Bucket", validation.Raw("nil"), "the bucket the Cost and Usage Report is delivered to (awss3.Bucket_FromBucketName)")
-	case !isToken(*c.Bucket.BucketName()) && (!bucketName.MatchString(*c.Bucket.BucketName()) || strings.Contains(*c.Bucket.BucketName(), "..")):
+	case !isToken(*c.Bucket.BucketName()) && !IsBucketName(*c.Bucket.BucketName()):
 		bad("CostReport.Bucket", *c.Bucket.BucketName(), "an S3 bucket name: 3 to 63 lower-case letters, digits, '.' and '-', beginning and ending with a letter or digit")
 	}
 	if _, err := datalake.NormalizePrefix(c.Prefix); err != nil || (n > 0 && c.Prefix[n-1] != '/') || strings.Contains(c.Prefix, "://") {
@@ -499,3 +499,27 @@ func (r *resolved) validateLakeFormation(bad func(field string, value any, accep
 // isToken reports whether s is an unresolved CDK token (a bucket name or
 // ARN known only at deploy time), which cannot be checked at synth.
 func isToken(s string) bool { return *awscdk.Token_IsUnresolved(s) }
+
+// IsPrincipalArn reports whether s is an IAM role or user ARN, the
+// principals LakeFormation grants to.
+func IsPrincipalArn(s string) bool { return principalArn.MatchString(s) }
+
+// IsBucketName reports whether s is a valid S3 bucket name.
+func IsBucketName(s string) bool { return bucketName.MatchString(s) && !strings.Contains(s, "..") }
+
+// IsExportName reports whether s is a valid AWS Data Exports export name.
+func IsExportName(s string) bool { return exportName.MatchString(s) }
+
+// TableColumns lists the columns of a table a ColumnReader may name, in
+// order, or nil for another table.
+func TableColumns(table string) []string {
+	cols, ok := columnTables[table]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, c := range cols() {
+		out = append(out, c.Name)
+	}
+	return out
+}
