@@ -58,6 +58,36 @@ func (a *Analytics) GrantQuery(grantee awsiam.IGrantable) awsiam.Grant {
 	if grantee == nil {
 		panic(validation.New(*a.Node().Path(), "GrantQuery(grantee)", validation.Raw("nil"), "a role or other grantable"))
 	}
+	g := a.grantWorkGroup(grantee)
+	for _, l := range a.locations {
+		g = g.Combine(a.grantLocation(grantee, l, readObjects, readBucket, decrypt))
+	}
+	if a.p.lf != nil {
+		g = g.Combine(a.grantLakeFormation(grantee))
+	}
+	return g
+}
+
+// GrantWorkGroup lets grantee run queries through the workgroup, read the
+// database's metadata and write and read query results, but reads no
+// table's data itself: in Lake Formation mode, what it may select is what
+// Lake Formation grants it (a LakeFormation.SampleMetadataReaders entry:
+// its columns only), and its policy allows lakeformation:GetDataAccess.
+// Without Lake Formation it can query no table's data; use GrantQuery.
+func (a *Analytics) GrantWorkGroup(grantee awsiam.IGrantable) awsiam.Grant {
+	if grantee == nil {
+		panic(validation.New(*a.Node().Path(), "GrantWorkGroup(grantee)", validation.Raw("nil"), "a role or other grantable"))
+	}
+	g := a.grantWorkGroup(grantee)
+	if a.p.lf != nil {
+		g = g.Combine(addToPrincipal(grantee, dataAccess, []string{"*"}, nil))
+	}
+	return g
+}
+
+// grantWorkGroup is the part of both grants: the workgroup, the catalog
+// metadata and the results prefix.
+func (a *Analytics) grantWorkGroup(grantee awsiam.IGrantable) awsiam.Grant {
 	stack := awscdk.Stack_Of(a)
 	arn := func(service, resource, name string) string {
 		return *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String(service), Resource: jsii.String(resource), ResourceName: jsii.String(name)})
@@ -65,14 +95,7 @@ func (a *Analytics) GrantQuery(grantee awsiam.IGrantable) awsiam.Grant {
 	g := addToPrincipal(grantee, queryActions, []string{a.WorkGroupArn()}, nil)
 	catalog := *stack.FormatArn(&awscdk.ArnComponents{Service: jsii.String("glue"), Resource: jsii.String("catalog")})
 	g = g.Combine(addToPrincipal(grantee, catalogActions, []string{catalog, arn("glue", "database", a.p.DatabaseName), arn("glue", "table", a.p.DatabaseName+"/*")}, nil))
-	for _, l := range a.locations {
-		g = g.Combine(a.grantLocation(grantee, l, readObjects, readBucket, decrypt))
-	}
-	g = g.Combine(a.grantLocation(grantee, a.p.QueryResults, resultObjects, resultBucket, encrypt))
-	if a.p.lf != nil {
-		g = g.Combine(a.grantLakeFormation(grantee))
-	}
-	return g
+	return g.Combine(a.grantLocation(grantee, a.p.QueryResults, resultObjects, resultBucket, encrypt))
 }
 
 // grantLocation lets grantee use objects under l's prefix, list that

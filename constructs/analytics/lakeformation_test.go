@@ -238,6 +238,42 @@ func TestLakeFormationGrants(t *testing.T) {
 	assert.True(t, found, "GrantQuery without lakeformation:GetDataAccess")
 }
 
+// TestGrantWorkGroup: a sample metadata reader's own role gets the
+// workgroup, the metadata, the results and GetDataAccess, but no object of
+// a table's location and no Lake Formation grant beyond its columns.
+func TestGrantWorkGroup(t *testing.T) {
+	var tpl map[string]any
+	msg, _ := cdktest.Catch(func() {
+		app, stack := cdktest.NewStack("Reader")
+		lake := newLake(stack)
+		p := lakeProps(lake)
+		p.LakeFormation = &analytics.LakeFormation{Admins: []string{adminArn},
+			SampleMetadataReaders: []analytics.ColumnReader{{Principal: curatorArn, Columns: []string{"run_id"}}}}
+		a := analytics.New(stack, "Analytics", p)
+		a.GrantWorkGroup(awsiam.Role_FromRoleArn(stack, jsii.String("Curator"), jsii.String(curatorArn), nil))
+		tpl = app.Synth(nil).GetStackArtifact(stack.ArtifactId()).Template().(map[string]any)
+	})
+	require.Empty(t, msg)
+	var actions, objects []string
+	for id, p := range resources(tpl, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, "Curator") {
+			continue
+		}
+		for _, s := range cdktest.Statements(p["PolicyDocument"]) {
+			actions = append(actions, asStrings(s["Action"])...)
+			if cdktest.HasAction(s, "s3:GetObject") {
+				objects = append(objects, cdktest.Render(s["Resource"]))
+			}
+		}
+	}
+	assert.Contains(t, actions, "athena:StartQueryExecution")
+	assert.Contains(t, actions, "glue:GetTable")
+	assert.Contains(t, actions, "lakeformation:GetDataAccess")
+	require.Len(t, objects, 1)
+	assert.Contains(t, objects[0], "/athena/*", "the results prefix only")
+	assert.Len(t, resources(tpl, "AWS::LakeFormation::PrincipalPermissions"), 1, "the reader's columns only")
+}
+
 // TestGovernedNag and TestGovernedCfnLint hold the Lake Formation and cost
 // report resources to the rule packs and to cfn-lint.
 func TestGovernedNag(t *testing.T) {
