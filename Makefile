@@ -4,7 +4,7 @@ ENV ?= dev
 CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: consumer help synth cost cost-diff test vet unit gates diff deploy bench tools clean
+.PHONY: consumer help synth cost cost-diff diagram graphviz test vet unit gates diff deploy bench tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -29,6 +29,18 @@ cost: synth ## itemized fixed monthly and per-run cost of ENV (MD=FILE also writ
 cost-diff: synth ## what the working tree adds a month to ENV against the cloud assembly in BASE (MD=FILE for a CI comment)
 	@test -n "$(BASE)" || { echo "cost-diff: set BASE to the cloud assembly (cdk.out) of the version to compare with"; exit 2; }
 	go run ./cmd/biolake-cost -dir cdk.out -env $(ENV) -base $(BASE) $(if $(MD),-markdown $(MD))
+
+# The picture of dev is docs/architecture.png; of another environment
+# docs/architecture-ENV.png.
+DIAGRAM := $(if $(filter dev,$(ENV)),docs/architecture,docs/architecture-$(ENV))
+
+graphviz:
+	@command -v dot >/dev/null || { echo "diagram: Graphviz 'dot' is not installed: apt-get install graphviz (Debian, Ubuntu), dnf install graphviz (Fedora), brew install graphviz (macOS)"; exit 2; }
+
+diagram: graphviz synth ## draw ENV's architecture from cdk.out into docs/architecture.png (needs Graphviz dot)
+	go run ./cmd/biolake-diagram -dir cdk.out -env $(ENV) -o $(DIAGRAM).dot
+	dot -Tpng $(DIAGRAM).dot -o $(DIAGRAM).png
+	@echo "wrote $(DIAGRAM).dot and $(DIAGRAM).png"
 
 vet: ## go vet and gofmt
 	go vet ./...
