@@ -26,6 +26,11 @@ type Stack struct {
 	// states it: literal values for a stack with an explicit environment,
 	// "unknown-account" and "unknown-region" for an environment-agnostic one.
 	Account, Region string
+	// Paths are the construct paths of the stack's elements by logical id
+	// ("dev/Ingest/DataSync/Agent"), from the aws:cdk:logicalId metadata,
+	// which every synth writes (the aws:cdk:path metadata in templates only
+	// the CLI's).
+	Paths map[string]string
 }
 
 // Assembly is a read cloud assembly.
@@ -48,11 +53,17 @@ type manifest struct {
 			StackName             string `json:"stackName"`
 			TerminationProtection bool   `json:"terminationProtection"`
 		} `json:"properties"`
-		Metadata map[string][]struct {
-			Type string `json:"type"`
-			Data any    `json:"data"`
-		} `json:"metadata"`
+		Metadata metadata `json:"metadata"`
+		// AdditionalMetadataFile holds the artifact's metadata instead of
+		// Metadata (CDK writes it to <artifact>.metadata.json).
+		AdditionalMetadataFile string `json:"additionalMetadataFile"`
 	} `json:"artifacts"`
+}
+
+// metadata are an artifact's metadata entries by construct path.
+type metadata map[string][]struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
 }
 
 func readManifest(dir string) (*manifest, error) {
@@ -94,17 +105,34 @@ func (a *Assembly) readStage(stage, dir string) error {
 		return err
 	}
 	for id, art := range m.Artifacts {
-		for path, entries := range art.Metadata {
+		md := art.Metadata
+		if art.AdditionalMetadataFile != "" {
+			file := filepath.Join(dir, art.AdditionalMetadataFile)
+			raw, err := os.ReadFile(file)
+			if err != nil {
+				return fmt.Errorf("assembly: %w", err)
+			}
+			if err := json.Unmarshal(raw, &md); err != nil {
+				return fmt.Errorf("assembly: %s: %w", file, err)
+			}
+		}
+		paths := map[string]string{}
+		for path, entries := range md {
 			for _, e := range entries {
-				if e.Type == "aws:cdk:error" {
+				switch e.Type {
+				case "aws:cdk:error":
 					a.Errors[stage] = append(a.Errors[stage], fmt.Sprintf("%s: %v", path, e.Data))
+				case "aws:cdk:logicalId":
+					if lid, ok := e.Data.(string); ok {
+						paths[lid] = strings.TrimPrefix(path, "/")
+					}
 				}
 			}
 		}
 		if art.Type != "aws:cloudformation:stack" {
 			continue
 		}
-		st := &Stack{Stage: stage, Name: art.Properties.StackName, ArtifactID: id,
+		st := &Stack{Stage: stage, Name: art.Properties.StackName, ArtifactID: id, Paths: paths,
 			TemplateFile: filepath.Join(dir, art.Properties.TemplateFile), TerminationProtection: art.Properties.TerminationProtection}
 		raw, err := os.ReadFile(st.TemplateFile)
 		if err != nil {

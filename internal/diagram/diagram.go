@@ -300,6 +300,11 @@ func Build(a *assembly.Assembly, env string) (*Graph, error) {
 	for _, st := range stacks {
 		short := strings.TrimPrefix(st.Name, env+"-")
 		res := st.Resources("")
+		for id, r := range res {
+			if r["Type"] == "AWS::CDK::Metadata" {
+				delete(res, id) // only the CLI's synth writes it
+			}
+		}
 		g.Stacks = append(g.Stacks, StackBox{Name: st.Name, Resources: len(res)})
 		ids := make([]string, 0, len(res))
 		for id := range res {
@@ -309,8 +314,8 @@ func Build(a *assembly.Assembly, env string) (*Graph, error) {
 		for _, id := range ids {
 			r := res[id]
 			typ, _ := r["Type"].(string)
-			path := ""
-			if md, ok := r["Metadata"].(map[string]any); ok {
+			path := st.Paths[id]
+			if md, ok := r["Metadata"].(map[string]any); ok && path == "" {
 				path, _ = md["aws:cdk:path"].(string)
 			}
 			c, ok := classify(short, strings.Split(path, "/"), typ)
