@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -316,11 +317,26 @@ func TestOperationsCommands(t *testing.T) {
 		subs = append(subs, s)
 	}
 	sort.Strings(subs)
-	for _, sub := range subs {
+	// One CLI start per subcommand, at once: each costs seconds of Node.
+	helps := make([][]byte, len(subs))
+	errs := make([]error, len(subs))
+	var wg sync.WaitGroup
+	for i, sub := range subs {
 		if sub == "--version" {
 			continue
 		}
-		out, err := exec.Command(cdk, sub, "--help").CombinedOutput()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			helps[i], errs[i] = exec.Command(cdk, sub, "--help").CombinedOutput()
+		}()
+	}
+	wg.Wait()
+	for i, sub := range subs {
+		if sub == "--version" {
+			continue
+		}
+		out, err := helps[i], errs[i]
 		if err != nil || !strings.Contains(string(out), "cdk "+sub) {
 			t.Errorf("cdk %s: not a subcommand of the pinned CDK CLI (%v)", sub, err)
 			continue
