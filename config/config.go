@@ -72,6 +72,9 @@ type Environment struct {
 	// Analytics is the Athena workgroup and Glue tables over the catalog
 	// and the inventories.
 	Analytics Analytics `yaml:"analytics"`
+	// Observability is the operations topic's subscriptions and the
+	// alarm thresholds.
+	Observability Observability `yaml:"observability"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -304,6 +307,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.Analytics.validate(e); err != nil {
+		return err
+	}
+	if err := e.Observability.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

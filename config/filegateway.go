@@ -13,6 +13,10 @@ import (
 type FileGateway struct {
 	// GatewayARN of an activated S3 File Gateway. Default: "" (none).
 	GatewayARN string `yaml:"gatewayArn"`
+	// GatewayName of the existing gateway (gatewayArn), as Storage Gateway
+	// shows it: its cache and upload-backlog metrics carry it, so the
+	// alarms on them need it. Default: "" (no such alarms).
+	GatewayName string `yaml:"gatewayName"`
 	// EC2 hosts the gateway on an EC2 instance instead. Default: none.
 	EC2 *FileGatewayEC2 `yaml:"ec2"`
 	// Shares to create. Default: a read-only NFS share of the curated
@@ -58,6 +62,7 @@ func (f *FileGateway) Enabled() bool { return f.GatewayARN != "" || f.EC2 != nil
 func (f *FileGateway) Props(e *Environment) *filegateway.Props {
 	p := &filegateway.Props{
 		GatewayARN:          f.GatewayARN,
+		GatewayName:         f.GatewayName,
 		ClientCIDRs:         f.ClientCIDRs,
 		LogRetentionDays:    e.Logs.RetentionDays,
 		ReservedConcurrency: f.ReservedConcurrency,

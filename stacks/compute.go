@@ -28,7 +28,7 @@ type ComputeStack struct {
 
 // NewComputeStack creates the stack, or returns nil when the environment
 // defines no workflow and no Nextflow (no empty stacks).
-func NewComputeStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack, glue *EventGlueStack) *ComputeStack {
+func NewComputeStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, ops *OperationsStack, net *NetworkStack, lake *DataLakeStack, glue *EventGlueStack) *ComputeStack {
 	c := &env.Compute
 	if !c.Enabled() {
 		return nil
@@ -60,7 +60,7 @@ func NewComputeStack(scope constructs.Construct, id string, env *config.Environm
 		wp.Glue = glue.Glue
 		wp.Lake = lake.Lake
 		wp.LogKey = sec.LogsKey
-		wp.AlarmTopic = glue.Glue.AlarmTopic
+		wp.AlarmTopic = ops.Operations.Topic
 		if s.Lustre != nil && s.Lustre.Mode() == lustre.ModePerRun {
 			wp.Lustre = s.Lustre
 		}

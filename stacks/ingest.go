@@ -22,7 +22,7 @@ type IngestStack struct {
 
 // NewIngestStack creates the stack, or returns nil when the environment has
 // no ingest channel configured (no empty stacks).
-func NewIngestStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack, glue *EventGlueStack) *IngestStack {
+func NewIngestStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, ops *OperationsStack, net *NetworkStack, lake *DataLakeStack, glue *EventGlueStack) *IngestStack {
 	if !env.Transfer.Enabled() && !env.DataSync.Enabled() && !env.FileGateway.Enabled() {
 		return nil
 	}
@@ -47,7 +47,7 @@ func NewIngestStack(scope constructs.Construct, id string, env *config.Environme
 		props.Network = net.Network
 		props.Lake = lake.Lake
 		props.LogKey = sec.LogsKey
-		props.AlarmTopic = glue.Glue.AlarmTopic
+		props.AlarmTopic = ops.Operations.Topic
 		s.FileGateway = filegateway.New(s.Stack, "FileGateway", props)
 	}
 	return s

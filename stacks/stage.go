@@ -13,15 +13,19 @@ import (
 
 // Platform is one environment's stacks.
 type Platform struct {
-	Stage     awscdk.Stage
-	Security  *SecurityStack
-	Network   *NetworkStack
-	DataLake  *DataLakeStack
-	EventGlue *EventGlueStack
-	Ingest    *IngestStack
-	Compute   *ComputeStack
-	Audit     *AuditStack
-	Analytics *AnalyticsStack
+	Stage    awscdk.Stage
+	Security *SecurityStack
+	// Operations holds the topic every alarm notifies.
+	Operations *OperationsStack
+	Network    *NetworkStack
+	DataLake   *DataLakeStack
+	EventGlue  *EventGlueStack
+	Ingest     *IngestStack
+	Compute    *ComputeStack
+	Audit      *AuditStack
+	Analytics  *AnalyticsStack
+	// Dashboard follows a run through every stack; it comes last.
+	Dashboard *DashboardStack
 }
 
 // NewStage builds the Stage of env under scope (normally the App): its id is
@@ -48,13 +52,19 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 
 	p := &Platform{Stage: stage}
 	p.Security = NewSecurityStack(stage, "Security", env)
+	p.Operations = NewOperationsStack(stage, "Operations", env)
 	p.Network = NewNetworkStack(stage, "Network", env, p.Security)
 	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
 	p.EventGlue = NewEventGlueStack(stage, "EventGlue", env, p.Security, p.Network, p.DataLake)
-	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Network, p.DataLake, p.EventGlue)
-	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Network, p.DataLake, p.EventGlue)
+	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Operations, p.Network, p.DataLake, p.EventGlue)
+	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Operations, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	p.Analytics = NewAnalyticsStack(stage, "Analytics", env, p.DataLake)
+	p.Dashboard = NewDashboardStack(stage, "Dashboard", env, p)
+	// Every alarm of the environment notifies the operations topic, those
+	// created here and those the constructs create themselves.
+	watch(env, p)
+	p.Operations.Operations.RouteAlarms(stage)
 	return p
 }
 

@@ -31,6 +31,14 @@ func (g *EventGlue) MetricVerifyAborted(opts *awscloudwatch.MetricOptions) awscl
 	return g.VerifyStateMachine.MetricAborted(alarm.Options(opts, alarm.Sum))
 }
 
+// MetricVerifyTime is how long the verify state machine's executions
+// took, in milliseconds (AWS/States ExecutionTime, dimension
+// StateMachineArn): a run's verification time, for the operations
+// dashboard. Default: Average over alarm.Period.
+func (g *EventGlue) MetricVerifyTime(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return g.VerifyStateMachine.MetricTime(alarm.Options(opts, alarm.Average))
+}
+
 // MetricIntegrityFailed is the number of IntegrityFailed events on Bus: runs
 // whose data did not match their manifest (AWS/Events MatchedEvents of the
 // rule that forwards them to AlarmTopic, dimensions EventBusName and

@@ -340,3 +340,12 @@ func (l *Lustre) DNSName() string {
 
 // Mode returns the construct's mode (defaults applied).
 func (l *Lustre) Mode() Mode { return l.p.Mode }
+
+// StorageCapacityGiB is the standing file system's capacity in GiB
+// (defaults applied); 0 with ModePerRun, whose runs choose their own.
+func (l *Lustre) StorageCapacityGiB() int {
+	if l.FileSystem == nil {
+		return 0
+	}
+	return l.p.StorageCapacityGiB
+}

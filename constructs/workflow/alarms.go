@@ -18,6 +18,21 @@ func (w *Workflow) MetricExecutionsFailed(opts *awscloudwatch.MetricOptions) aws
 	return w.StateMachine.MetricFailed(alarm.Options(opts, alarm.Sum))
 }
 
+// MetricExecutionsStarted is the number of executions of StateMachine
+// that started (AWS/States ExecutionsStarted, dimension StateMachineArn),
+// for the operations dashboard. Default: Sum over AlarmPeriod.
+func (w *Workflow) MetricExecutionsStarted(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return w.StateMachine.MetricStarted(alarm.Options(opts, alarm.Sum))
+}
+
+// MetricExecutionsSucceeded is the number of executions of StateMachine
+// that succeeded (AWS/States ExecutionsSucceeded, dimension
+// StateMachineArn), for the operations dashboard. Default: Sum over
+// AlarmPeriod.
+func (w *Workflow) MetricExecutionsSucceeded(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return w.StateMachine.MetricSucceeded(alarm.Options(opts, alarm.Sum))
+}
+
 // MetricExecutionsTimedOut is the number of executions of StateMachine
 // that timed out (AWS/States ExecutionsTimedOut, dimension
 // StateMachineArn). Default: Sum over AlarmPeriod.

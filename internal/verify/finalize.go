@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -256,7 +257,8 @@ func (v *Verifier) Finalize(ctx context.Context, in FinalizeInput) (FinalizeOutp
 			return out, err
 		}
 		out.Published = true
-		log.Info("run ingested", "event", events.DetailTypeRunIngested, "verifiedBy", ev.VerifiedBy, "prefix", ev.Prefix, "objects", ev.ObjectCount)
+		log.Info("run ingested", append([]any{"event", events.DetailTypeRunIngested, "verifiedBy", ev.VerifiedBy, "prefix", ev.Prefix, "objects", ev.ObjectCount},
+			emfAttrs(time.Now(), ev.ObjectCount, ev.TotalBytes)...)...)
 		if err := v.Store.MarkIngestedPublished(ctx, rc.RunID); err != nil {
 			return out, err
 		}
