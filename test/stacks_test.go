@@ -8,7 +8,7 @@ import (
 )
 
 // statefulStacks hold keys, buckets, tables or file systems.
-var statefulStacks = []string{"Security", "Audit", "DataLake", "DataLakeReplica", "EventGlue"}
+var statefulStacks = []string{"Security", "Operations", "Audit", "DataLake", "DataLakeReplica", "EventGlue"}
 
 func TestTerminationProtection(t *testing.T) {
 	s := synthAll(t)

@@ -174,6 +174,9 @@ var NagUncheckedTypes = map[string]bool{
 	"AWS::Glue::Database": true, "AWS::Glue::Table": true,
 	"AWS::Athena::WorkGroup": true, "AWS::Athena::NamedQuery": true,
 	"AWS::CDK::Metadata": true,
+	// The Dashboard stack: the dashboard and its counting rules (the
+	// packs check event bus policies and alarms, not rules or dashboards).
+	"AWS::CloudWatch::Dashboard": true, "AWS::Events::Rule": true,
 }
 
 // uncheckedOnly returns "" when every resource of the stack is of a type
