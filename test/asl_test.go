@@ -2,11 +2,11 @@ package test
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/biolake/biolake/config"
+	"github.com/biolake/biolake/internal/asltest"
 )
 
 // TestStateMachinesValidate runs the npm asl-validator (package.json) over
@@ -21,21 +21,30 @@ func TestStateMachinesValidate(t *testing.T) {
 		t.Skipf("asl-validator is not installed (npm ci): %v", err)
 	}
 	s := synthAll(t)
+	// Every definition of every environment, validated in one node process.
+	all := map[string]string{}
+	counts := map[string]int{}
 	for _, env := range s.Envs {
-		count := 0
 		for _, st := range s.Stacks[env] {
 			defs, err := st.StateMachineDefinitions()
 			if err != nil {
 				t.Fatal(err)
 			}
 			for id, asl := range defs {
-				count++
-				out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()
-				if err != nil {
-					t.Errorf("%s %s: asl-validator: %v\n%s", st.Name, id, err, out)
-				}
+				counts[env]++
+				all[st.Name+" "+id] = asl
 			}
 		}
+	}
+	invalid, err := asltest.Validate(bin, t.TempDir(), all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range invalid {
+		t.Errorf("%s: asl-validator:\n%s", name, out)
+	}
+	for _, env := range s.Envs {
+		count := counts[env]
 		// Verification, per workflow the workflow and its Starter (and its
 		// cleanup with per-run file systems), and the waiter of the
 		// EC2-hosted File Gateway's activation (CDK's custom-resource

@@ -14,6 +14,7 @@ import (
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/workflow"
+	"github.com/biolake/biolake/internal/asltest"
 	"github.com/biolake/biolake/internal/events"
 )
 
@@ -299,11 +300,12 @@ func TestASLValidator(t *testing.T) {
 	if len(defs) != 10 {
 		t.Errorf("%d state machines, want 10 (verify; rnaseq, qc, wgs, keyed and their Starters; wgs's cleanup)", len(defs))
 	}
-	for id, asl := range defs {
-		out, err := exec.Command(bin, "--json-definition", asl).CombinedOutput()
-		if err != nil {
-			t.Errorf("%s: asl-validator: %v\n%s\n%s", id, err, out, asl)
-		}
+	invalid, err := asltest.Validate(bin, t.TempDir(), defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, out := range invalid {
+		t.Errorf("%s: asl-validator:\n%s\n%s", id, out, defs[id])
 	}
 }
 
