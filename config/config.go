@@ -153,7 +153,8 @@ var (
 // LogRetentionValues are the retention periods CloudWatch Logs accepts, in days.
 var LogRetentionValues = secure.LogRetentionValues
 
-// Names lists the environments defined in dir, sorted.
+// Names lists the environments defined in dir, sorted; the pipeline's
+// file (PipelineName) is not an environment and is left out.
 func Names(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -161,7 +162,7 @@ func Names(dir string) ([]string, error) {
 	}
 	var names []string
 	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() && n != PipelineName {
 			names = append(names, n)
 		}
 	}
@@ -177,6 +178,9 @@ func Load(dir, name string) (*Environment, error) {
 	}
 	if !namePattern.MatchString(name) {
 		return nil, fmt.Errorf("config: environment name %q is not valid: use lower-case letters, digits and '-', starting with a letter, at most 20 characters; defined environments: %s", name, strings.Join(names, ", "))
+	}
+	if name == PipelineName {
+		return nil, fmt.Errorf("config: %q is the delivery pipeline's file, not an environment: read it with LoadPipeline; defined environments: %s", name, strings.Join(names, ", "))
 	}
 	file := filepath.Join(dir, name+".yaml")
 	data, err := os.ReadFile(file)

@@ -17,3 +17,17 @@ func Packs() []string { return append([]string(nil), nag.Packs...) }
 // the cloud assembly. Aspects do not cross into a Stage: call Apply on each
 // Stage, not only on the App.
 func Apply(scope constructs.IConstruct) { nag.Apply(scope) }
+
+// Rule is one suppressed cdk-nag rule with the reason it does not apply,
+// optionally limited to some findings (see the AppliesTo fields).
+type Rule = nag.Rule
+
+// Suppress suppresses rules on c and its children. Every rule needs a
+// reason of 20 characters or more: an unexplained exception panics.
+func Suppress(c constructs.IConstruct, rules ...Rule) { nag.Suppress(c, rules...) }
+
+// SuppressDeferred is Suppress for the resources under c when the app is
+// synthesized, so that resources created after the call (a role's default
+// policy, or the resources a construct builds late, such as a CDK
+// Pipelines pipeline) are covered too.
+func SuppressDeferred(c constructs.IConstruct, rules ...Rule) { nag.SuppressDeferred(c, rules...) }

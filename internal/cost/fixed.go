@@ -199,6 +199,8 @@ var usageTypes = map[string]string{
 	"AWS::Lambda::EventSourceMapping":     "nothing of its own; the function's invocations",
 	"AWS::Athena::WorkGroup":              "queries ($5 per TB scanned, 10 MB at least a query; the workgroup's cutoff caps each); nothing while idle",
 	"AWS::Glue::Database":                 "Data Catalog objects and requests (the first million of each a month are free); nothing while idle",
+	"AWS::CodePipeline::Pipeline":         "action execution minutes of a V2 pipeline ($0.002 a minute after 100 free minutes a month; biolake's pipeline is V2); a V1 pipeline would bill $1.00 an active month instead",
+	"AWS::CodeBuild::Project":             "build minutes (Linux on demand: $0.005 a minute small, $0.01 medium, $0.02 large; the pipeline's synth, which runs make test, is large)",
 	"AWS::Glue::Table":                    "Data Catalog objects and requests (the first million of each a month are free; projected partitions are not stored); nothing while idle",
 }
 
