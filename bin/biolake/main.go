@@ -1,6 +1,8 @@
 // Command biolake is the CDK app: it picks the environment (-c env=NAME,
 // default dev), builds that environment's Stage and synthesizes it. Run it
 // through the CDK CLI: `make synth ENV=staging` or `npx cdk synth -c env=staging`.
+// `-c env=pipeline` builds the delivery pipeline of environments/pipeline.yaml
+// instead, with the Stage of each environment it deploys (docs/PIPELINE.md).
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
 	"github.com/biolake/biolake/constructs/validation"
+	"github.com/biolake/biolake/pipelines"
 	"github.com/biolake/biolake/stacks"
 )
 
@@ -20,9 +23,16 @@ func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	name := contextString(app, "env", "dev")
-	env, err := config.Load(contextString(app, "environments", "environments"), name)
-	if err == nil {
-		err = build(app, env)
+	dir := contextString(app, "environments", "environments")
+	var err error
+	if name == config.PipelineName {
+		err = buildPipeline(app, dir, "package.json")
+	} else {
+		var env *config.Environment
+		env, err = config.Load(dir, name)
+		if err == nil {
+			err = build(app, func() { newStage(app, env) })
+		}
 	}
 	if err != nil {
 		report(os.Stderr, err)
@@ -34,10 +44,30 @@ func main() {
 // newStage is stacks.NewStage; a test replaces it.
 var newStage = func(app awscdk.App, env *config.Environment) { stacks.NewStage(app, env) }
 
-// build composes env's Stage. Constructs report bad input by panicking
-// with a validation error; build returns it, to be printed without a stack
-// trace. Any other panic is a bug: it goes on, with its stack trace.
-func build(app awscdk.App, env *config.Environment) (err error) {
+// buildPipeline composes the delivery pipeline of dir/pipeline.yaml and the
+// Stage of each environment it deploys; the CDK CLI version of the
+// self-mutation step is the one packageJSON pins.
+func buildPipeline(app awscdk.App, dir, packageJSON string) error {
+	cfg, err := config.LoadPipeline(dir)
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(packageJSON)
+	if err != nil {
+		return err
+	}
+	cli, err := pipelines.CLIVersion(raw)
+	if err != nil {
+		return err
+	}
+	return build(app, func() { pipelines.Build(app, cfg, cli) })
+}
+
+// build composes the app with compose. Constructs report bad input by
+// panicking with a validation error; build returns it, to be printed
+// without a stack trace. Any other panic is a bug: it goes on, with its
+// stack trace.
+func build(app awscdk.App, compose func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			verr, ok := validation.Recover(r)
@@ -47,7 +77,7 @@ func build(app awscdk.App, env *config.Environment) (err error) {
 			err = verr
 		}
 	}()
-	newStage(app, env)
+	compose()
 	return nil
 }
 
