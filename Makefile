@@ -4,7 +4,7 @@ ENV ?= dev
 CDK := node_modules/.bin/cdk
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: consumer help synth cost cost-diff diagram graphviz test vet unit gates diff deploy bench tools clean
+.PHONY: consumer help pipeline synth cost cost-diff diagram graphviz test vet unit gates diff deploy bench tools clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -22,6 +22,9 @@ synth: $(CDK) ## synthesize ENV (default dev) into cdk.out and print a summary; 
 	$(CDK) synth --context env=$(ENV) --quiet
 	@echo "templates of $(ENV):"
 	@go run ./cmd/biolake-summary cdk.out
+
+pipeline: ## synthesize the delivery pipeline of environments/pipeline.yaml into cdk.out (make synth ENV=pipeline); needs no AWS account
+	$(MAKE) synth ENV=pipeline
 
 cost: synth ## itemized fixed monthly and per-run cost of ENV (MD=FILE also writes Markdown; SAMPLES, INPUT_GB size the run)
 	go run ./cmd/biolake-cost -dir cdk.out -env $(ENV) $(if $(MD),-markdown $(MD)) $(if $(SAMPLES),-samples $(SAMPLES)) $(if $(INPUT_GB),-input-gb $(INPUT_GB))

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/biolake/biolake/config"
 	"github.com/biolake/biolake/internal/assembly"
+	"github.com/biolake/biolake/pipelines"
 	"github.com/biolake/biolake/stacks"
 )
 
@@ -29,7 +30,9 @@ type Synthesized struct {
 	Envs []string // environment names, sorted
 	// Platforms are the composed stages by environment name.
 	Platforms map[string]*stacks.Platform
-	Err       error // a synth failure, reported by every test
+	// Delivery is the pipeline, in the pipeline's synth only.
+	Delivery *pipelines.Delivery
+	Err      error // a synth failure, reported by every test
 }
 
 // Stack is one synthesized stack.
@@ -38,6 +41,9 @@ type Stack = assembly.Stack
 var (
 	synthOnce sync.Once
 	synthed   *Synthesized
+
+	pipelineOnce    sync.Once
+	pipelineSynthed *Synthesized
 )
 
 func init() {
@@ -80,6 +86,69 @@ func synthAll(t testing.TB) *Synthesized {
 		t.Fatalf("synth: %v", synthed.Err)
 	}
 	return synthed
+}
+
+// synthPipeline synthesizes the delivery pipeline app (`make synth
+// ENV=pipeline`, from environments/pipeline.yaml) once, in an App of its
+// own, with validation off and stub Lambda assets. Only its Stage
+// "pipeline" is gated (Envs): the environments' Stages it deploys are those
+// synthAll gates, placed in the accounts the pipeline file gives.
+func synthPipeline(t testing.TB) *Synthesized {
+	t.Helper()
+	pipelineOnce.Do(func() {
+		pipelineSynthed = &Synthesized{}
+		dir, err := os.MkdirTemp("", "biolake-pipeline-cdkout-")
+		if err != nil {
+			pipelineSynthed.Err = err
+			return
+		}
+		pipelineSynthed.Err = synthPipelineInto(dir, pipelineSynthed)
+	})
+	if pipelineSynthed.Err != nil {
+		t.Fatalf("synth of the pipeline: %v", pipelineSynthed.Err)
+	}
+	return pipelineSynthed
+}
+
+func synthPipelineInto(dir string, out *Synthesized) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synth failed: %v%s", r, validationViolations(dir))
+		}
+	}()
+	ctx, err := cdkContext(map[string]any{"biolake:stubLambdaAssets": "true"})
+	if err != nil {
+		return err
+	}
+	cfg, err := config.LoadPipeline("../environments")
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile("../package.json")
+	if err != nil {
+		return err
+	}
+	cli, err := pipelines.CLIVersion(raw)
+	if err != nil {
+		return err
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{
+		Outdir:                          jsii.String(dir),
+		Context:                         &ctx,
+		BuiltinCloudFormationValidation: jsii.Bool(false),
+	})
+	out.Delivery = pipelines.Build(app, cfg, cli)
+	app.Synth(nil)
+	out.Envs = []string{pipelines.StageName}
+	return out.read(dir)
+}
+
+// gated returns the synthesized apps whose stages (Envs) the snapshot,
+// cdk-nag, cfn-lint and Control Tower gates check: every environment, and
+// the delivery pipeline.
+func gated(t testing.TB) []*Synthesized {
+	t.Helper()
+	return []*Synthesized{synthAll(t), synthPipeline(t)}
 }
 
 // synthInto synthesizes the environments (all when only is nil) into dir.
@@ -216,8 +285,10 @@ func validationViolations(dir string) string {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if synthed != nil && synthed.Assembly != nil {
-		os.RemoveAll(synthed.Dir)
+	for _, s := range []*Synthesized{synthed, pipelineSynthed} {
+		if s != nil && s.Assembly != nil {
+			os.RemoveAll(s.Dir)
+		}
 	}
 	os.Exit(code)
 }

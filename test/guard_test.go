@@ -86,16 +86,16 @@ func TestControlTowerGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	exceptions := readControlExceptions(t)
-	s := synthAll(t)
-
 	type result struct {
 		st       *Stack
 		findings []guard.Finding
 		err      error
 	}
 	var stacks []*Stack
-	for _, env := range s.Envs {
-		stacks = append(stacks, s.Stacks[env]...)
+	for _, s := range gated(t) {
+		for _, env := range s.Envs {
+			stacks = append(stacks, s.Stacks[env]...)
+		}
 	}
 	results := make([]result, len(stacks))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
