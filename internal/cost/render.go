@@ -234,7 +234,8 @@ func table(w io.Writer, rows [][]string) {
 }
 
 // Environment prices stage of a: its fixed charges, its storage rules and,
-// from its environment file in envDir, a run of size of each workflow.
+// from its environment file in envDir, a run of size of each workflow
+// (none for the delivery pipeline's stage).
 func Environment(a *assembly.Assembly, stage, envDir string, p *Prices, size RunSize) (*Full, error) {
 	r, err := Fixed(a, stage, p)
 	if err != nil {
@@ -243,6 +244,11 @@ func Environment(a *assembly.Assembly, stage, envDir string, p *Prices, size Run
 	f := &Full{Report: r}
 	if f.Storage, err = Storage(a, stage, p); err != nil {
 		return nil, err
+	}
+	if stage == config.PipelineName {
+		// The delivery pipeline runs no workflows: its fixed charges and
+		// storage are all there is.
+		return f, nil
 	}
 	env, err := config.Load(envDir, stage)
 	if err != nil {
