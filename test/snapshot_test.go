@@ -15,13 +15,20 @@ import (
 // change with every edit of a handler and are not what a reviewer checks.
 var assetHash = regexp.MustCompile(`\b[0-9a-f]{64}\b`)
 
+// assetDestination matches the short hash CDK Pipelines appends to an
+// asset's publishing destination (<asset-hash>:ACCOUNT-REGION-1a2b3c4d),
+// which follows the asset's content too.
+var assetDestination = regexp.MustCompile(`(<asset-hash>:[0-9]{12}-[a-z]{2}(-[a-z]+)+-[0-9])-[0-9a-f]{8}\b`)
+
 // normalise returns the template as indented JSON with asset hashes replaced.
 func normalise(tpl map[string]any) ([]byte, error) {
 	raw, err := json.MarshalIndent(tpl, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return append(assetHash.ReplaceAll(raw, []byte("<asset-hash>")), '\n'), nil
+	raw = assetHash.ReplaceAll(raw, []byte("<asset-hash>"))
+	raw = assetDestination.ReplaceAll(raw, []byte("${1}-<asset-hash>"))
+	return append(raw, '\n'), nil
 }
 
 // TestSnapshots compares every template of every environment with its golden
