@@ -2,6 +2,7 @@ package datasync
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdatasync"
@@ -98,6 +99,30 @@ func dataSyncEndpoint(n network.INetwork) awsec2.IInterfaceVpcEndpoint {
 	return n.InterfaceEndpoint(network.EndpointDataSync)
 }
 
+// endpointSecurityGroup returns the security group of the DataSync
+// endpoint ep of n: the group of its own a Network gives it, or the
+// endpoint's first group.
+func endpointSecurityGroup(n network.INetwork, ep awsec2.IInterfaceVpcEndpoint) awsec2.ISecurityGroup {
+	if net, ok := n.(*network.Network); ok {
+		if sg := net.EndpointSecurityGroupOf(network.EndpointDataSync); sg != nil {
+			return sg
+		}
+	}
+	if sgs := ep.Connections().SecurityGroups(); sgs != nil && len(*sgs) > 0 {
+		return (*sgs)[0]
+	}
+	return n.EndpointSecurityGroup()
+}
+
+// agentCIDRs are the on-premises networks the agent may be in:
+// Props.AgentCIDR, or else the network's on-premises CIDRs.
+func (d *DataSync) agentCIDRs() []string {
+	if d.p.AgentCIDR != "" {
+		return []string{d.p.AgentCIDR}
+	}
+	return network.OnPremCIDRsOf(d.p.Network)
+}
+
 // New creates the DataSync resources. It panics, naming the construct path,
 // when props are invalid (see Props.Validate).
 func New(scope constructs.Construct, id string, props *Props) *DataSync {
@@ -120,8 +145,9 @@ func New(scope constructs.Construct, id string, props *Props) *DataSync {
 	stack := awscdk.Stack_Of(c)
 	path := *c.Node().Path()
 
-	if p.AgentCIDR != "" {
-		// The agent in AgentCIDR reaches DataSync over private link.
+	if len(d.agentCIDRs()) > 0 {
+		// The agent in its on-premises network reaches DataSync over
+		// private link.
 		p.Network.Require(d, network.EndpointDataSync)
 	}
 	d.newAgent(stack)
@@ -188,7 +214,7 @@ func (d *DataSync) newAgent(stack awscdk.Stack) {
 	p := &d.p
 	ep := dataSyncEndpoint(p.Network)
 
-	if ep != nil && p.AgentCIDR != "" {
+	if cidrs := d.agentCIDRs(); ep != nil && len(cidrs) > 0 {
 		// The task network interfaces: the agent sends data on 443; the
 		// DataSync documentation lists the control ports for the same
 		// group.
@@ -197,30 +223,44 @@ func (d *DataSync) newAgent(stack awscdk.Stack) {
 			Description:      jsii.String("DataSync task network interfaces: the on-premises agent only"),
 			AllowAllOutbound: jsii.Bool(false),
 		})
-		peer := awsec2.Peer_Ipv4(jsii.String(p.AgentCIDR))
-		sg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(PortHTTPS)), jsii.String("DataSync agent: data transfer"), jsii.Bool(false))
-		sg.AddIngressRule(peer, awsec2.Port_TcpRange(jsii.Number(PortControlFirst), jsii.Number(PortControlLast)), jsii.String("DataSync agent: control plane"), jsii.Bool(false))
-		if p.SupportChannel {
-			sg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(PortSupport)), jsii.String("DataSync agent: AWS Support channel"), jsii.Bool(false))
+		for _, cidr := range cidrs {
+			peer := awsec2.Peer_Ipv4(jsii.String(cidr))
+			sg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(PortHTTPS)), jsii.String("DataSync agent: data transfer"), jsii.Bool(false))
+			sg.AddIngressRule(peer, awsec2.Port_TcpRange(jsii.Number(PortControlFirst), jsii.Number(PortControlLast)), jsii.String("DataSync agent: control plane"), jsii.Bool(false))
+			if p.SupportChannel {
+				sg.AddIngressRule(peer, awsec2.Port_Tcp(jsii.Number(PortSupport)), jsii.String("DataSync agent: AWS Support channel"), jsii.Bool(false))
+			}
 		}
 		d.SecurityGroup = sg
 
-		// The endpoint's security group (the network's) allows HTTPS from
-		// the VPC only; the agent is outside it.
-		ingress := func(id string, from, to int, desc string) {
-			awsec2.NewCfnSecurityGroupIngress(c, jsii.String(id), &awsec2.CfnSecurityGroupIngressProps{
-				GroupId:     p.Network.EndpointSecurityGroup().SecurityGroupId(),
-				IpProtocol:  jsii.String("tcp"),
-				FromPort:    jsii.Number(float64(from)),
-				ToPort:      jsii.Number(float64(to)),
-				CidrIp:      jsii.String(p.AgentCIDR),
-				Description: jsii.String(desc),
-			})
-		}
-		ingress("EndpointIngressHttps", PortHTTPS, PortHTTPS, "DataSync agent: activation and HTTPS to the DataSync endpoint")
-		ingress("EndpointIngressControl", PortControlFirst, PortControlLast, "DataSync agent: control plane to the DataSync endpoint")
-		if p.SupportChannel {
-			ingress("EndpointIngressSupport", PortSupport, PortSupport, "DataSync agent: AWS Support channel")
+		// The DataSync endpoint's security group admits the network's
+		// on-premises CIDRs on 443 and 1024-1064 already; an agent
+		// network it does not admit (AgentCIDR outside them, or an
+		// imported VPC) is let in here, on that group only.
+		endpointSG := endpointSecurityGroup(p.Network, ep)
+		admitted := network.OnPremCIDRsOf(p.Network)
+		for i, cidr := range cidrs {
+			suffix := ""
+			if i > 0 {
+				suffix = fmt.Sprint(i)
+			}
+			ingress := func(id string, from, to int, desc string) {
+				awsec2.NewCfnSecurityGroupIngress(c, jsii.String(id+suffix), &awsec2.CfnSecurityGroupIngressProps{
+					GroupId:     endpointSG.SecurityGroupId(),
+					IpProtocol:  jsii.String("tcp"),
+					FromPort:    jsii.Number(float64(from)),
+					ToPort:      jsii.Number(float64(to)),
+					CidrIp:      jsii.String(cidr),
+					Description: jsii.String(desc),
+				})
+			}
+			if !slices.Contains(admitted, cidr) {
+				ingress("EndpointIngressHttps", PortHTTPS, PortHTTPS, "DataSync agent: activation and HTTPS to the DataSync endpoint")
+				ingress("EndpointIngressControl", PortControlFirst, PortControlLast, "DataSync agent: control plane to the DataSync endpoint")
+			}
+			if p.SupportChannel {
+				ingress("EndpointIngressSupport", PortSupport, PortSupport, "DataSync agent: AWS Support channel")
+			}
 		}
 	}
 

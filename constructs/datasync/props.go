@@ -161,7 +161,11 @@ type Props struct {
 	ActivationKey string
 	// AgentCIDR is the on-premises network of the agent (IPv4 prefix, not
 	// /0). The DataSync endpoint's and the task interfaces' security groups
-	// let it in. Required with ActivationKey; default: "" (no rules added).
+	// let it in. Required with ActivationKey unless the network has
+	// on-premises CIDRs ([network.OnPremises]). Default: "", and the
+	// network's on-premises CIDRs, which its DataSync endpoint admits
+	// already (the task interfaces' group admits them too); none when it
+	// has none.
 	AgentCIDR string
 	// SupportChannel also lets the agent open the AWS Support channel (TCP
 	// 22 to the endpoint). Default: false.
@@ -223,6 +227,9 @@ func (p *Props) Validate() error {
 	if p.Network != nil && p.ActivationKey != "" && p.Network.Profile() == network.ProfileIsolated && !p.Network.Provides(network.EndpointDataSync) {
 		bad("Network", raw("a network without a DataSync endpoint"), "an isolated network with network.EndpointDataSync in InterfaceEndpoints: the agent has no other way to reach DataSync")
 	}
+	if p.Network != nil && p.AgentCIDR == "" && p.ActivationKey != "" && len(network.OnPremCIDRsOf(p.Network)) == 0 {
+		bad("AgentCIDR", "", "the agent's on-premises IPv4 network, such as \"192.168.10.0/24\" (the security groups let it in), or a network with on-premises CIDRs (network.Props.OnPremCIDRs)")
+	}
 	if err := p.ValidateSettings(); err != nil {
 		errs = append(errs, err)
 	}
@@ -249,9 +256,6 @@ func (p *Props) ValidateSettings() error {
 	}
 	if k := p.ActivationKey; k != "" && k != ActivationKeyParameter && !keyRE.MatchString(k) {
 		bad("ActivationKey", k, "an activation key of five groups of five upper-case letters and digits (XXXXX-XXXXX-XXXXX-XXXXX-XXXXX), or %q for a stack parameter", ActivationKeyParameter)
-	}
-	if p.AgentCIDR == "" && p.ActivationKey != "" {
-		bad("AgentCIDR", "", "the agent's on-premises IPv4 network, such as \"192.168.10.0/24\" (the security groups let it in)")
 	}
 	if c := p.AgentCIDR; c != "" {
 		pfx, err := netip.ParsePrefix(c)

@@ -114,7 +114,7 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 		Description:      jsii.String("biolake S3 File Gateway activation: HTTP to the gateway, HTTPS to AWS endpoints, nothing in"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	nfs, smb := clientNetworks(p.Shares, p.ClientCIDRs, *vpc.VpcCidrBlock())
+	nfs, smb := clientNetworks(p.Shares, g.defaultClients(), *vpc.VpcCidrBlock())
 	for _, cidr := range nfs {
 		for _, port := range nfsPorts {
 			e.SecurityGroup.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
@@ -131,7 +131,12 @@ func (g *FileGateway) newEC2Gateway(path string) *EC2Gateway {
 		jsii.String("Activation handler: activation key over HTTP"), jsii.Bool(false))
 	e.SecurityGroup.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to AWS endpoints (interface endpoints, the S3 gateway endpoint)"), jsii.Bool(false))
+	// The Storage Gateway endpoint's own group (a Network gives it one;
+	// other endpoints never see these ports).
 	endpointSG := p.Network.EndpointSecurityGroup()
+	if sgs := endpoint.Connections().SecurityGroups(); sgs != nil && len(*sgs) > 0 {
+		endpointSG = (*sgs)[0]
+	}
 	for i, r := range endpointPorts {
 		port := awsec2.Port_TcpRange(jsii.Number(float64(r[0])), jsii.Number(float64(r[1])))
 		if r[0] == r[1] {

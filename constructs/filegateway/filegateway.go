@@ -366,8 +366,19 @@ func (g *FileGateway) clients(s Share) []string {
 	switch {
 	case len(s.ClientCIDRs) > 0:
 		return s.ClientCIDRs
-	case len(g.p.ClientCIDRs) > 0:
+	}
+	return g.defaultClients()
+}
+
+// defaultClients are the networks of shares that list none:
+// Props.ClientCIDRs, else the network's on-premises CIDRs, else the VPC's
+// CIDR.
+func (g *FileGateway) defaultClients() []string {
+	if len(g.p.ClientCIDRs) > 0 {
 		return g.p.ClientCIDRs
+	}
+	if cidrs := network.OnPremCIDRsOf(g.p.Network); len(cidrs) > 0 {
+		return cidrs
 	}
 	return []string{*g.p.Network.Vpc().VpcCidrBlock()}
 }

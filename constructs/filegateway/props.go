@@ -181,9 +181,9 @@ type Props struct {
 	Shares []Share
 	// ClientCIDRs is the NFS client list of shares that give none, and on
 	// a gateway hosted on EC2 the networks its security group admits to
-	// SMB shares. Default:
-	// the network's VPC CIDR (clients in the VPC, or reaching it over VPN
-	// or Direct Connect with their addresses translated into it).
+	// SMB shares. Default: the network's on-premises CIDRs
+	// ([network.OnPremises]: the lab's networks that reach the VPC over
+	// VPN or Direct Connect); with none, the network's VPC CIDR.
 	ClientCIDRs []string
 	// LogKey encrypts the audit log group and the handler's log group; its
 	// key policy must let CloudWatch Logs use it. Default: a new key with

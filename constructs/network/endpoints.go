@@ -182,7 +182,7 @@ func (n *Network) newEndpoint(s endpointSpec) awsec2.InterfaceVpcEndpoint {
 		Service:           s.service(),
 		PrivateDnsEnabled: jsii.Bool(true),
 		Subnets:           n.PrivateSubnets(),
-		SecurityGroups:    &[]awsec2.ISecurityGroup{n.endpointSG},
+		SecurityGroups:    &[]awsec2.ISecurityGroup{n.endpointSecurityGroup(s)},
 		Open:              jsii.Bool(false),
 	})
 }

@@ -101,31 +101,40 @@ type endpointSpec struct {
 	name    Endpoint
 	id      string
 	service func() awsec2.InterfaceVpcEndpointAwsService
+	// onPrem are the TCP port ranges on-premises clients of the service
+	// use towards its endpoint. An endpoint with any gets a security group
+	// of its own, which admits Props.OnPremCIDRs on them; every other
+	// endpoint shares the network's endpoint security group and admits
+	// the VPC only.
+	onPrem []PortRange
 }
 
+// PortRange is a TCP port range, From to To inclusive.
+type PortRange struct{ From, To int }
+
 var endpointSpecs = []endpointSpec{
-	{EndpointDataSync, "DataSyncEndpoint", awsec2.InterfaceVpcEndpointAwsService_DATASYNC},
-	{EndpointStorageGateway, "StorageGatewayEndpoint", awsec2.InterfaceVpcEndpointAwsService_STORAGE_GATEWAY},
-	{EndpointTransfer, "TransferEndpoint", awsec2.InterfaceVpcEndpointAwsService_TRANSFER},
-	{EndpointStepFunctions, "StepFunctionsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STEP_FUNCTIONS},
-	{EndpointBatch, "BatchEndpoint", awsec2.InterfaceVpcEndpointAwsService_BATCH},
-	{EndpointECRAPI, "EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR},
-	{EndpointECRDocker, "EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER},
-	{EndpointECS, "EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS},
-	{EndpointLogs, "LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS},
-	{EndpointMonitoring, "MonitoringEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING},
-	{EndpointSTS, "StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS},
-	{EndpointKMS, "KmsEndpoint", awsec2.InterfaceVpcEndpointAwsService_KMS},
-	{EndpointSecretsManager, "SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER},
-	{EndpointSageMakerAPI, "SageMakerApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_API},
-	{EndpointSageMakerRuntime, "SageMakerRuntimeEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_RUNTIME},
-	{EndpointAthena, "AthenaEndpoint", awsec2.InterfaceVpcEndpointAwsService_ATHENA},
-	{EndpointGlue, "GlueEndpoint", awsec2.InterfaceVpcEndpointAwsService_GLUE},
-	{EndpointEvents, "EventsEndpoint", awsec2.InterfaceVpcEndpointAwsService_EVENTBRIDGE},
-	{EndpointFSx, "FsxEndpoint", awsec2.InterfaceVpcEndpointAwsService_FSX},
-	{EndpointSSM, "SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM},
-	{EndpointECSAgent, "EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT},
-	{EndpointECSTelemetry, "EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY},
+	{EndpointDataSync, "DataSyncEndpoint", awsec2.InterfaceVpcEndpointAwsService_DATASYNC, OnPremPorts(EndpointDataSync)},
+	{EndpointStorageGateway, "StorageGatewayEndpoint", awsec2.InterfaceVpcEndpointAwsService_STORAGE_GATEWAY, OnPremPorts(EndpointStorageGateway)},
+	{EndpointTransfer, "TransferEndpoint", awsec2.InterfaceVpcEndpointAwsService_TRANSFER, OnPremPorts(EndpointTransfer)},
+	{EndpointStepFunctions, "StepFunctionsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STEP_FUNCTIONS, nil},
+	{EndpointBatch, "BatchEndpoint", awsec2.InterfaceVpcEndpointAwsService_BATCH, nil},
+	{EndpointECRAPI, "EcrApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR, nil},
+	{EndpointECRDocker, "EcrDockerEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER, nil},
+	{EndpointECS, "EcsEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS, nil},
+	{EndpointLogs, "LogsEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS, nil},
+	{EndpointMonitoring, "MonitoringEndpoint", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING, nil},
+	{EndpointSTS, "StsEndpoint", awsec2.InterfaceVpcEndpointAwsService_STS, nil},
+	{EndpointKMS, "KmsEndpoint", awsec2.InterfaceVpcEndpointAwsService_KMS, nil},
+	{EndpointSecretsManager, "SecretsManagerEndpoint", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER, nil},
+	{EndpointSageMakerAPI, "SageMakerApiEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_API, nil},
+	{EndpointSageMakerRuntime, "SageMakerRuntimeEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_RUNTIME, nil},
+	{EndpointAthena, "AthenaEndpoint", awsec2.InterfaceVpcEndpointAwsService_ATHENA, nil},
+	{EndpointGlue, "GlueEndpoint", awsec2.InterfaceVpcEndpointAwsService_GLUE, nil},
+	{EndpointEvents, "EventsEndpoint", awsec2.InterfaceVpcEndpointAwsService_EVENTBRIDGE, nil},
+	{EndpointFSx, "FsxEndpoint", awsec2.InterfaceVpcEndpointAwsService_FSX, nil},
+	{EndpointSSM, "SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM, nil},
+	{EndpointECSAgent, "EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT, nil},
+	{EndpointECSTelemetry, "EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY, nil},
 }
 
 // AllEndpoints returns every interface endpoint the construct knows, in a
@@ -179,6 +188,16 @@ type Props struct {
 	// endpoints stay), so traffic to AWS services leaves through NAT. Only
 	// with ProfileNAT. Default: false.
 	DisableInterfaceEndpoints bool
+	// OnPremCIDRs are the lab's on-premises IPv4 networks, which reach the
+	// VPC over a site-to-site VPN or Direct Connect (constructs/hybrid, or
+	// a link of the lab's own). The DataSync, Storage Gateway and Transfer
+	// interface endpoints each get a security group of their own that
+	// admits these networks on HTTPS and the ports the service documents
+	// ([OnPremPorts]); no other endpoint admits them. Each is an IPv4
+	// prefix without host bits, /8 or narrower, that does not overlap
+	// CIDR. Constructs that serve on-premises clients read them through
+	// [OnPremises]. Default: none.
+	OnPremCIDRs []string
 	// LogKey is the customer-managed KMS key that encrypts the flow-log log
 	// group. Its key policy must let the CloudWatch Logs service principal
 	// use it. Default: nil, and the construct creates a key with rotation on.
@@ -253,11 +272,16 @@ func (p *Props) Validate() error {
 		}
 	}
 
+	vpcCIDR := DefaultCIDR
 	if p.CIDR != "" {
 		if accepted := checkCIDR(p.CIDR); accepted != "" {
 			bad("CIDR", p.CIDR, "%s", accepted)
+			vpcCIDR = ""
+		} else {
+			vpcCIDR = p.CIDR
 		}
 	}
+	checkOnPremCIDRs(p.OnPremCIDRs, vpcCIDR, bad)
 
 	if p.FlowLogRetentionDays != 0 {
 		if !secure.IsLogRetention(p.FlowLogRetentionDays) {
@@ -315,14 +339,20 @@ type Network struct {
 	endpointSG awsec2.ISecurityGroup
 	profile    Profile
 	eps        endpoints
+	cidr       string
+	onPrem     []string
+	// ownSGs are the security groups of the endpoints that have one of
+	// their own (those on-premises clients reach).
+	ownSGs map[Endpoint]awsec2.ISecurityGroup
 }
 
 // Vpc returns the VPC.
 func (n *Network) Vpc() awsec2.IVpc { return n.vpc }
 
-// EndpointSecurityGroup returns the security group shared by all interface
+// EndpointSecurityGroup returns the security group shared by the interface
 // endpoints: it accepts TCP 443 from the VPC's CIDR only and allows no
-// outbound traffic.
+// outbound traffic. The DataSync, Storage Gateway and Transfer endpoints
+// have groups of their own ([Network.EndpointSecurityGroupOf]).
 func (n *Network) EndpointSecurityGroup() awsec2.ISecurityGroup { return n.endpointSG }
 
 // New creates the network. nil props gives the secure default (isolated).
@@ -333,7 +363,7 @@ func New(scope constructs.Construct, id string, props *Props) *Network {
 
 	// Registered with jsii as the construct itself, so a *Network can be
 	// passed wherever a construct is expected (as a scope, to Stack_Of, ...).
-	n := &Network{profile: p.Profile, eps: endpoints{listed: p.InterfaceEndpoints, explicit: len(p.InterfaceEndpoints) > 0, disabled: p.DisableInterfaceEndpoints}}
+	n := &Network{profile: p.Profile, cidr: p.CIDR, onPrem: slices.Clone(p.OnPremCIDRs), eps: endpoints{listed: p.InterfaceEndpoints, explicit: len(p.InterfaceEndpoints) > 0, disabled: p.DisableInterfaceEndpoints}}
 	constructs.NewConstruct_Override(n, scope, jsii.String(id))
 	var c constructs.Construct = n
 
