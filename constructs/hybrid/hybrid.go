@@ -85,7 +85,7 @@ func New(scope constructs.Construct, id string, props *Props) *Hybrid {
 			DirectConnectGatewayId: jsii.String(h.p.DirectConnect.GatewayID),
 			AssociatedGatewayId:    h.VPNGateway.AttrVpnGatewayId(),
 		})
-		h.GatewayAssociation.AddDependency(h.Attachment)
+		h.GatewayAssociation.AddResourceDependency(h.Attachment, jsii.String("the virtual private gateway must be attached to the VPC first"))
 	}
 	return h
 }
@@ -122,7 +122,7 @@ func (h *Hybrid) newGateway() {
 		VpnGatewayId:  h.VPNGateway.AttrVpnGatewayId(),
 	})
 	// Routes propagate only from an attached gateway.
-	h.RoutePropagation.AddDependency(h.Attachment)
+	h.RoutePropagation.AddResourceDependency(h.Attachment, jsii.String("the virtual private gateway must be attached to the VPC first"))
 }
 
 // newVPN creates the customer gateway, the VPN connection with pinned
@@ -155,27 +155,32 @@ func (h *Hybrid) newVPN() {
 	})
 	h.TunnelLogGroup = logGroup
 
-	values := func(vs []string) *[]interface{} {
-		out := make([]interface{}, len(vs))
-		for i, s := range vs {
-			out[i] = map[string]interface{}{"Value": s}
-		}
-		return &out
+	var ike, enc1, enc2, int1, int2, dh1, dh2 []interface{}
+	for _, v := range IKEVersions {
+		ike = append(ike, &awsec2.CfnVPNConnection_IKEVersionsRequestListValueProperty{Value: jsii.String(v)})
 	}
-	groups := make([]interface{}, len(DHGroupNumbers))
-	for i, g := range DHGroupNumbers {
-		groups[i] = map[string]interface{}{"Value": g}
+	for _, v := range EncryptionAlgorithms {
+		enc1 = append(enc1, &awsec2.CfnVPNConnection_Phase1EncryptionAlgorithmsRequestListValueProperty{Value: jsii.String(v)})
+		enc2 = append(enc2, &awsec2.CfnVPNConnection_Phase2EncryptionAlgorithmsRequestListValueProperty{Value: jsii.String(v)})
+	}
+	for _, v := range IntegrityAlgorithms {
+		int1 = append(int1, &awsec2.CfnVPNConnection_Phase1IntegrityAlgorithmsRequestListValueProperty{Value: jsii.String(v)})
+		int2 = append(int2, &awsec2.CfnVPNConnection_Phase2IntegrityAlgorithmsRequestListValueProperty{Value: jsii.String(v)})
+	}
+	for _, v := range DHGroupNumbers {
+		dh1 = append(dh1, &awsec2.CfnVPNConnection_Phase1DHGroupNumbersRequestListValueProperty{Value: jsii.Number(float64(v))})
+		dh2 = append(dh2, &awsec2.CfnVPNConnection_Phase2DHGroupNumbersRequestListValueProperty{Value: jsii.Number(float64(v))})
 	}
 	tunnels := make([]interface{}, Tunnels)
 	for i := range tunnels {
 		t := &awsec2.CfnVPNConnection_VpnTunnelOptionsSpecificationProperty{
-			IkeVersions:                values(IKEVersions),
-			Phase1EncryptionAlgorithms: values(EncryptionAlgorithms),
-			Phase2EncryptionAlgorithms: values(EncryptionAlgorithms),
-			Phase1IntegrityAlgorithms:  values(IntegrityAlgorithms),
-			Phase2IntegrityAlgorithms:  values(IntegrityAlgorithms),
-			Phase1DhGroupNumbers:       &groups,
-			Phase2DhGroupNumbers:       &groups,
+			IkeVersions:                &ike,
+			Phase1EncryptionAlgorithms: &enc1,
+			Phase2EncryptionAlgorithms: &enc2,
+			Phase1IntegrityAlgorithms:  &int1,
+			Phase2IntegrityAlgorithms:  &int2,
+			Phase1DhGroupNumbers:       &dh1,
+			Phase2DhGroupNumbers:       &dh2,
 			// AWS starts the IKE negotiation and restarts it after a dead
 			// peer, so a tunnel comes back without waiting for the lab.
 			StartupAction:    jsii.String("start"),
@@ -200,7 +205,7 @@ func (h *Hybrid) newVPN() {
 		StaticRoutesOnly:               jsii.Bool(v.Routing == RoutingStatic),
 		VpnTunnelOptionsSpecifications: &tunnels,
 	})
-	h.Connection.AddDependency(h.Attachment)
+	h.Connection.AddResourceDependency(h.Attachment, jsii.String("the virtual private gateway must be attached to the VPC first"))
 	if v.Routing == RoutingStatic {
 		for i, cidr := range h.p.OnPremCIDRs {
 			r := awsec2.NewCfnVPNConnectionRoute(c, jsii.String(fmt.Sprintf("StaticRoute%d", i)), &awsec2.CfnVPNConnectionRouteProps{

@@ -309,7 +309,7 @@ func (p *Props) ValidateSettings() error {
 		if p.VPN != nil {
 			bad("VPN", validation.Raw("set"), "nil with Link %q (VPN belongs to Link %q)", LinkDirectConnect, LinkVPN)
 		}
-	default:
+	case "", LinkNone:
 		if p.VPN != nil {
 			bad("VPN", validation.Raw("set"), "nil unless Link is %q", LinkVPN)
 		}
