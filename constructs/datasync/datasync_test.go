@@ -45,11 +45,12 @@ func TestAgentActivatedOverPrivateLink(t *testing.T) {
 	if want := []string{"1024-1064", "22-22", "443-443"}; !slices.Equal(sorted(ports), want) {
 		t.Errorf("task security group ports = %v, want %v", sorted(ports), want)
 	}
-	// The endpoint's security group lets the agent in as well.
+	// The DataSync endpoint's own security group (not the group the other
+	// endpoints share) lets the agent in as well.
 	ingress := f.ofType("Isolated", "AWS::EC2::SecurityGroupIngress", "DataSync/")
 	ports = nil
 	for _, r := range ingress {
-		if render(r.Properties["GroupId"]) != "<"+f.logicals["Isolated"]["Network/EndpointSecurityGroup/Resource"]+".GroupId>" || r.Properties["CidrIp"] != "192.168.10.0/24" {
+		if render(r.Properties["GroupId"]) != "<"+f.logicals["Isolated"]["Network/DataSyncEndpointSecurityGroup/Resource"]+".GroupId>" || r.Properties["CidrIp"] != "192.168.10.0/24" {
 			t.Errorf("endpoint ingress %v", r.Properties)
 		}
 		ports = append(ports, render(r.Properties["FromPort"])+"-"+render(r.Properties["ToPort"]))
@@ -270,5 +271,40 @@ func TestRunRules(t *testing.T) {
 	}
 	if r := f.ds["Existing"].RunRules(); len(r) != 1 || r[0].Prefix != "runs/" {
 		t.Errorf("Existing RunRules = %+v", r)
+	}
+}
+
+// TestAgentFromNetworkOnPremises: with no AgentCIDR the agent's networks
+// are the network's on-premises CIDRs. The task interfaces' group admits
+// each; the DataSync endpoint's group admits them already (network), so
+// the construct adds only the Support channel to it.
+func TestAgentFromNetworkOnPremises(t *testing.T) {
+	f := load(t)
+	labs := []string{"172.20.0.0/16", "192.168.0.0/16"}
+	_, sg := f.res(t, "OnPrem", "DataSync/TaskSecurityGroup")
+	var rules []string
+	for _, r := range sg.Properties["SecurityGroupIngress"].([]any) {
+		rules = append(rules, render(get(r, "CidrIp"))+" "+render(get(r, "FromPort"))+"-"+render(get(r, "ToPort")))
+	}
+	var want []string
+	for _, c := range labs {
+		want = append(want, c+" 1024-1064", c+" 22-22", c+" 443-443")
+	}
+	if !slices.Equal(sorted(rules), want) {
+		t.Errorf("task security group = %v, want %v", sorted(rules), want)
+	}
+	epSG := "<" + f.logicals["OnPrem"]["Network/DataSyncEndpointSecurityGroup/Resource"] + ".GroupId>"
+	rules = nil
+	for _, r := range f.ofType("OnPrem", "AWS::EC2::SecurityGroupIngress", "DataSync/") {
+		if render(r.Properties["GroupId"]) != epSG {
+			t.Errorf("ingress on another group: %v", r.Properties)
+		}
+		rules = append(rules, render(r.Properties["CidrIp"])+" "+render(r.Properties["FromPort"])+"-"+render(r.Properties["ToPort"]))
+	}
+	if want := []string{"172.20.0.0/16 22-22", "192.168.0.0/16 22-22"}; !slices.Equal(sorted(rules), want) {
+		t.Errorf("endpoint ingress = %v, want %v", sorted(rules), want)
+	}
+	if f.ds["OnPrem"].Agent == nil || f.ds["OnPrem"].Agent.VpcEndpointId() == nil {
+		t.Error("agent does not use the DataSync endpoint")
 	}
 }

@@ -106,7 +106,19 @@ func load(t *testing.T) *fixture {
 				}},
 				LogKey: awskms.Key_FromKeyArn(byo, jsii.String("LabLogKey"), jsii.String(byoLogKeyArn)),
 			})
-			return []awscdk.Stack{iso, ex, byo}
+			// The lab's networks named on the network (network.OnPremises):
+			// no AgentCIDR.
+			op := awscdk.NewStack(app, jsii.String("OnPrem"), nil)
+			onet := network.New(op, "Network", &network.Props{OnPremCIDRs: []string{"192.168.0.0/16", "172.20.0.0/16"}})
+			olake := datalake.New(op, "DataLake", &datalake.Props{DisableBackup: true})
+			fx.ds["OnPrem"] = datasync.New(op, "DataSync", &datasync.Props{
+				Network:        onet,
+				Lake:           olake,
+				ActivationKey:  datasync.ActivationKeyParameter,
+				SupportChannel: true,
+				Sources:        []datasync.Source{nfsSource("aa")},
+			})
+			return []awscdk.Stack{iso, ex, byo, op}
 		})
 		fx.Assembly, fx.dir, fx.stacks, fx.tpl, fx.logicals = a, a.Dir, a.Stacks, a.Templates, a.Logical
 	})

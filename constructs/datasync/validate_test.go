@@ -38,7 +38,6 @@ func TestValidateSettings(t *testing.T) {
 		{"both agents", func(p *datasync.Props) { p.ActivationKey = datasync.ActivationKeyParameter; p.AgentCIDR = "10.0.0.0/8" }, []string{"Props.ActivationKey", "not both"}},
 		{"bad agent arn", func(p *datasync.Props) { p.AgentArn = "agent-1" }, []string{"Props.AgentArn is \"agent-1\""}},
 		{"bad key", func(p *datasync.Props) { p.AgentArn = ""; p.ActivationKey = "abc"; p.AgentCIDR = "10.0.0.0/8" }, []string{"Props.ActivationKey is \"abc\"", "XXXXX-XXXXX"}},
-		{"key without cidr", func(p *datasync.Props) { p.AgentArn = ""; p.ActivationKey = datasync.ActivationKeyParameter }, []string{"Props.AgentCIDR is \"\""}},
 		{"invalid cidr", func(p *datasync.Props) { p.AgentCIDR = "10.0.0.300/24" }, []string{"Props.AgentCIDR is \"10.0.0.300/24\"", "IPv4 prefix"}},
 		{"cidr host bits", func(p *datasync.Props) { p.AgentCIDR = "10.0.0.1/24" }, []string{"without host bits", "10.0.0.0/24"}},
 		{"cidr everything", func(p *datasync.Props) { p.AgentCIDR = "0.0.0.0/0" }, []string{"every address"}},
@@ -141,6 +140,16 @@ func TestNewPanics(t *testing.T) {
 	})
 	if !panicked || !strings.Contains(msg, "Props.Network is a network without a DataSync endpoint") {
 		t.Errorf("isolated network without endpoint: %v %q", panicked, msg)
+	}
+	// An agent to activate needs its network: AgentCIDR, or the network's
+	// on-premises CIDRs.
+	nat := network.New(stack, "Nat", &network.Props{Profile: network.ProfileNAT})
+	err = cdktest.CatchValidation(t, func() {
+		datasync.New(stack, "NoCIDR", &datasync.Props{Network: nat, Lake: lake, ActivationKey: datasync.ActivationKeyParameter, Sources: []datasync.Source{nfsSource("aa")}})
+	})
+	cdktest.HasField(t, err, "Bad/NoCIDR", "Props.AgentCIDR")
+	if !strings.Contains(err.Error(), "OnPremCIDRs") {
+		t.Errorf("no-CIDR error %q does not name the network's on-premises CIDRs", err)
 	}
 	err = cdktest.CatchValidation(t, func() { datasync.New(stack, "Nil", nil) })
 	cdktest.HasField(t, err, "Bad/Nil", "Props")

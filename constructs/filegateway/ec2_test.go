@@ -71,7 +71,9 @@ func TestEC2SecurityGroups(t *testing.T) {
 	f := load(t)
 	gwID, gw := f.res(t, ec2Stack, "FileGateway/Gateway/SecurityGroup")
 	hID, handler := f.res(t, ec2Stack, "FileGateway/Gateway/ActivationSecurityGroup")
-	epID, _ := f.res(t, ec2Stack, "Network/EndpointSecurityGroup")
+	// The Storage Gateway endpoint's own group (no other endpoint sees
+	// the gateway's control ports).
+	epID, _ := f.res(t, ec2Stack, "Network/StorageGatewayEndpointSecurityGroup")
 	gwRef, hRef, epRef := "<"+gwID+".GroupId>", "<"+hID+".GroupId>", "<"+epID+".GroupId>"
 
 	var in, out, hIn, hOut, epIn []string

@@ -167,12 +167,22 @@ func TestEndpoints(t *testing.T) {
 			tpl := f.tpl[c.stack]
 			var gateways, interfaces []string
 			sgs := cdktest.Resources(t, tpl, "AWS::EC2::SecurityGroup")
-			if len(sgs) != 1 {
-				t.Fatalf("%d security groups, want 1 (the endpoints' shared one)", len(sgs))
+			// The shared group, and one of its own for each endpoint that
+			// on-premises clients reach (network.OnPremPorts).
+			own := map[string]bool{}
+			for _, e := range c.wantInterface {
+				if network.OnPremPorts(network.Endpoint(e)) != nil {
+					own[e] = true
+				}
+			}
+			if len(sgs) != 1+len(own) {
+				t.Fatalf("%d security groups, want %d (the endpoints' shared one, and one for each of %v)", len(sgs), 1+len(own), own)
 			}
 			var sgID string
 			for id := range sgs {
-				sgID = id
+				if strings.HasPrefix(id, "NetworkEndpointSecurityGroup") {
+					sgID = id
+				}
 			}
 			for id, r := range cdktest.Resources(t, tpl, "AWS::EC2::VPCEndpoint") {
 				p := props(r)
@@ -185,7 +195,11 @@ func TestEndpoints(t *testing.T) {
 					if p["PrivateDnsEnabled"] != true {
 						t.Errorf("%s: PrivateDnsEnabled = %v, want true", id, p["PrivateDnsEnabled"])
 					}
-					if got := toJSON(p["SecurityGroupIds"]); got != `[{"Fn::GetAtt":["`+sgID+`","GroupId"]}]` {
+					if got := toJSON(p["SecurityGroupIds"]); own[svc] {
+						if !strings.Contains(got, "SecurityGroup") || strings.Contains(got, sgID) {
+							t.Errorf("%s: SecurityGroupIds = %s, want a group of its own", id, got)
+						}
+					} else if got != `[{"Fn::GetAtt":["`+sgID+`","GroupId"]}]` {
 						t.Errorf("%s: SecurityGroupIds = %s, want only the shared group", id, got)
 					}
 					subnets := p["SubnetIds"].([]interface{})
