@@ -129,6 +129,9 @@ type Network struct {
 	// none (every call leaves through the NAT gateways; profile nat only).
 	// docs/COSTS.md compares the two. Default: required.
 	InterfaceEndpoints string `yaml:"interfaceEndpoints"`
+	// OnPremises is the link to the lab's network and the lab's networks
+	// (see OnPremises). Default: link none, no networks.
+	OnPremises OnPremises `yaml:"onPremises"`
 }
 
 // Values of Network.InterfaceEndpoints.
@@ -232,6 +235,9 @@ func (e *Environment) applyDefaults() {
 	if e.Network.InterfaceEndpoints == "" {
 		e.Network.InterfaceEndpoints = EndpointsRequired
 	}
+	if e.Network.OnPremises.Link == "" {
+		e.Network.OnPremises.Link = "none"
+	}
 	e.DataLake.applyDefaults(e)
 }
 
@@ -289,6 +295,9 @@ func (e *Environment) Validate() error {
 		return e.fail("logs.retentionDays", fmt.Sprint(e.Logs.RetentionDays), "is not a retention CloudWatch Logs accepts; use one of %s", intsList(LogRetentionValues))
 	}
 	if err := e.validateNetwork(); err != nil {
+		return err
+	}
+	if err := e.validateOnPremises(); err != nil {
 		return err
 	}
 	if err := e.DataLake.validate(e); err != nil {

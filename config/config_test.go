@@ -66,7 +66,7 @@ func TestBadConfig(t *testing.T) {
 		"tags: {owner: lab}\nprotection: {terminationProtection: true}\ndataLake: {objectLock: {mode: COMPLIANCE}}\n"
 	cases := []badCase{
 		{"unknown top-level field", ok + "netwrk: {}\n", []string{"bad.yaml:4", "netwrk", "not a known field", "accepted fields here:", "network"}},
-		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, interfaceEndpoints, maxAZs, natGateways, profile"}},
+		{"misspelt nested field", ok + "network:\n  maxAZ: 2\n", []string{"bad.yaml:5", "network.maxAZ", "accepted fields here: cidr, interfaceEndpoints, maxAZs, natGateways, onPremises, profile"}},
 		{"wrong type int", ok + "network: {maxAZs: two}\n", []string{"network.maxAZs", `"two"`, "whole number"}},
 		{"wrong type bool", ok + "audit: {cloudTrail: yes please}\n", []string{"audit.cloudTrail", "true or false"}},
 		{"wrong type string", ok + "account: 123456789012\n", []string{"account", "must be a string", "quote"}},
@@ -213,17 +213,18 @@ func TestBadTransferConfig(t *testing.T) {
 }
 
 func TestBadDataSyncConfig(t *testing.T) {
-	const base = "name: bad\ntags: {owner: lab}\ndataSync:\n"
+	const base = "name: bad\ntags: {owner: lab}\nnetwork: {onPremises: {cidrs: [192.0.2.0/24]}}\ndataSync:\n"
 	const nfs = "    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x}\n"
 	cases := []badCase{
 		{"agent with neither ARN nor key", base + "  sources:\n" + nfs, []string{"bad.yaml: dataSync", "AgentArn"}},
-		{"SMB without a secret", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n    - {name: mi, protocol: SMB, server: s.lab.example, subdirectory: /x, user: u, profile: miseq}\n",
+		{"SMB without a secret", base + "  activationKey: PARAMETER\n  sources:\n    - {name: mi, protocol: SMB, server: s.lab.example, subdirectory: /x, user: u, profile: miseq}\n",
 			[]string{"PasswordSecretArn"}},
-		{"invalid schedule", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x, schedule: every hour}\n",
+		{"invalid schedule", base + "  activationKey: PARAMETER\n  sources:\n    - {name: nova, protocol: NFS, server: nas.lab.example, subdirectory: /x, profile: novaseq-x, schedule: every hour}\n",
 			[]string{"Schedule", "every hour"}},
-		{"invalid CIDR", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/40\n  sources:\n" + nfs, []string{"AgentCIDR", "192.0.2.0/40"}},
-		{"duplicate source names", base + "  activationKey: PARAMETER\n  agentCIDR: 192.0.2.0/24\n  sources:\n" + nfs + nfs, []string{"Sources[1].Name", "nova"}},
-		{"agent without sources", base + "  agentCIDR: 192.0.2.0/24\n", []string{"dataSync.sources", "at least one source"}},
+		{"old agent CIDR key", base + "  agentCIDR: 192.0.2.0/24\n  activationKey: PARAMETER\n  sources:\n" + nfs, []string{"dataSync.agentCIDR", "no longer accepted", "network.onPremises.cidrs"}},
+		{"activation without the lab's networks", "name: bad\ntags: {owner: lab}\ndataSync:\n  activationKey: PARAMETER\n  sources:\n" + nfs, []string{"network.onPremises.cidrs", "is required with dataSync.activationKey"}},
+		{"duplicate source names", base + "  activationKey: PARAMETER\n  sources:\n" + nfs + nfs, []string{"Sources[1].Name", "nova"}},
+		{"agent without sources", base + "  activationKey: PARAMETER\n", []string{"dataSync.sources", "at least one source"}},
 	}
 	checkBad(t, cases)
 }
@@ -235,16 +236,56 @@ func TestBadFileGatewayConfig(t *testing.T) {
 		{"shares without gateway", base + "  shares:\n    - {name: x, bucket: curated, readOnly: true}\n", []string{"fileGateway.gatewayArn", "is required"}},
 		{"bad gateway ARN", base + "  gatewayArn: sgw-1\n", []string{"bad.yaml: fileGateway", "GatewayARN", "sgw-1"}},
 		{"read-write curated share", base + arn + "  shares:\n    - {name: x, bucket: curated}\n", []string{"Shares[0]", "curated"}},
-		{"open to the world", base + arn + "  clientCIDRs: [0.0.0.0/0]\n", []string{"ClientCIDRs", "0.0.0.0/0"}},
+		{"share open to the world", base + arn + "  shares:\n    - {name: x, bucket: curated, readOnly: true, clientCIDRs: [0.0.0.0/0]}\n", []string{"Shares[0].ClientCIDRs", "0.0.0.0/0"}},
 		{"SMB without users", base + arn + "  shares:\n    - {name: x, protocol: SMB, bucket: shared, prefix: share/}\n", []string{"Shares[0].SMBUsers"}},
 		{"gateway ARN and EC2", base + arn + "  ec2: {cacheDiskGiB: 150}\n", []string{"fileGateway.ec2", "either an existing gateway (gatewayArn) or one hosted on EC2 (ec2), not both"}},
-		{"neither ARN nor EC2 with shares", base + "  clientCIDRs: [192.0.2.0/24]\n", []string{"fileGateway.gatewayArn", "or an ec2 block to host one on EC2"}},
+		{"old client CIDRs key", base + arn + "  clientCIDRs: [192.0.2.0/24]\n", []string{"fileGateway.clientCIDRs", "no longer accepted", "network.onPremises.cidrs"}},
 		{"EC2 cache too small", base + "  ec2: {cacheDiskGiB: 100}\n", []string{"bad.yaml: fileGateway", "EC2.CacheDiskGiB is 100; accepted: 150 to 16384 GiB"}},
 		{"EC2 cache missing", base + "  ec2: {instanceType: m5.xlarge}\n", []string{"EC2.CacheDiskGiB is 0"}},
 		{"EC2 instance too small", base + "  ec2: {instanceType: t3.large, cacheDiskGiB: 150}\n", []string{`EC2.InstanceType is "t3.large"`, "at least 4 vCPUs and 16 GiB"}},
 		{"EC2 unknown key", base + "  ec2: {cacheDiskGiB: 150, cacheDisk: 200}\n", []string{"cacheDisk"}},
 	}
 	checkBad(t, cases)
+}
+
+// TestBadOnPremisesConfig: each bad network.onPremises setting is refused
+// at its YAML path with the value and what is accepted.
+func TestBadOnPremisesConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\nnetwork:\n  cidr: 10.40.0.0/16\n  onPremises:\n"
+	const vpn = "    link: vpn\n    cidrs: [192.168.0.0/16]\n    vpn:\n"
+	cases := []badCase{
+		{"lab network overlaps the VPC", base + "    cidrs: [192.168.0.0/16, 10.40.8.0/24]\n", []string{"network.onPremises.cidrs[1]", `"10.40.8.0/24"`, "does not overlap the VPC's CIDR 10.40.0.0/16"}},
+		{"malformed lab network", base + "    cidrs: [192.168.0/16]\n", []string{"network.onPremises.cidrs[0]", "IPv4 prefix"}},
+		{"lab network listed twice", base + "    cidrs: [192.168.0.0/16, 192.168.0.0/16]\n", []string{"network.onPremises.cidrs[1]", "listed twice"}},
+		{"unknown link", base + "    link: ipsec\n", []string{"network.onPremises.link", `"ipsec"`, "none, vpn or directconnect"}},
+		{"vpn without gateway IP", base + "    link: vpn\n", []string{"network.onPremises.vpn.customerGatewayIP", "is required"}},
+		{"malformed gateway IP", base + vpn + "      customerGatewayIP: 203.0.113.300\n", []string{"network.onPremises.vpn.customerGatewayIP", `"203.0.113.300"`, "public IPv4 address"}},
+		{"private gateway IP over the internet", base + vpn + "      customerGatewayIP: 192.168.1.1\n", []string{"network.onPremises.vpn.customerGatewayIP", `"192.168.1.1"`, "over the internet", "private-IP VPN over Direct Connect"}},
+		{"invalid ASN", base + vpn + "      customerGatewayIP: 203.0.113.12\n      customerGatewayASN: 4294967295\n", []string{"network.onPremises.vpn.customerGatewayASN", `"4294967295"`, "1 to 4294967294"}},
+		{"reserved ASN", base + vpn + "      customerGatewayIP: 203.0.113.12\n      customerGatewayASN: 65535\n", []string{"network.onPremises.vpn.customerGatewayASN", "reserved"}},
+		{"public Amazon-side ASN", base + "    amazonSideASN: 16509\n", []string{"network.onPremises.amazonSideASN", `"16509"`, "64512 to 65534"}},
+		{"unknown routing", base + vpn + "      customerGatewayIP: 203.0.113.12\n      routing: rip\n", []string{"network.onPremises.vpn.routing", `"rip"`, "bgp or static"}},
+		{"static routing without networks", base + "    link: vpn\n    vpn: {customerGatewayIP: 203.0.113.12, routing: static}\n", []string{"network.onPremises.cidrs", "required with routing static"}},
+		{"directconnect without gateway id", base + "    link: directconnect\n", []string{"network.onPremises.directConnect.gatewayId", "is required", "outside CloudFormation"}},
+		{"directconnect bad gateway id", base + "    link: directconnect\n    directConnect: {gatewayId: dxgw-1}\n", []string{"network.onPremises.directConnect.gatewayId", `"dxgw-1"`, "UUID"}},
+		{"vpn settings with another link", base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c}\n    vpn: {customerGatewayIP: 203.0.113.12}\n", []string{"network.onPremises.vpn", "link vpn only"}},
+		{"unknown field", base + "    vpn: {customerGatewayIp: 203.0.113.12}\n", []string{"network.onPremises.vpn.customerGatewayIp", "not a known field", "customerGatewayIP"}},
+	}
+	checkBad(t, cases)
+	for _, good := range []string{
+		base + "    link: vpn\n    cidrs: [192.168.0.0/16]\n    vpn: {customerGatewayIP: 203.0.113.12, customerGatewayASN: 65010, routing: static}\n",
+		base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c}\n",
+		base + "    link: none\n    cidrs: [172.16.0.0/12]\n",
+	} {
+		env, err := config.Parse("environments/bad.yaml", []byte(good))
+		if err != nil {
+			t.Errorf("refused: %v\n%s", err, good)
+			continue
+		}
+		if p := env.Network.OnPremises.Props(env); p.Link == "" || p.ValidateSettings() != nil {
+			t.Errorf("props %+v: %v", p, p.ValidateSettings())
+		}
+	}
 }
 
 // badCase is an environment file that must be refused, and the substrings

@@ -13,8 +13,8 @@ type DataSync struct {
 	// or PARAMETER to ask for it as a stack parameter at deploy time.
 	// Default: "".
 	ActivationKey string `yaml:"activationKey"`
-	// AgentCIDR is the on-premises network of the agent; required with an
-	// activation key. Default: "".
+	// AgentCIDR is no longer accepted: the agent's networks are
+	// network.onPremises.cidrs. Kept only to refuse it by name.
 	AgentCIDR string `yaml:"agentCIDR"`
 	// SupportChannel opens TCP 22 from the agent to the endpoint for AWS
 	// Support. Default: false.
@@ -61,7 +61,6 @@ func (d *DataSync) Props(e *Environment) *datasync.Props {
 	p := &datasync.Props{
 		AgentArn:         d.AgentArn,
 		ActivationKey:    d.ActivationKey,
-		AgentCIDR:        d.AgentCIDR,
 		SupportChannel:   d.SupportChannel,
 		ReportLevel:      d.ReportLevel,
 		LogRetentionDays: e.Logs.RetentionDays,
@@ -80,7 +79,7 @@ func (d *DataSync) Props(e *Environment) *datasync.Props {
 
 func (d *DataSync) validate(e *Environment) error {
 	if !d.Enabled() {
-		if d.AgentArn != "" || d.ActivationKey != "" || d.AgentCIDR != "" {
+		if d.AgentArn != "" || d.ActivationKey != "" {
 			return e.fail("dataSync.sources", "", "is empty, so no agent or task is created; list at least one source or remove the agent settings")
 		}
 		return nil

@@ -22,7 +22,9 @@ type FileGateway struct {
 	// Shares to create. Default: a read-only NFS share of the curated
 	// bucket and a read-write NFS drop share on shared/share/.
 	Shares []FileShare `yaml:"shares"`
-	// ClientCIDRs allowed on NFS shares that list none. Default: the VPC's CIDR.
+	// ClientCIDRs is no longer accepted: the clients of shares that list
+	// none are network.onPremises.cidrs (or, with none, the VPC's CIDR).
+	// Kept only to refuse it by name.
 	ClientCIDRs []string `yaml:"clientCIDRs"`
 	// ReservedConcurrency of the cache-refresh handler, 1 or 2. Default: 2.
 	ReservedConcurrency int `yaml:"reservedConcurrency"`
@@ -63,7 +65,6 @@ func (f *FileGateway) Props(e *Environment) *filegateway.Props {
 	p := &filegateway.Props{
 		GatewayARN:          f.GatewayARN,
 		GatewayName:         f.GatewayName,
-		ClientCIDRs:         f.ClientCIDRs,
 		LogRetentionDays:    e.Logs.RetentionDays,
 		ReservedConcurrency: f.ReservedConcurrency,
 	}
@@ -81,7 +82,7 @@ func (f *FileGateway) Props(e *Environment) *filegateway.Props {
 
 func (f *FileGateway) validate(e *Environment) error {
 	if !f.Enabled() {
-		if len(f.Shares) > 0 || len(f.ClientCIDRs) > 0 {
+		if len(f.Shares) > 0 {
 			return e.fail("fileGateway.gatewayArn", "", "is required with shares: the ARN of an activated S3 File Gateway, or an ec2 block to host one on EC2")
 		}
 		return nil

@@ -26,6 +26,10 @@ func NewNetworkStack(scope constructs.Construct, id string, env *config.Environm
 		LogKey:               sec.LogsKey,
 		// Empty InterfaceEndpoints: the endpoints the constructs require.
 		DisableInterfaceEndpoints: env.Network.InterfaceEndpoints == config.EndpointsNone,
+		// The lab's networks: admitted to the DataSync, Storage Gateway
+		// and Transfer endpoints, and the agent's and File Gateway's
+		// clients.
+		OnPremCIDRs: env.Network.OnPremises.CIDRs,
 	})
 	return s
 }

@@ -21,6 +21,8 @@ type Platform struct {
 	DataLake   *DataLakeStack
 	EventGlue  *EventGlueStack
 	Ingest     *IngestStack
+	// OnPremises is nil unless network.onPremises.link builds a link.
+	OnPremises *OnPremisesStack
 	Compute    *ComputeStack
 	Audit      *AuditStack
 	Analytics  *AnalyticsStack
@@ -57,6 +59,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.DataLake = NewDataLakeStack(stage, "DataLake", env, p.Security)
 	p.EventGlue = NewEventGlueStack(stage, "EventGlue", env, p.Security, p.Network, p.DataLake)
 	p.Ingest = NewIngestStack(stage, "Ingest", env, p.Security, p.Operations, p.Network, p.DataLake, p.EventGlue)
+	p.OnPremises = NewOnPremisesStack(stage, "OnPremises", env, p.Security, p.Operations, p.Network)
 	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Operations, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
 	p.Analytics = NewAnalyticsStack(stage, "Analytics", env, p.DataLake)
