@@ -158,6 +158,7 @@ func (c *priceCtx) hours() float64 { return c.p.HoursPerMonth }
 var fixedTypes = map[string]pricer{
 	"AWS::EC2::VPCEndpoint":           priceEndpoint,
 	"AWS::EC2::NatGateway":            priceNAT,
+	"AWS::EC2::VPNConnection":         priceVPN,
 	"AWS::EC2::EIP":                   priceEIP,
 	"AWS::Transfer::Server":           priceTransfer,
 	"AWS::FSx::FileSystem":            priceFSx,
@@ -208,7 +209,13 @@ var usageTypes = map[string]string{
 var freeTypes = map[string]bool{
 	"AWS::IAM::Role": true, "AWS::IAM::Policy": true, "AWS::IAM::ManagedPolicy": true, "AWS::IAM::InstanceProfile": true,
 	"AWS::EC2::VPC": true, "AWS::EC2::Subnet": true, "AWS::EC2::RouteTable": true, "AWS::EC2::Route": true,
-	"AWS::EC2::SubnetRouteTableAssociation": true, "AWS::EC2::InternetGateway": true, "AWS::EC2::VPCGatewayAttachment": true,
+	"AWS::EC2::SubnetRouteTableAssociation": true,
+	// A virtual private gateway, a customer gateway, their routes and a
+	// Direct Connect gateway association have no charge of their own (the
+	// VPN connection, and Direct Connect port hours outside CloudFormation,
+	// do).
+	"AWS::EC2::VPNGateway": true, "AWS::EC2::CustomerGateway": true, "AWS::EC2::VPNGatewayRoutePropagation": true,
+	"AWS::EC2::VPNConnectionRoute": true, "AWS::DirectConnect::DirectConnectGatewayAssociation": true, "AWS::EC2::InternetGateway": true, "AWS::EC2::VPCGatewayAttachment": true,
 	"AWS::EC2::SecurityGroup": true, "AWS::EC2::SecurityGroupIngress": true, "AWS::EC2::SecurityGroupEgress": true,
 	"AWS::EC2::LaunchTemplate": true, "AWS::KMS::Alias": true, "AWS::Lambda::Permission": true,
 	"AWS::S3::BucketPolicy": true, "AWS::SQS::QueuePolicy": true, "AWS::SNS::TopicPolicy": true, "AWS::SNS::Subscription": true,
@@ -334,6 +341,10 @@ func hourly(it *Item, c *priceCtx, key string, count float64, what string) error
 
 func priceNAT(it *Item, _, _ map[string]any, c *priceCtx) error {
 	return hourly(it, c, "vpc.natGateway.hour", 1, "NAT gateway; plus $0.045/GB processed (us-east-1). Lower: one NAT gateway (natGateways: 1) instead of one per zone, or the isolated profile")
+}
+
+func priceVPN(it *Item, _, _ map[string]any, c *priceCtx) error {
+	return hourly(it, c, "vpn.connection.hour", 1, "Site-to-Site VPN connection (two tunnels), billed every hour it exists, up or down; plus data transfer out. Lower: network.onPremises.link none (internet with TLS), or directconnect where a Direct Connect link exists already")
 }
 
 func priceEIP(it *Item, _, _ map[string]any, c *priceCtx) error {
