@@ -177,18 +177,31 @@ var NagUncheckedTypes = map[string]bool{
 	// The Dashboard stack: the dashboard and its counting rules (the
 	// packs check event bus policies and alarms, not rules or dashboards).
 	"AWS::CloudWatch::Dashboard": true, "AWS::Events::Rule": true,
+	// The on-premises link's gateways, routes and association.
+	"AWS::EC2::VPNGateway": true, "AWS::EC2::VPCGatewayAttachment": true, "AWS::EC2::VPNGatewayRoutePropagation": true,
+	"AWS::EC2::CustomerGateway": true, "AWS::EC2::VPNConnection": true, "AWS::EC2::VPNConnectionRoute": true,
+	"AWS::DirectConnect::DirectConnectGatewayAssociation": true,
+}
+
+// NagUncheckedTypesOf are further types that no rule of one pack checks
+// (checked by the other packs).
+var NagUncheckedTypesOf = map[string]map[string]bool{
+	// AwsSolutions has no rule on log groups (their encryption and
+	// retention are HIPAA and NIST rules) or on alarms.
+	"AwsSolutions": {"AWS::Logs::LogGroup": true, "AWS::CloudWatch::Alarm": true},
 }
 
 // uncheckedOnly returns "" when every resource of the stack is of a type
-// in NagUncheckedTypes, else the first other type.
-func (st *Stack) uncheckedOnly() string {
+// in NagUncheckedTypes or NagUncheckedTypesOf[pack], else the first other
+// type.
+func (st *Stack) uncheckedOnly(pack string) string {
 	res, _ := st.Template["Resources"].(map[string]any)
 	if len(res) == 0 {
 		return "no resources"
 	}
 	for _, r := range res {
 		m, _ := r.(map[string]any)
-		if t, _ := m["Type"].(string); !NagUncheckedTypes[t] {
+		if t, _ := m["Type"].(string); !NagUncheckedTypes[t] && !NagUncheckedTypesOf[pack][t] {
 			return t
 		}
 	}
@@ -216,7 +229,7 @@ func (a *Assembly) NagReport(st *Stack, pack string) ([]NagRow, error) {
 	if len(recs) < 2 {
 		// An empty report is right only when the pack ran (its report
 		// exists) over resources it has no rule for.
-		if t := st.uncheckedOnly(); t != "" {
+		if t := st.uncheckedOnly(pack); t != "" {
 			return nil, fmt.Errorf("assembly: %s holds no rule results, yet the stack holds %s", file, t)
 		}
 		return nil, nil
