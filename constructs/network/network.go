@@ -29,6 +29,13 @@
 // of that VPC is created; Require refuses (isolated) or leaves to NAT
 // (egress) an endpoint it lacks, or creates it with CreateMissingEndpoints.
 //
+// The lab's on-premises networks are named once, in Props.OnPremCIDRs:
+// the DataSync, Storage Gateway and Transfer endpoints get a security
+// group each that admits them on that service's ports ([OnPremPorts]), and
+// constructs serving on-premises clients read them through [OnPremises].
+// constructs/hybrid builds the VPN or Direct Connect link that carries
+// them.
+//
 // The construct synthesizes in environment-agnostic stacks (no account or
 // region). There CloudFormation picks the availability zones at deploy time
 // and CDK uses at most two of them, whatever MaxAZs says; give the stack an
