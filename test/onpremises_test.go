@@ -1,7 +1,6 @@
 package test
 
 import (
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +27,7 @@ var onPremisesEnvs = map[string]string{
 // TestOnPremisesLinks synthesizes a VPN and a Direct Connect environment:
 // zero unsuppressed cdk-nag findings and no cfn-lint finding; the link's
 // stack has the gateway, its attachment and route propagation, and the
-// VPN or the association; the tunnel alarms notify the platform's alarm
+// VPN or the association; the tunnel alarms notify the operations
 // topic; and the lab's networks reach only the DataSync and Storage
 // Gateway endpoints' groups and the agent's and gateway's groups.
 func TestOnPremisesLinks(t *testing.T) {
@@ -111,12 +110,12 @@ func TestOnPremisesLinks(t *testing.T) {
 			}
 		}
 	}
-	// The tunnel alarms notify the platform's alarm topic (an EventGlue
-	// output).
+	// The tunnel alarms notify the operations topic (an Operations
+	// stack output).
 	for id, r := range stack("labvpn", "OnPremises").Resources("AWS::CloudWatch::Alarm") {
 		p := Props(r)
-		if s := jsonOf(p["AlarmActions"]); !strings.Contains(s, "EventGlue") || !strings.Contains(jsonOf(p["OKActions"]), "EventGlue") {
-			t.Errorf("alarm %s actions = %s, want the EventGlue alarm topic", id, s)
+		if s := jsonOf(p["AlarmActions"]); !strings.Contains(s, "Operations") || !strings.Contains(jsonOf(p["OKActions"]), "Operations") {
+			t.Errorf("alarm %s actions = %s, want the operations topic", id, s)
 		}
 	}
 	// The lab's networks: only on the DataSync and Storage Gateway
@@ -144,9 +143,4 @@ func TestOnPremisesLinks(t *testing.T) {
 			}
 		}
 	}
-}
-
-func jsonOf(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
