@@ -65,7 +65,11 @@ func TestOnPremisesLinks(t *testing.T) {
 			t.Errorf("%s: error annotation: %s", env, a.Errors[env][e])
 		}
 		for _, st := range a.Stacks[env] {
-			files = append(files, st.TemplateFile)
+			// cfn-lint over the stacks this link changes; the whole app is
+			// linted by TestCfnLint.
+			if strings.HasSuffix(st.Name, "-OnPremises") || strings.HasSuffix(st.Name, "-Network") || strings.HasSuffix(st.Name, "-Ingest") {
+				files = append(files, st.TemplateFile)
+			}
 			for _, pack := range compliance.Packs() {
 				rows, err := a.NagReport(st, pack)
 				if err != nil {
