@@ -73,7 +73,9 @@ const (
 )
 
 // Endpoint names an AWS service that gets an interface VPC endpoint. The
-// values are the services' endpoint prefixes ("com.amazonaws.<region>.<name>").
+// values are the services' endpoint prefixes ("com.amazonaws.<region>.<name>"),
+// except EndpointSageMakerStudio, whose service is
+// "aws.sagemaker.<region>.studio".
 type Endpoint string
 
 // The interface endpoints the platform uses.
@@ -95,6 +97,10 @@ const (
 	EndpointSecretsManager   Endpoint = "secretsmanager"
 	EndpointSageMakerAPI     Endpoint = "sagemaker.api"
 	EndpointSageMakerRuntime Endpoint = "sagemaker.runtime"
+	// EndpointSageMakerStudio is SageMaker Studio's web app
+	// (aws.sagemaker.<region>.studio): browsers inside the network open
+	// Studio through it.
+	EndpointSageMakerStudio Endpoint = "sagemaker.studio"
 	EndpointAthena           Endpoint = "athena"
 	EndpointGlue             Endpoint = "glue"
 	EndpointEvents           Endpoint = "events"
@@ -142,6 +148,7 @@ var endpointSpecs = []endpointSpec{
 	{EndpointSSM, "SsmEndpoint", awsec2.InterfaceVpcEndpointAwsService_SSM, nil},
 	{EndpointECSAgent, "EcsAgentEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_AGENT, nil},
 	{EndpointECSTelemetry, "EcsTelemetryEndpoint", awsec2.InterfaceVpcEndpointAwsService_ECS_TELEMETRY, nil},
+	{EndpointSageMakerStudio, "SageMakerStudioEndpoint", awsec2.InterfaceVpcEndpointAwsService_SAGEMAKER_STUDIO, nil},
 }
 
 // AllEndpoints returns every interface endpoint the construct knows, in a

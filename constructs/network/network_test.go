@@ -498,7 +498,12 @@ func serviceSuffix(t *testing.T, v interface{}) string {
 	if i < 0 {
 		t.Fatalf("unexpected ServiceName %s", s)
 	}
-	return strings.TrimSuffix(s[i+len(marker):], `"]]}`)
+	suffix := strings.TrimSuffix(s[i+len(marker):], `"]]}`)
+	if strings.Contains(s, `"aws.sagemaker."`) {
+		// aws.sagemaker.<region>.studio is named sagemaker.studio.
+		suffix = "sagemaker." + suffix
+	}
+	return suffix
 }
 
 // ---------- endpoint requirements ----------
