@@ -215,7 +215,9 @@ func (d *Domain) DomainName() string { return d.p.DomainName }
 func (d *Domain) ModelPackageGroupName() string { return d.p.ModelPackageGroupName }
 
 // ModelPackageGroupArn is the model registry group's ARN.
-func (d *Domain) ModelPackageGroupArn() string { return *d.ModelPackageGroup.AttrModelPackageGroupArn() }
+func (d *Domain) ModelPackageGroupArn() string {
+	return *d.ModelPackageGroup.AttrModelPackageGroupArn()
+}
 
 // MLPrefix is the prefix of the results bucket the execution role writes
 // under (with a trailing "/").

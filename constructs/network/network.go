@@ -101,11 +101,11 @@ const (
 	// (aws.sagemaker.<region>.studio): browsers inside the network open
 	// Studio through it.
 	EndpointSageMakerStudio Endpoint = "sagemaker.studio"
-	EndpointAthena           Endpoint = "athena"
-	EndpointGlue             Endpoint = "glue"
-	EndpointEvents           Endpoint = "events"
-	EndpointFSx              Endpoint = "fsx"
-	EndpointSSM              Endpoint = "ssm"
+	EndpointAthena          Endpoint = "athena"
+	EndpointGlue            Endpoint = "glue"
+	EndpointEvents          Endpoint = "events"
+	EndpointFSx             Endpoint = "fsx"
+	EndpointSSM             Endpoint = "ssm"
 )
 
 // endpointSpec ties an Endpoint to its CDK service and its construct id.
