@@ -75,6 +75,9 @@ type Environment struct {
 	// Observability is the operations topic's subscriptions and the
 	// alarm thresholds.
 	Observability Observability `yaml:"observability"`
+	// ML is the SageMaker AI domain (VpcOnly), its profiles and model
+	// registry, in the Analytics stack.
+	ML ML `yaml:"ml"`
 
 	// File is the path the environment was read from (not a YAML field).
 	File string `yaml:"-"`
@@ -323,6 +326,9 @@ func (e *Environment) Validate() error {
 		return err
 	}
 	if err := e.Observability.validate(e); err != nil {
+		return err
+	}
+	if err := e.ML.validate(e); err != nil {
 		return err
 	}
 	if e.Tier == TierProduction {

@@ -316,3 +316,24 @@ func checkBad(t *testing.T, cases []badCase) {
 		})
 	}
 }
+
+func TestBadMLConfig(t *testing.T) {
+	const base = "name: bad\ntags: {owner: lab}\nml:\n  enabled: true\n"
+	cases := []badCase{
+		{"invalid user-profile name", base + "  userProfiles: [jdoe, j_doe]\n", []string{"bad.yaml: ml", "UserProfiles[1]", "j_doe", "letters, digits and '-'"}},
+		{"idle timeout below the minimum", base + "  idleTimeoutMinutes: 30\n", []string{"IdleTimeoutMinutes", "30", "60 to 525600"}},
+		{"idle timeout above the maximum", base + "  idleTimeoutMinutes: 600000\n", []string{"IdleTimeoutMinutes", "600000", "60 to 525600"}},
+		{"feature of an unknown type", base + "  featureGroup: {name: qc, recordIdentifier: id, eventTime: t, features: [{name: id, type: String}, {name: t, type: Date}]}\n",
+			[]string{"FeatureGroup.Features[1].Type", "Integral, Fractional or String"}},
+		{"unknown field", base + "  profiles: [jdoe]\n", []string{"ml.profiles"}},
+		{"settings of a disabled domain", "name: bad\ntags: {owner: lab}\nml: {userProfiles: [jdoe]}\n", []string{"ml.enabled", "set it to true"}},
+	}
+	checkBad(t, cases)
+	env, err := config.Parse("environments/ok.yaml", []byte("name: ok\ntags: {owner: lab}\nml: {enabled: true, userProfiles: [jdoe]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := env.ML.Props(env); p.DomainName != "biolake-ok" || p.ModelPackageGroupName != "biolake-ok-models" || len(p.UserProfiles) != 1 {
+		t.Errorf("props %+v", p)
+	}
+}

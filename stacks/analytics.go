@@ -9,20 +9,27 @@ import (
 	"github.com/biolake/biolake/config"
 	"github.com/biolake/biolake/constructs/analytics"
 	"github.com/biolake/biolake/constructs/eventglue"
+	"github.com/biolake/biolake/constructs/ml"
 )
 
 // AnalyticsStack holds the Glue database and tables over the catalog export
-// and the inventories, the Athena workgroup and its named queries. They
-// hold no data of their own (the tables are metadata over the lake), so
-// the stack is stateless.
+// and the inventories, the Athena workgroup and its named queries, and
+// (with ml.enabled) the SageMaker AI domain, its profiles and model
+// registry. They hold no data of their own (the tables are metadata over
+// the lake; the domain's key is in the Security stack, its offline feature
+// store in the lake, and SageMaker keeps the home file system when the
+// domain is deleted), so the stack is stateless.
 type AnalyticsStack struct {
 	awscdk.Stack
 	Analytics *analytics.Analytics
+	// ML is the SageMaker domain; nil when ml.enabled is false.
+	ML *ml.Domain
 }
 
-// NewAnalyticsStack creates the stack over the data lake's buckets.
-func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Environment, lake *DataLakeStack) *AnalyticsStack {
-	s := &AnalyticsStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "Athena workgroup, Glue tables and named queries over the catalog and the inventories", false))}
+// NewAnalyticsStack creates the stack over the data lake's buckets, with
+// the domain in the network's private subnets.
+func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Environment, sec *SecurityStack, net *NetworkStack, lake *DataLakeStack) *AnalyticsStack {
+	s := &AnalyticsStack{Stack: awscdk.NewStack(scope, jsii.String(id), stackProps(env, "Athena workgroup, Glue tables, named queries and the SageMaker domain over the lake", false))}
 	props := env.Analytics.Props(env)
 	props.Lake = lake.Lake
 	// The verify handler exports the catalog under this prefix.
@@ -40,5 +47,10 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 		}
 	}
 	s.Analytics = analytics.New(s.Stack, "Analytics", props)
+	if env.ML.Enabled {
+		mp := env.ML.Props(env)
+		mp.Network, mp.Lake, mp.Key, mp.Query = net.Network, lake.Lake, sec.MLKey, s.Analytics
+		s.ML = ml.New(s.Stack, "ML", mp)
+	}
 	return s
 }

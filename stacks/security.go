@@ -18,6 +18,10 @@ type SecurityStack struct {
 	LogsKey awskms.Key
 	// AccessLogs receives the server access logs of every bucket.
 	AccessLogs awss3.Bucket
+	// MLKey encrypts the SageMaker domain's storage (home file system,
+	// app volumes) and the feature store's online store; nil when the
+	// environment has no domain (ml.enabled false).
+	MLKey awskms.Key
 }
 
 // NewSecurityStack creates the stack.
@@ -28,5 +32,12 @@ func NewSecurityStack(scope constructs.Construct, id string, env *config.Environ
 		Services:    []secure.Service{secure.ServiceLogs, secure.ServiceCloudTrail},
 	})
 	s.AccessLogs = secure.NewLogBucket(s.Stack, "AccessLogs", nil)
+	if env.ML.Enabled {
+		// Here rather than in the Analytics stack: it encrypts the users'
+		// home file system, which outlives the domain.
+		s.MLKey = secure.NewKey(s.Stack, "MLKey", &secure.KeyProps{
+			Description: "biolake " + env.Name + " ml: SageMaker domain storage (EFS, EBS) and the feature store",
+		})
+	}
 	return s
 }

@@ -62,7 +62,7 @@ func NewStage(scope constructs.Construct, env *config.Environment) *Platform {
 	p.OnPremises = NewOnPremisesStack(stage, "OnPremises", env, p.Security, p.Operations, p.Network)
 	p.Compute = NewComputeStack(stage, "Compute", env, p.Security, p.Operations, p.Network, p.DataLake, p.EventGlue)
 	p.Audit = NewAuditStack(stage, "Audit", env, p.Security, p.DataLake.Lake.DataBuckets())
-	p.Analytics = NewAnalyticsStack(stage, "Analytics", env, p.DataLake)
+	p.Analytics = NewAnalyticsStack(stage, "Analytics", env, p.Security, p.Network, p.DataLake)
 	p.Dashboard = NewDashboardStack(stage, "Dashboard", env, p)
 	// Every alarm of the environment notifies the operations topic, those
 	// created here and those the constructs create themselves.

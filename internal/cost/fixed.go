@@ -203,6 +203,10 @@ var usageTypes = map[string]string{
 	"AWS::CodePipeline::Pipeline":         "action execution minutes of a V2 pipeline ($0.002 a minute after 100 free minutes a month; biolake's pipeline is V2); a V1 pipeline would bill $1.00 an active month instead",
 	"AWS::CodeBuild::Project":             "build minutes (Linux on demand: $0.005 a minute small, $0.01 medium, $0.02 large; the pipeline's synth, which runs make test, is large)",
 	"AWS::Glue::Table":                    "Data Catalog objects and requests (the first million of each a month are free; projected partitions are not stored); nothing while idle",
+	"AWS::SageMaker::Domain":              "nothing of its own: Studio apps bill per instance-hour while they run (idle shutdown stops them), the home file system (EFS) per GB-month stored",
+	"AWS::SageMaker::UserProfile":         "nothing of its own; the profile's apps bill per instance-hour while they run",
+	"AWS::SageMaker::ModelPackageGroup":   "nothing of its own; model artifacts are S3 storage where the training job wrote them",
+	"AWS::SageMaker::FeatureGroup":        "offline store: S3 storage and requests under the ML prefix; online store (when enabled): writes, reads and GB-month stored; nothing while idle",
 }
 
 // freeTypes have no charge at all.
