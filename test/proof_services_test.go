@@ -561,6 +561,53 @@ var serviceRows = []serviceRow{
 		},
 	},
 	{
+		name: "SageMaker AI assumes the domain's execution role: Studio reads curated data, writes under ml/ of results, Feature Store writes its offline store",
+		doc:  "https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html, https://docs.aws.amazon.com/sagemaker/latest/dg/feature-store-adding-policies.html",
+		requests: func(p *proof) ([]iamproof.Request, error) {
+			var rs []iamproof.Request
+			for _, d := range p.e.Resources("AWS::SageMaker::Domain") {
+				roleArn := p.resolve(d, cfnGet(d.Properties, "DefaultUserSettings", "ExecutionRole"))
+				rs = append(rs, p.assume("sagemaker.amazonaws.com", "", roleArn, "domain "+d.ID))
+				role := p.role(roleArn)
+				keyRes, err := p.e.Lookup("DataLakeDataKey")
+				if err != nil {
+					return nil, err
+				}
+				for _, c := range []struct{ bucket, key, action string }{
+					{"DataLakeCurated", "runs/run1/sample1.bam", "s3:GetObject"},
+					{"DataLakeResults", "workflows/germline/run1/sample1.vcf.gz", "s3:GetObject"},
+					{"DataLakeResults", "ml/experiments/model.tar.gz", "s3:PutObject"},
+				} {
+					bucket, err := p.e.ARN(c.bucket)
+					if err != nil {
+						return nil, err
+					}
+					rs = append(rs, req(role, "Studio "+c.action, c.action, bucket+"/"+c.key, nil))
+					kctx := map[string][]string{
+						"kms:ViaService":                   {"s3." + keyRes.Region() + ".amazonaws.com"},
+						"kms:CallerAccount":                {keyRes.Account()},
+						"kms:EncryptionContext:aws:s3:arn": {bucket},
+					}
+					kms := "kms:Decrypt"
+					if c.action == "s3:PutObject" {
+						kms = "kms:GenerateDataKey"
+					}
+					rs = append(rs, req(role, "Studio "+c.action+" ("+c.bucket+")", kms, keyRes.ARN, kctx))
+				}
+			}
+			for _, fg := range p.e.Resources("AWS::SageMaker::FeatureGroup") {
+				role := p.role(p.resolve(fg, fg.Properties["RoleArn"]))
+				uri := strings.TrimPrefix(p.resolve(fg, cfnGet(fg.Properties, "OfflineStoreConfig", "S3StorageConfig", "S3Uri")), "s3://")
+				bucket := "arn:aws:s3:::" + uri[:strings.Index(uri, "/")]
+				obj := "arn:aws:s3:::" + uri + "data/year=2026/part-0.parquet"
+				rs = append(rs, req(role, "offline store "+fg.ID, "s3:PutObject", obj, nil),
+					req(role, "offline store "+fg.ID, "s3:PutObjectAcl", obj, nil),
+					req(role, "offline store "+fg.ID, "s3:GetBucketAcl", bucket, nil))
+			}
+			return rs, nil
+		},
+	},
+	{
 		name: "AWS Backup assumes its role",
 		doc:  "https://docs.aws.amazon.com/aws-backup/latest/devguide/iam-service-roles.html",
 		requests: func(p *proof) ([]iamproof.Request, error) {
