@@ -97,7 +97,8 @@ func (d *Domain) grantExecutionRole(role awsiam.IRole) {
 		Reason: "The execution role reads every object of the curated and results buckets and writes only under the ML prefix of results " +
 			"(object ARNs of a bucket or prefix end in /*; read and write actions are listed one by one); its log groups are SageMaker's " +
 			"/aws/sagemaker/* groups, named by SageMaker per job and app; model package versions are numbered by SageMaker under the group; " +
-			"with Athena, the Glue tables of the workgroup's one database (table/<database>/*, metadata reads only).",
+			"with Athena (analytics.GrantQuery), the Glue tables of the workgroup's one database (table/<database>/*, metadata reads), " +
+			"the objects of the tables' locations (catalog/ and inventory/ prefixes, GetObject only) and the workgroup's results prefix.",
 		AppliesToRegex: append([]string{
 			`/^Resource::<.+\.Arn>\/.*\*$/`,
 			`/^Resource::arn:<AWS::Partition>:s3:::<.+>\/.*\*$/`,
