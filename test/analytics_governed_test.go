@@ -69,13 +69,15 @@ func TestGovernedAnalyticsStage(t *testing.T) {
 	}
 	for typ, n := range map[string]int{
 		"AWS::LakeFormation::DataLakeSettings": 1, "AWS::LakeFormation::Resource": 2,
-		"AWS::LakeFormation::PrincipalPermissions": 1, "AWS::Athena::NamedQuery": 7,
+		// The sample metadata reader's columns, and every table for the
+		// SageMaker execution role (its analytics.GrantQuery).
+		"AWS::LakeFormation::PrincipalPermissions": 2, "AWS::Athena::NamedQuery": 7,
 	} {
 		if count[typ] != n {
 			t.Errorf("%d %s, want %d", count[typ], typ, n)
 		}
 	}
-	for _, s := range []string{"s3://payer-cur-111111111111/cur2/lab-cur2/data/", `"Name":"cost_and_usage"`, "Cost by project", "SampleCurator"} {
+	for _, s := range []string{"s3://payer-cur-111111111111/cur2/lab-cur2/data/", `"Name":"cost_and_usage"`, "Cost by project", "SampleCurator", "MLExecutionRole"} {
 		if !strings.Contains(text.String(), s) {
 			t.Errorf("gov-Analytics lacks %s", s)
 		}

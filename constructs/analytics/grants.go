@@ -9,6 +9,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/validation"
 )
 
@@ -80,7 +81,24 @@ func (a *Analytics) GrantWorkGroup(grantee awsiam.IGrantable) awsiam.Grant {
 	}
 	g := a.grantWorkGroup(grantee)
 	if a.p.lf != nil {
-		g = g.Combine(addToPrincipal(grantee, dataAccess, []string{"*"}, nil))
+		g = g.Combine(grantDataAccess(grantee))
+	}
+	return g
+}
+
+// grantDataAccess allows grantee lakeformation:GetDataAccess, which takes
+// no resource, and records why the "*" stands on the grantee's policy (a
+// construct of this app; a grantee outside the construct tree has no
+// policy here to record it on).
+func grantDataAccess(grantee awsiam.IGrantable) awsiam.Grant {
+	g := addToPrincipal(grantee, dataAccess, []string{"*"}, nil)
+	if c, ok := grantee.(constructs.IConstruct); ok {
+		nag.SuppressDeferred(c, nag.Rule{
+			ID: "AwsSolutions-IAM5",
+			Reason: "lakeformation:GetDataAccess has no resource-level permissions (\"*\" is the only resource it takes); " +
+				"Lake Formation decides which registered locations the credentials it vends reach, from the grants on the tables.",
+			AppliesTo: []string{"Resource::*"},
+		})
 	}
 	return g
 }
@@ -124,7 +142,7 @@ func (a *Analytics) grantLakeFormation(grantee awsiam.IGrantable) awsiam.Grant {
 		panic(validation.New(*a.Node().Path(), "GrantQuery(grantee)", validation.Raw(fmt.Sprintf("%T", grantee)),
 			"a role or user: with Props.LakeFormation its ARN is the Lake Formation principal granted SELECT"))
 	}
-	g := addToPrincipal(grantee, dataAccess, []string{"*"}, nil)
+	g := grantDataAccess(grantee)
 	id := "QueryPermissions" + *awscdk.Names_NodeUniqueId(grantee.(constructs.IConstruct).Node())
 	if a.Node().TryFindChild(jsii.String(id)) == nil {
 		stack := awscdk.Stack_Of(a)
