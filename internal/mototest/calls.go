@@ -60,6 +60,9 @@ type Call struct {
 	Token bool `json:"token,omitempty"`
 	// Tags the call sets on the resource it creates ("<key>=<value role>").
 	Tags []string `json:"tags,omitempty"`
+	// Namespace of a CloudWatch PutMetricData call (the
+	// cloudwatch:namespace condition key).
+	Namespace string `json:"namespace,omitempty"`
 	// Missing is true when S3 answered that the object or version does not
 	// exist (NoSuchKey, NoSuchVersion, 404): S3 says so only to a caller
 	// allowed s3:ListBucket, and answers AccessDenied to others.
@@ -253,13 +256,14 @@ func (r *Recorder) record(service, op string, params any, missing bool) {
 		}
 	}
 	c.Token = str(v, "TaskToken") != ""
+	c.Namespace = str(v, "Namespace")
 	// One call per operation, resources and directory of the key: a run of
 	// 60 objects under one prefix is one call, with the first key as its
 	// example.
 	k := callKey(Call{Op: c.Op, Bucket: c.Bucket, Key: path.Dir(c.Key), Versioned: c.Versioned, Prefix: c.Prefix,
 		SourceBucket: c.SourceBucket, SourceKey: path.Dir(c.SourceKey), SourceVersioned: c.SourceVersioned,
 		Tagging: c.Tagging, TaggingDirective: c.TaggingDirective, Tables: c.Tables, Items: c.Items, Index: c.Index,
-		Buses: c.Buses, Secret: c.Secret, Target: c.Target, Token: c.Token, Tags: c.Tags, Missing: c.Missing})
+		Buses: c.Buses, Secret: c.Secret, Target: c.Target, Token: c.Token, Tags: c.Tags, Namespace: c.Namespace, Missing: c.Missing})
 	if old, ok := r.calls[k]; ok && old.Key <= c.Key && old.SourceKey <= c.SourceKey {
 		return
 	}

@@ -17,6 +17,7 @@ var platformHandlers = []string{
 	ModulePath + "/lambdas/cacherefresh",
 	ModulePath + "/lambdas/gatewayactivate",
 	ModulePath + "/lambdas/samples",
+	ModulePath + "/lambdas/fsxage",
 }
 
 const maxHandlerBytes = 15 << 20
