@@ -213,6 +213,9 @@ func (c *Compute) LustreProps(e *Environment) *lustre.Props {
 		Mode: mode, DeploymentType: lustre.DeploymentType(l.DeploymentType), StorageCapacityGiB: l.StorageCapacityGiB,
 		ThroughputPerTiB: l.ThroughputPerTiB, RawPrefix: l.RawPrefix, ResultsPrefix: l.ResultsPrefix,
 		BackupRetentionDays: l.BackupRetentionDays, LogRetentionDays: e.Logs.RetentionDays,
+		// Per-run file systems are tagged with it; their age check counts
+		// those of this environment.
+		Environment: e.Name,
 	}
 }
 

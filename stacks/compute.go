@@ -20,10 +20,13 @@ import (
 // own: its security group and the compute's refer to each other).
 type ComputeStack struct {
 	awscdk.Stack
-	Batch     *batch.Queue
-	Lustre    *lustre.Lustre
-	Workflows []*workflow.Workflow
-	Nextflow  *batch.Nextflow
+	Batch  *batch.Queue
+	Lustre *lustre.Lustre
+	// RunAgeCheck is the age check of per-run file systems (nil without
+	// per-run Lustre).
+	RunAgeCheck *lustre.RunAgeCheck
+	Workflows   []*workflow.Workflow
+	Nextflow    *batch.Nextflow
 }
 
 // NewComputeStack creates the stack, or returns nil when the environment
@@ -53,6 +56,11 @@ func NewComputeStack(scope constructs.Construct, id string, env *config.Environm
 		lp.LogKey = sec.LogsKey
 		s.Lustre = lustre.New(s.Stack, "Lustre", lp)
 		s.Batch.AttachLustre(s.Lustre)
+		if s.Lustre.Mode() == lustre.ModePerRun {
+			// Per-run file systems alive past their workflow's timeout
+			// (docs/OPERATIONS.md).
+			s.RunAgeCheck = s.Lustre.AddRunAgeCheck(ops.Operations.Topic)
+		}
 	}
 	for i := range c.Workflows {
 		wp := c.WorkflowProps(env, i, func(ref string) awsecs.ContainerImage { return batch.ImageFromRef(s.Stack, ref) })

@@ -29,6 +29,7 @@ var handlerFunctions = map[string]string{
 	"cacherefresh":               "FileGatewayCacheRefresh",
 	"gatewayactivate-onevent":    "FileGatewayActivationOnEvent",
 	"gatewayactivate-iscomplete": "FileGatewayActivationIsComplete",
+	"fsxage":                     "LustreRunAgeCheckFunction",
 }
 
 // callRoles maps the roles the moto tests give resource names
@@ -344,6 +345,9 @@ func mustDeny(t *testing.T, e *iamproof.Env) error {
 	if p := role("FileGatewayActivationIsComplete"); p != nil {
 		add(p, "activate a gateway without its name tag", "storagegateway:ActivateGateway", "*", nil)
 	}
+	// The run age check publishes in its own namespace only.
+	add(role("LustreRunAgeCheckFunction"), "publish in another namespace", "cloudwatch:PutMetricData", "*", map[string][]string{"cloudwatch:namespace": {"AWS/FSx"}})
+	add(role("LustreRunAgeCheckFunction"), "delete a file system", "fsx:DeleteFileSystem", "*", nil)
 	if len(reqs) == 0 {
 		return nil
 	}
@@ -594,6 +598,17 @@ func callRequests(e *iamproof.Env, p *iamproof.Principal, handler string, c moto
 		if prm, err = roleResource(e, c.Target); err == nil {
 			add("ssm:GetParameter", prm.ARN, nil)
 		}
+	case "FSx.DescribeFileSystems":
+		// Listing takes no resource (Service Authorization Reference,
+		// Amazon FSx: DescribeFileSystems lists every file system).
+		add("fsx:DescribeFileSystems", "*", nil)
+	case "CloudWatch.PutMetricData":
+		// No resource; the namespace is the cloudwatch:namespace key.
+		if c.Namespace == "" {
+			err = fmt.Errorf("the recorded call names no namespace")
+			break
+		}
+		add("cloudwatch:PutMetricData", "*", map[string][]string{"cloudwatch:namespace": {c.Namespace}})
 	default:
 		if strings.HasPrefix(c.Op, "StorageGateway.") {
 			err = storageGatewayRequest(e, add, c, region, p.Account)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/biolake/biolake/constructs/datalake"
@@ -15,19 +16,23 @@ import (
 	"github.com/biolake/biolake/constructs/internal/nag"
 	"github.com/biolake/biolake/constructs/lustre"
 	"github.com/biolake/biolake/constructs/network"
+	"github.com/biolake/biolake/constructs/secure"
 )
 
 // One App held to the cdk-nag packs, synthesized once per test binary:
 // "Persistent" (network, data lake with backup, PERSISTENT_2 500 MB/s/TiB,
 // 2400 GiB), "Compute" (a PERSISTENT_2 file system in a stack apart from
 // its lake's, which is in "Lake"), "Scratch" (a standing SCRATCH_2, lake
-// without backup) and "PerRun" (ModePerRun with a workflow role).
+// without backup) and "PerRun" (ModePerRun with a workflow role, environment
+// "test" and the run age check).
 type fixture struct {
 	*cdktest.Assembly
 	dir string
 	l   map[string]*lustre.Lustre
 	// runGrant is what GrantRunWorkflow returned for the PerRun role.
 	runGrant awsiam.Grant
+	// ageCheck is the PerRun construct's run age check.
+	ageCheck *lustre.RunAgeCheck
 }
 
 type resource = cdktest.Resource
@@ -78,8 +83,11 @@ func load(t *testing.T) *fixture {
 			rnet := network.New(rs, "Network", nil)
 			rlake := datalake.New(rs, "DataLake", &datalake.Props{DisableBackup: true})
 			l := lustre.New(rs, "Lustre", &lustre.Props{
-				Network: rnet, Lake: rlake, ClientSecurityGroup: clientSG(rs, rnet), Mode: lustre.ModePerRun,
+				Network: rnet, Lake: rlake, ClientSecurityGroup: clientSG(rs, rnet), Mode: lustre.ModePerRun, Environment: "test",
 			})
+			ops := awssns.NewTopic(rs, jsii.String("Ops"), &awssns.TopicProps{EnforceSSL: jsii.Bool(true),
+				MasterKey: secure.NewKey(rs, "OpsKey", &secure.KeyProps{Description: "operations topic"})})
+			fx.ageCheck = l.AddRunAgeCheck(ops)
 			role := awsiam.NewRole(rs, jsii.String("WorkflowRole"), &awsiam.RoleProps{
 				AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil),
 			})

@@ -16,6 +16,7 @@ import (
 	"github.com/biolake/biolake/constructs/datalake"
 	"github.com/biolake/biolake/constructs/secure"
 	"github.com/biolake/biolake/constructs/validation"
+	"github.com/biolake/biolake/internal/fsxage"
 )
 
 // Lustre network ports (FSx for Lustre file system access control): the
@@ -43,6 +44,14 @@ const (
 	// ExecutionTag holds the ARN of the workflow execution that created a
 	// per-run file system (RunPaths.Execution).
 	ExecutionTag = "biolake:execution"
+	// EnvironmentTag, WorkflowTag and TimeoutTag mark a per-run file system
+	// (and its associations and tasks) with the environment
+	// (Props.Environment), the workflow that created it and the workflow's
+	// timeout in seconds (RunPaths.Workflow and Timeout): what the run age
+	// check (AddRunAgeCheck) reads. They are internal/fsxage's tags.
+	EnvironmentTag = fsxage.EnvironmentTag
+	WorkflowTag    = fsxage.WorkflowTag
+	TimeoutTag     = fsxage.TimeoutTag
 )
 
 // Auto-import and auto-export events of the associations. DELETED is never

@@ -1,6 +1,7 @@
 package lustre
 
 import (
+	"regexp"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -105,6 +106,12 @@ type Props struct {
 	LogRetentionDays int
 	// DataCompression is LZ4 or NONE. Default: "LZ4".
 	DataCompression string
+	// Environment names the environment (for example "staging"): with
+	// ModePerRun, each per-run file system is tagged EnvironmentTag with it,
+	// and the run age check (AddRunAgeCheck) counts the file systems so
+	// tagged. Letters, digits and '-', 1 to 64. Default: "" (no tag; no
+	// age check).
+	Environment string
 }
 
 type raw = validation.Raw
@@ -217,8 +224,13 @@ func (p *Props) ValidateSettings() error {
 	default:
 		bad("DataCompression", p.DataCompression, "%s or %s, or \"\" for %s", CompressionLZ4, CompressionNone, DefaultDataCompression)
 	}
+	if p.Environment != "" && !environmentRE.MatchString(p.Environment) {
+		bad("Environment", p.Environment, "1 to 64 letters, digits and '-', or \"\" for none")
+	}
 	return validation.Join("", errs...)
 }
+
+var environmentRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 
 // withDefaults returns p with every default applied.
 func (p *Props) withDefaults() Props {

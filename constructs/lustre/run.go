@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -246,6 +248,16 @@ type RunPaths struct {
 	// cleans up after an execution that timed out or was stopped finds
 	// them (Resource Groups Tagging API). Default: "" (no such tag).
 	Execution string
+	// Workflow is the name of the workflow that creates the file system
+	// (a literal, not a path): the WorkflowTag, which the run age check
+	// (AddRunAgeCheck) names in its log lines. Default: "" (no such tag).
+	Workflow string
+	// Timeout is the workflow's timeout (a literal, whole seconds): the
+	// TimeoutTag, in seconds. The run age check counts a file system
+	// older than it as overdue. Default: 0 (no such tag; the check counts
+	// such a file system of its environment as overdue, since it cannot
+	// judge it).
+	Timeout time.Duration
 }
 
 // Validate checks r; each problem names the field, the value and what is
@@ -275,8 +287,16 @@ func (r RunPaths) validate(prefix string, fileSystem bool) error {
 	if c := r.StorageCapacityGiB; c != 0 && !ValidCapacity(c) {
 		bad("StorageCapacityGiB", c, "1200 or a multiple of 2400, or 0 for 1200")
 	}
+	if r.Workflow != "" && !tagValueRE.MatchString(r.Workflow) {
+		bad("Workflow", r.Workflow, "1 to 256 letters, digits, spaces and _.:/=+-@")
+	}
+	if t := r.Timeout; t < 0 || t%time.Second != 0 {
+		bad("Timeout", t.String(), "a whole number of seconds, or 0 for no timeout tag")
+	}
 	return validation.Join("", errs...)
 }
+
+var tagValueRE = regexp.MustCompile(`^[A-Za-z0-9 _.:/=+@-]{1,256}$`)
 
 func (r RunPaths) mustValid(l *Lustre, fn string, fileSystem bool) {
 	if l.p.Mode != ModePerRun {
@@ -301,7 +321,9 @@ func (r RunPaths) token(call string) string {
 	return "States.Format('{}-" + call + "', States.Hash(" + t + ", 'MD5'))"
 }
 
-func (r RunPaths) tags() []interface{} {
+// tags of the file system, associations and tasks; environment is the
+// construct's Props.Environment.
+func (r RunPaths) tags(environment string) []interface{} {
 	t := []interface{}{
 		map[string]interface{}{"Key": ManagedByTag, "Value": WorkflowTagValue},
 		map[string]interface{}{"Key": "runId", "Value.$": r.RunID},
@@ -312,6 +334,15 @@ func (r RunPaths) tags() []interface{} {
 	}
 	if r.Execution != "" {
 		t = append(t, map[string]interface{}{"Key": ExecutionTag, "Value.$": r.Execution})
+	}
+	if environment != "" {
+		t = append(t, map[string]interface{}{"Key": EnvironmentTag, "Value": environment})
+	}
+	if r.Workflow != "" {
+		t = append(t, map[string]interface{}{"Key": WorkflowTag, "Value": r.Workflow})
+	}
+	if r.Timeout > 0 {
+		t = append(t, map[string]interface{}{"Key": TimeoutTag, "Value": strconv.FormatInt(int64(r.Timeout/time.Second), 10)})
 	}
 	return t
 }
@@ -349,7 +380,7 @@ func (l *Lustre) RunFileSystemParameters(paths RunPaths) map[string]interface{} 
 			"DataCompressionType": l.p.DataCompression,
 			"LogConfiguration":    map[string]interface{}{"Level": "WARN_ERROR", "Destination": l.LogGroupArn},
 		},
-		"Tags": paths.tags(),
+		"Tags": paths.tags(l.p.Environment),
 	}
 }
 
@@ -380,7 +411,7 @@ func (l *Lustre) RunAssociationParameters(paths RunPaths) []map[string]interface
 			"DataRepositoryPath.$":        paths.InputURI,
 			"BatchImportMetaDataOnCreate": true,
 			"S3":                          map[string]interface{}{"AutoImportPolicy": map[string]interface{}{"Events": strs(RawImportEvents)}},
-			"Tags":                        paths.tags(),
+			"Tags":                        paths.tags(l.p.Environment),
 		},
 		{
 			"ClientRequestToken.$":        paths.token("results"),
@@ -389,7 +420,7 @@ func (l *Lustre) RunAssociationParameters(paths RunPaths) []map[string]interface
 			"DataRepositoryPath.$":        l.RunResultsURIExpression(paths.RunID),
 			"BatchImportMetaDataOnCreate": false,
 			"S3":                          map[string]interface{}{"AutoExportPolicy": map[string]interface{}{"Events": strs(ResultsExportEvents)}},
-			"Tags":                        paths.tags(),
+			"Tags":                        paths.tags(l.p.Environment),
 		},
 	}
 }
@@ -407,7 +438,7 @@ func (l *Lustre) RunExportParameters(paths RunPaths) map[string]interface{} {
 		"Type":                 "EXPORT_TO_REPOSITORY",
 		"Paths":                []interface{}{ResultsPath[1:]},
 		"Report":               map[string]interface{}{"Enabled": false},
-		"Tags":                 paths.tags(),
+		"Tags":                 paths.tags(l.p.Environment),
 	}
 }
 

@@ -3,6 +3,7 @@ package lustre_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biolake/biolake/constructs/internal/cdktest"
 	"github.com/biolake/biolake/constructs/lustre"
@@ -39,8 +40,15 @@ func TestRunParameters(t *testing.T) {
 		}
 	}
 	wantTags := `[{"Key":"biolake:managed-by","Value":"workflow"},{"Key":"runId","Value.$":"$.runId"},` +
-		`{"Key":"project","Value.$":"$.project"},{"Key":"partner","Value.$":"$.partner"}]`
+		`{"Key":"project","Value.$":"$.project"},{"Key":"partner","Value.$":"$.partner"},{"Key":"biolake:environment","Value":"test"}]`
 	if got := js(fs["Tags"]); got != wantTags {
+		t.Errorf("tags %s, want %s", got, wantTags)
+	}
+	// The workflow's name and timeout, for the run age check.
+	wp := paths
+	wp.Workflow, wp.Timeout = "rnaseq", 36*time.Hour
+	wantTags = strings.TrimSuffix(wantTags, "]") + `,{"Key":"biolake:workflow","Value":"rnaseq"},{"Key":"biolake:timeout-seconds","Value":"129600"}]`
+	if got := js(l.RunFileSystemParameters(wp)["Tags"]); got != wantTags {
 		t.Errorf("tags %s, want %s", got, wantTags)
 	}
 
@@ -105,6 +113,10 @@ func TestRunParametersRefused(t *testing.T) {
 			`RunFileSystemParameters(paths).Token is "$.a'b"`},
 		{"capacity", f.l["PerRun"], func(p *lustre.RunPaths) { p.StorageCapacityGiB = 1000 }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
 			"RunFileSystemParameters(paths).StorageCapacityGiB is 1000"},
+		{"workflow name", f.l["PerRun"], func(p *lustre.RunPaths) { p.Workflow = "rna{seq}" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
+			`RunFileSystemParameters(paths).Workflow is "rna{seq}"`},
+		{"fractional timeout", f.l["PerRun"], func(p *lustre.RunPaths) { p.Timeout = 1500 * time.Millisecond }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunFileSystemParameters(p) },
+			`RunFileSystemParameters(paths).Timeout is "1.5s"`},
 		{"association without file system", f.l["PerRun"], func(p *lustre.RunPaths) { p.FileSystemID = "" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunAssociationParameters(p) },
 			`RunAssociationParameters(paths).FileSystemID is ""`},
 		{"export without file system", f.l["PerRun"], func(p *lustre.RunPaths) { p.FileSystemID = "" }, func(l *lustre.Lustre, p lustre.RunPaths) { l.RunExportParameters(p) },

@@ -83,6 +83,7 @@ func (w *Workflow) newCleanup(logKey awskms.IKey) {
 		RunID: "$.run.runId", Token: "$$.Execution.Id", Project: "$.project", FileSystemID: "$.fs.id", Execution: "$.executionArn",
 		// The export and deletion parameters do not use the input.
 		InputURI: "$.run.prefix",
+		Workflow: p.Name, Timeout: p.Timeout,
 	}
 	action := "export " + lustre.ResultsPath + " and delete the file system by hand (aws fsx create-data-repository-task, delete-file-system); it is tagged " +
 		lustre.ExecutionTag + " with the execution's ARN"

@@ -94,6 +94,9 @@ func (w *Workflow) runPaths() lustre.RunPaths {
 	return lustre.RunPaths{
 		RunID: "$.runId", Token: "$$.Execution.Id", InputURI: "$.inputUri", Project: "$.project", Partner: "$.partner",
 		FileSystemID: fileSystem, StorageCapacityGiB: w.p.LustreStorageGiB, Execution: "$$.Execution.Id",
+		// What the run age check reads: a file system older than the
+		// workflow's timeout has outlived its execution.
+		Workflow: w.p.Name, Timeout: w.p.Timeout,
 	}
 }
 
