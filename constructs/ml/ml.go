@@ -245,3 +245,5 @@ func camel(s string) string {
 	}
 	return b.String()
 }
+
+var _ Registry = (*Domain)(nil)

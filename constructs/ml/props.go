@@ -122,6 +122,34 @@ const (
 	FeatureStorePrefix = "feature-store/"
 )
 
+// Where ML operations keep their data, each under the ML prefix of the
+// results bucket.
+const (
+	// CodePrefix holds the processing and evaluation scripts jobs run.
+	CodePrefix = "code/"
+	// FeaturesPrefix holds the features a processing job writes and
+	// training reads.
+	FeaturesPrefix = "features/"
+	// ModelsPrefix holds the model artifacts training jobs write and
+	// endpoints load.
+	ModelsPrefix = "models/"
+	// EvaluationPrefix holds the evaluation reports of pipeline runs.
+	EvaluationPrefix = "evaluation/"
+	// LabelingPrefix holds labeling jobs' input manifests and data and
+	// their output.
+	LabelingPrefix = "labeling/"
+	// DataCapturePrefix holds the requests and responses endpoints
+	// capture.
+	DataCapturePrefix = "data-capture/"
+)
+
+// Registry is a model registry's group: where a pipeline registers models
+// and whose approvals a deployment follows. *Domain implements it.
+type Registry interface {
+	ModelPackageGroupName() string
+	ModelPackageGroupArn() string
+}
+
 // Endpoints are the interface endpoints Studio in VpcOnly mode calls from
 // the network: the SageMaker API (also CreatePresignedDomainUrl) and
 // runtime, Studio itself (for browsers inside the network), STS (the
