@@ -14,8 +14,35 @@ type Observability struct {
 	// Webhooks: HTTPS endpoints subscribed to the operations topic.
 	// Default: none.
 	Webhooks []string `yaml:"webhooks"`
+	// Slack channels the topic posts to through AWS Chatbot (authorize
+	// the workspace once in the Chatbot console first). Default: none.
+	Slack []ChatSlack `yaml:"slack"`
+	// Teams channels the topic posts to through AWS Chatbot (authorize
+	// the team once in the Chatbot console first). Default: none.
+	Teams []ChatTeams `yaml:"teams"`
 	// Thresholds of the alarms. Default: those of constructs/observability.
 	Thresholds AlarmThresholds `yaml:"thresholds"`
+}
+
+// ChatSlack is a Slack channel of the operations topic.
+type ChatSlack struct {
+	// Name of the Chatbot configuration, unique in the account. Required.
+	Name string `yaml:"name"`
+	// WorkspaceID: the Slack workspace id (T0123ABCD). Required.
+	WorkspaceID string `yaml:"workspaceId"`
+	// ChannelID: the Slack channel id (C0123ABCDEF). Required.
+	ChannelID string `yaml:"channelId"`
+}
+
+// ChatTeams is a Microsoft Teams channel of the operations topic.
+type ChatTeams struct {
+	// Name of the Chatbot configuration, unique in the account. Required.
+	Name string `yaml:"name"`
+	// TeamID and TenantID: UUIDs from the Chatbot console. Required.
+	TeamID   string `yaml:"teamId"`
+	TenantID string `yaml:"tenantId"`
+	// ChannelID: the channel id as Teams copies it, URL-encoded. Required.
+	ChannelID string `yaml:"channelId"`
 }
 
 // AlarmThresholds are observability.Thresholds in the environment file;
@@ -38,7 +65,14 @@ type AlarmThresholds struct {
 
 // Props returns the operations topic's props (without a supplied key).
 func (o *Observability) Props() *observability.Props {
-	return &observability.Props{Emails: o.Emails, Webhooks: o.Webhooks}
+	p := &observability.Props{Emails: o.Emails, Webhooks: o.Webhooks}
+	for _, c := range o.Slack {
+		p.Slack = append(p.Slack, observability.SlackChannel{Name: c.Name, WorkspaceID: c.WorkspaceID, ChannelID: c.ChannelID})
+	}
+	for _, c := range o.Teams {
+		p.Teams = append(p.Teams, observability.TeamsChannel{Name: c.Name, TeamID: c.TeamID, TenantID: c.TenantID, ChannelID: c.ChannelID})
+	}
+	return p
 }
 
 // AlarmThresholds returns the thresholds for observability.NewAlarms.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
@@ -34,6 +35,12 @@ type Props struct {
 	// SNS posts a SubscriptionConfirmation the endpoint must confirm.
 	// Default: none.
 	Webhooks []string
+	// Slack channels the topic posts to through AWS Chatbot (free; the
+	// workspace is authorized once in the Chatbot console). Default: none.
+	Slack []SlackChannel
+	// Teams channels the topic posts to through AWS Chatbot. Default:
+	// none.
+	Teams []TeamsChannel
 }
 
 // Validate checks p without building anything and returns every problem
@@ -61,6 +68,7 @@ func (p *Props) Validate() error {
 		}
 		seen[w] = true
 	}
+	validateChat(p.Slack, p.Teams, bad)
 	return validation.Join("", errs...)
 }
 
@@ -88,6 +96,14 @@ type Operations struct {
 	Topic awssns.Topic
 	// Key encrypts Topic.
 	Key awskms.IKey
+	// Chat are the AWS Chatbot channel configurations (Slack, then Teams),
+	// each an awschatbot.CfnSlackChannelConfiguration or
+	// CfnMicrosoftTeamsChannelConfiguration; none without Props.Slack or
+	// Props.Teams.
+	Chat []awscdk.CfnResource
+	// ChatRole is the role the channels use (read-only CloudWatch); nil
+	// without channels.
+	ChatRole awsiam.IRole
 }
 
 // New creates the operations topic, its key (unless Props.Key) and the
@@ -123,6 +139,7 @@ func New(scope constructs.Construct, id string, props *Props) *Operations {
 			Protocol: awssns.SubscriptionProtocol_HTTPS,
 		}))
 	}
+	o.addChat(p.Slack, p.Teams)
 	return o
 }
 
