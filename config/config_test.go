@@ -268,6 +268,8 @@ func TestBadOnPremisesConfig(t *testing.T) {
 		{"static routing without networks", base + "    link: vpn\n    vpn: {customerGatewayIP: 203.0.113.12, routing: static}\n", []string{"network.onPremises.cidrs", "required with routing static"}},
 		{"directconnect without gateway id", base + "    link: directconnect\n", []string{"network.onPremises.directConnect.gatewayId", "is required", "outside CloudFormation"}},
 		{"directconnect bad gateway id", base + "    link: directconnect\n    directConnect: {gatewayId: dxgw-1}\n", []string{"network.onPremises.directConnect.gatewayId", `"dxgw-1"`, "UUID"}},
+		{"directconnect bad connection id", base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c, connectionIds: [dxcon-fh6ayh1d, dxlag-ffrz71kw]}\n", []string{"network.onPremises.directConnect.connectionIds[1]", `"dxlag-ffrz71kw"`, "dxcon-"}},
+		{"directconnect connection twice", base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c, connectionIds: [dxcon-fh6ayh1d, dxcon-fh6ayh1d]}\n", []string{"network.onPremises.directConnect.connectionIds[1]", "listed twice"}},
 		{"vpn settings with another link", base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c}\n    vpn: {customerGatewayIP: 203.0.113.12}\n", []string{"network.onPremises.vpn", "link vpn only"}},
 		{"unknown field", base + "    vpn: {customerGatewayIp: 203.0.113.12}\n", []string{"network.onPremises.vpn.customerGatewayIp", "not a known field", "customerGatewayIP"}},
 	}
@@ -275,6 +277,7 @@ func TestBadOnPremisesConfig(t *testing.T) {
 	for _, good := range []string{
 		base + "    link: vpn\n    cidrs: [192.168.0.0/16]\n    vpn: {customerGatewayIP: 203.0.113.12, customerGatewayASN: 65010, routing: static}\n",
 		base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c}\n",
+		base + "    link: directconnect\n    directConnect: {gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c, connectionIds: [dxcon-fh6ayh1d]}\n",
 		base + "    link: none\n    cidrs: [172.16.0.0/12]\n",
 	} {
 		env, err := config.Parse("environments/bad.yaml", []byte(good))

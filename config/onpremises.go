@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/biolake/biolake/constructs/hybrid"
@@ -49,6 +50,10 @@ type OnPremisesVPN struct {
 type OnPremisesDirectConnect struct {
 	// GatewayID of the existing Direct Connect gateway. Required.
 	GatewayID string `yaml:"gatewayId"`
+	// ConnectionIDs of the Direct Connect connections carrying the lab's
+	// virtual interface (dxcon-xxxxxxxx), in this account and region:
+	// each gets a ConnectionState alarm. Default: none.
+	ConnectionIDs []string `yaml:"connectionIds"`
 }
 
 // Enabled reports whether the environment builds a link.
@@ -69,7 +74,7 @@ func (o *OnPremises) Props(e *Environment) *hybrid.Props {
 		}
 	}
 	if o.DirectConnect != nil {
-		p.DirectConnect = &hybrid.DirectConnect{GatewayID: o.DirectConnect.GatewayID}
+		p.DirectConnect = &hybrid.DirectConnect{GatewayID: o.DirectConnect.GatewayID, ConnectionIDs: o.DirectConnect.ConnectionIDs}
 	}
 	return p
 }
@@ -135,6 +140,15 @@ func (e *Environment) validateOnPremises() error {
 		}
 		if accepted := hybrid.CheckDirectConnectGatewayID(o.DirectConnect.GatewayID); accepted != "" {
 			return e.fail(base+".directConnect.gatewayId", o.DirectConnect.GatewayID, "is not accepted; use %s", accepted)
+		}
+		for i, id := range o.DirectConnect.ConnectionIDs {
+			path := fmt.Sprintf("%s.directConnect.connectionIds[%d]", base, i)
+			if accepted := hybrid.CheckDirectConnectConnectionID(id); accepted != "" {
+				return e.fail(path, id, "is not accepted; use %s", accepted)
+			}
+			if slices.Contains(o.DirectConnect.ConnectionIDs[:i], id) {
+				return e.fail(path, id, "is listed twice; accepted: each connection once")
+			}
 		}
 	}
 	if err := o.Props(e).ValidateSettings(); err != nil {

@@ -21,13 +21,13 @@ import (
 // all use link none.
 var onPremisesEnvs = map[string]string{
 	"labvpn": "    link: vpn\n    cidrs: [192.0.2.0/24, 198.18.0.0/15]\n    vpn:\n      customerGatewayIP: 203.0.113.12\n      customerGatewayASN: 65010\n",
-	"labdx":  "    link: directconnect\n    cidrs: [192.0.2.0/24]\n    directConnect:\n      gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c\n",
+	"labdx":  "    link: directconnect\n    cidrs: [192.0.2.0/24]\n    directConnect:\n      gatewayId: 5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c\n      connectionIds: [dxcon-fh6ayh1d, dxcon-ffzc6cbv]\n",
 }
 
 // TestOnPremisesLinks synthesizes a VPN and a Direct Connect environment:
 // zero unsuppressed cdk-nag findings and no cfn-lint finding; the link's
 // stack has the gateway, its attachment and route propagation, and the
-// VPN or the association; the tunnel alarms notify the operations
+// VPN or the association; the tunnel and connection alarms notify the operations
 // topic; and the lab's networks reach only the DataSync and Storage
 // Gateway endpoints' groups and the agent's and gateway's groups.
 func TestOnPremisesLinks(t *testing.T) {
@@ -105,7 +105,7 @@ func TestOnPremisesLinks(t *testing.T) {
 		"labvpn": {"AWS::EC2::VPNGateway": 1, "AWS::EC2::VPCGatewayAttachment": 1, "AWS::EC2::VPNGatewayRoutePropagation": 1, "AWS::EC2::CustomerGateway": 1,
 			"AWS::EC2::VPNConnection": 1, "AWS::EC2::VPNConnectionRoute": 0, "AWS::CloudWatch::Alarm": 2, "AWS::DirectConnect::DirectConnectGatewayAssociation": 0},
 		"labdx": {"AWS::EC2::VPNGateway": 1, "AWS::EC2::VPCGatewayAttachment": 1, "AWS::EC2::VPNGatewayRoutePropagation": 1, "AWS::EC2::CustomerGateway": 0,
-			"AWS::EC2::VPNConnection": 0, "AWS::CloudWatch::Alarm": 0, "AWS::DirectConnect::DirectConnectGatewayAssociation": 1},
+			"AWS::EC2::VPNConnection": 0, "AWS::CloudWatch::Alarm": 3, "AWS::DirectConnect::DirectConnectGatewayAssociation": 1},
 	} {
 		st := stack(env, "OnPremises")
 		for typ, n := range want {
@@ -114,12 +114,14 @@ func TestOnPremisesLinks(t *testing.T) {
 			}
 		}
 	}
-	// The tunnel alarms notify the operations topic (an Operations
-	// stack output).
-	for id, r := range stack("labvpn", "OnPremises").Resources("AWS::CloudWatch::Alarm") {
-		p := Props(r)
-		if s := jsonOf(p["AlarmActions"]); !strings.Contains(s, "Operations") || !strings.Contains(jsonOf(p["OKActions"]), "Operations") {
-			t.Errorf("alarm %s actions = %s, want the operations topic", id, s)
+	// The tunnel and connection alarms notify the operations topic (an
+	// Operations stack output).
+	for _, env := range []string{"labvpn", "labdx"} {
+		for id, r := range stack(env, "OnPremises").Resources("AWS::CloudWatch::Alarm") {
+			p := Props(r)
+			if s := jsonOf(p["AlarmActions"]); !strings.Contains(s, "Operations") || !strings.Contains(jsonOf(p["OKActions"]), "Operations") {
+				t.Errorf("%s alarm %s actions = %s, want the operations topic", env, id, s)
+			}
 		}
 	}
 	// The lab's networks: only on the DataSync and Storage Gateway

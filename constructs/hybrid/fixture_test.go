@@ -20,6 +20,8 @@ const (
 	dxGateway = "5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c"
 )
 
+var dxConnections = []string{"dxcon-fh6ayh1d", "dxcon-ffzc6cbv"}
+
 var labCIDRs = []string{"192.168.0.0/16", "172.20.0.0/16"}
 
 // One App held to the cdk-nag packs:
@@ -29,7 +31,7 @@ var labCIDRs = []string{"192.168.0.0/16", "172.20.0.0/16"}
 //   - "Static": a NAT network, a static VPN with keys AWS generates and
 //     no topic;
 //   - "DirectConnect": an isolated network joined to a Direct Connect
-//     gateway;
+//     gateway over two connections, without a topic;
 //   - "BYO": a lab's own VPC (FromVpc), its networks given to the link,
 //     a static VPN with every default.
 type fixture struct {
@@ -80,7 +82,7 @@ func load(t *testing.T) *fixture {
 			fx.links["DirectConnect"] = hybrid.New(dx, "OnPremises", &hybrid.Props{
 				Network:       dnet,
 				Link:          hybrid.LinkDirectConnect,
-				DirectConnect: &hybrid.DirectConnect{GatewayID: dxGateway},
+				DirectConnect: &hybrid.DirectConnect{GatewayID: dxGateway, ConnectionIDs: dxConnections},
 			})
 
 			byo := awscdk.NewStack(app, jsii.String("BYO"), nil)

@@ -3,6 +3,7 @@ package hybrid
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -65,6 +66,11 @@ type Hybrid struct {
 	// GatewayAssociation associates VPNGateway with the Direct Connect
 	// gateway (LinkDirectConnect).
 	GatewayAssociation awsdirectconnect.CfnDirectConnectGatewayAssociation
+	// ConnectionDown are the alarms of DirectConnect.ConnectionIDs by
+	// connection id (LinkDirectConnect); AllConnectionsDown is the
+	// critical alarm of two or more connections, nil otherwise.
+	ConnectionDown     map[string]awscloudwatch.Alarm
+	AllConnectionsDown awscloudwatch.Alarm
 
 	p Props
 }
@@ -86,6 +92,7 @@ func New(scope constructs.Construct, id string, props *Props) *Hybrid {
 			AssociatedGatewayId:    h.VPNGateway.AttrVpnGatewayId(),
 		})
 		h.GatewayAssociation.AddResourceDependency(h.Attachment, jsii.String("the virtual private gateway must be attached to the VPC first"))
+		h.newConnectionAlarms()
 	}
 	return h
 }
@@ -245,6 +252,76 @@ func (h *Hybrid) newVPN() {
 				"HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")...)
 		}
 	}
+}
+
+// newConnectionAlarms creates the alarms of the Direct Connect
+// connections: ConnectionState's maximum over five minutes below 1 (or no
+// data) for ten minutes.
+func (h *Hybrid) newConnectionAlarms() {
+	ids := h.p.DirectConnect.ConnectionIDs
+	h.ConnectionDown = map[string]awscloudwatch.Alarm{}
+	if len(ids) == 0 {
+		return
+	}
+	c := constructs.NewConstruct(h, jsii.String("DirectConnect"))
+	severity, means := "critical", "so the lab cannot reach the VPC"
+	if len(ids) > 1 {
+		severity, means = "warning", "and the link runs on the other connections without redundancy"
+	}
+	var alarms []awscloudwatch.Alarm
+	metrics := map[string]awscloudwatch.IMetric{}
+	for i, id := range ids {
+		m := h.MetricConnectionState(id, &awscloudwatch.MetricOptions{Statistic: jsii.String(alarm.Maximum)})
+		metrics[fmt.Sprintf("c%d", i)] = m
+		a := alarm.New(c, fmt.Sprintf("ConnectionDown%d", i), alarm.Props{
+			Metric:            m,
+			Means:             severity + ": the Direct Connect connection " + id + " of " + *h.Node().Path() + " is down (or reports nothing), " + means,
+			Check:             "the connection's state and its virtual interface's BGP status in the Direct Connect console, then the lab's router and the provider (docs/NETWORK.md)",
+			Topic:             h.p.AlarmTopic,
+			Threshold:         1,
+			Comparison:        awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods: 2,
+			TreatMissingData:  awscloudwatch.TreatMissingData_BREACHING,
+		})
+		h.ConnectionDown[id] = a
+		alarms = append(alarms, a)
+	}
+	if len(ids) > 1 {
+		keys := make([]string, 0, len(metrics))
+		for k := range metrics {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		h.AllConnectionsDown = alarm.New(c, "AllConnectionsDown", alarm.Props{
+			Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+				Expression:   jsii.String("MAX([" + strings.Join(keys, ",") + "])"),
+				UsingMetrics: &metrics,
+				Label:        jsii.String("Connections up (1 while one is)"),
+				Period:       awscdk.Duration_Minutes(jsii.Number(5)),
+			}),
+			Means:             "critical: every Direct Connect connection of " + *h.Node().Path() + " (" + strings.Join(ids, ", ") + ") is down (or reports nothing), so the lab cannot reach the VPC",
+			Check:             "the connections and their virtual interfaces in the Direct Connect console, the lab's routers and the provider (docs/NETWORK.md)",
+			Topic:             h.p.AlarmTopic,
+			Threshold:         1,
+			Comparison:        awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods: 2,
+			TreatMissingData:  awscloudwatch.TreatMissingData_BREACHING,
+		})
+		alarms = append(alarms, h.AllConnectionsDown)
+	}
+	if h.p.AlarmTopic == nil {
+		for _, a := range alarms {
+			nag.Suppress(a, nag.InAllPacks("No Props.AlarmTopic was given: the app routes this alarm (a biolake stage sends every alarm of the stage to its operations topic), or reads it on the console.",
+				"HIPAA.Security-CloudWatchAlarmAction", "NIST.800.53.R5-CloudWatchAlarmAction")...)
+		}
+	}
+}
+
+// MetricConnectionState is AWS/DX ConnectionState of Direct Connect
+// connection id (ConnectionId): 1 up, 0 down. Statistic: Minimum; period:
+// five minutes.
+func (h *Hybrid) MetricConnectionState(id string, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return alarm.Metric("AWS/DX", "ConnectionState", map[string]*string{"ConnectionId": jsii.String(id)}, opts, alarm.Minimum)
 }
 
 // MetricTunnelState is AWS/VPN TunnelState of the VPN connection (VpnId):

@@ -9,6 +9,7 @@ import (
 
 	"github.com/biolake/biolake/constructs/hybrid"
 	"github.com/biolake/biolake/constructs/internal/cdktest"
+	"github.com/biolake/biolake/constructs/network"
 )
 
 // values returns the "Value"s of a tunnel option list.
@@ -201,8 +202,7 @@ func TestTunnelAlarms(t *testing.T) {
 }
 
 // TestDirectConnect: the gateway is associated with the existing Direct
-// Connect gateway, after its attachment; no VPN, customer gateway or
-// alarm.
+// Connect gateway, after its attachment; no VPN or customer gateway.
 func TestDirectConnect(t *testing.T) {
 	f := load(t)
 	gwID, _ := f.one(t, "DirectConnect", "AWS::EC2::VPNGateway")
@@ -211,7 +211,7 @@ func TestDirectConnect(t *testing.T) {
 		!strings.Contains(fmt.Sprint(assoc.DependsOn), "Attachment") {
 		t.Errorf("association = %v (depends on %v)", assoc.Properties, assoc.DependsOn)
 	}
-	for _, typ := range []string{"AWS::EC2::CustomerGateway", "AWS::EC2::VPNConnection", "AWS::CloudWatch::Alarm", "AWS::EC2::VPNConnectionRoute"} {
+	for _, typ := range []string{"AWS::EC2::CustomerGateway", "AWS::EC2::VPNConnection", "AWS::EC2::VPNConnectionRoute"} {
 		if n := f.count("DirectConnect", typ); n != 0 {
 			t.Errorf("Direct Connect link has %d %s", n, typ)
 		}
@@ -219,5 +219,68 @@ func TestDirectConnect(t *testing.T) {
 	f.one(t, "DirectConnect", "AWS::EC2::VPNGatewayRoutePropagation")
 	if l := fx.links["DirectConnect"]; l.Link() != hybrid.LinkDirectConnect || !slices.Equal(l.OnPremCIDRs(), labCIDRs[:1]) {
 		t.Errorf("link %s %v", l.Link(), l.OnPremCIDRs())
+	}
+}
+
+// TestDirectConnectAlarms: with two connections, a warning per connection
+// on its ConnectionState (maximum below 1, or no data, for ten minutes)
+// and a critical alarm when the best of them is down; with one, its alarm
+// is critical and there is no second one.
+func TestDirectConnectAlarms(t *testing.T) {
+	f := load(t)
+	alarms := f.OfType("DirectConnect", "AWS::CloudWatch::Alarm", "OnPremises/")
+	if len(alarms) != 3 {
+		t.Fatalf("%d alarms, want 3", len(alarms))
+	}
+	for i, id := range dxConnections {
+		a, ok := alarms[fmt.Sprintf("OnPremises/DirectConnect/ConnectionDown%d/Resource", i)]
+		if !ok {
+			t.Fatalf("no alarm for %s in %v", id, alarms)
+		}
+		p := a.Properties
+		if p["Namespace"] != "AWS/DX" || p["MetricName"] != "ConnectionState" || p["Statistic"] != "Maximum" || p["Period"] != 300.0 ||
+			p["ComparisonOperator"] != "LessThanThreshold" || p["Threshold"] != 1.0 || p["EvaluationPeriods"] != 2.0 ||
+			p["TreatMissingData"] != "breaching" || render(p["Dimensions"]) != `[{"Name":"ConnectionId","Value":"`+id+`"}]` {
+			t.Errorf("%s alarm = %v", id, p)
+		}
+		if d, _ := p["AlarmDescription"].(string); !strings.Contains(d, "warning: the Direct Connect connection "+id) || !strings.Contains(d, "without redundancy") {
+			t.Errorf("%s alarm description %q", id, d)
+		}
+	}
+	all := alarms["OnPremises/DirectConnect/AllConnectionsDown/Resource"].Properties
+	if d, _ := all["AlarmDescription"].(string); !strings.Contains(d, "critical: every Direct Connect connection") ||
+		all["ComparisonOperator"] != "LessThanThreshold" || all["Threshold"] != 1.0 || all["TreatMissingData"] != "breaching" ||
+		!strings.Contains(render(all["Metrics"]), `"Expression":"MAX([c0,c1])"`) {
+		t.Errorf("all-down alarm = %v", all)
+	}
+	for _, id := range dxConnections {
+		if !strings.Contains(render(all["Metrics"]), id) {
+			t.Errorf("all-down alarm does not watch %s: %s", id, render(all["Metrics"]))
+		}
+	}
+	l := f.links["DirectConnect"]
+	if len(l.ConnectionDown) != 2 || l.AllConnectionsDown == nil {
+		t.Errorf("fields: %d connection alarms, all-down %v", len(l.ConnectionDown), l.AllConnectionsDown)
+	}
+	shape := cdktest.Shape(t, f.Stacks["DirectConnect"], l.MetricConnectionState("dxcon-fh6ayh1d", nil))
+	if want := cdktest.Want("AWS/DX", "ConnectionState", "Minimum", 300, `{"ConnectionId":"dxcon-fh6ayh1d"}`); shape != want {
+		t.Errorf("MetricConnectionState = %+v, want %+v", shape, want)
+	}
+
+	_, stack := cdktest.NewStack("OneConnection")
+	one := hybrid.New(stack, "OnPremises", &hybrid.Props{
+		Network:       network.New(stack, "Network", &network.Props{OnPremCIDRs: labCIDRs[:1]}),
+		Link:          hybrid.LinkDirectConnect,
+		DirectConnect: &hybrid.DirectConnect{GatewayID: dxGateway, ConnectionIDs: dxConnections[:1]},
+	})
+	tpl := cdktest.Template(t, stack)
+	cdktest.Count(t, tpl, "AWS::CloudWatch::Alarm", 1)
+	if one.AllConnectionsDown != nil {
+		t.Error("one connection has an all-down alarm")
+	}
+	for _, a := range cdktest.Resources(t, tpl, "AWS::CloudWatch::Alarm") {
+		if d, _ := a["Properties"].(map[string]any)["AlarmDescription"].(string); !strings.Contains(d, "critical: the Direct Connect connection dxcon-fh6ayh1d") || !strings.Contains(d, "cannot reach the VPC") {
+			t.Errorf("one connection's alarm description %q", d)
+		}
 	}
 }

@@ -110,6 +110,13 @@ type DirectConnect struct {
 	// such as "5f2b1c3e-0a4d-4b6f-9e1c-2d3e4f5a6b7c") that carries the
 	// lab's private virtual interface. Required; no default.
 	GatewayID string
+	// ConnectionIDs are the Direct Connect connections (dxcon-xxxxxxxx)
+	// that carry the lab's virtual interface, in this stack's account and
+	// region: each gets an alarm on AWS/DX ConnectionState. With one
+	// connection its alarm is critical; with more, each is a warning (the
+	// link runs without redundancy) and one more alarm is critical when
+	// all are down. Default: none (no Direct Connect alarm).
+	ConnectionIDs []string
 }
 
 // Props configures the on-premises link.
@@ -149,9 +156,10 @@ type Props struct {
 }
 
 var (
-	dxGatewayRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	secretArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
-	cgnat       = netip.MustParsePrefix("100.64.0.0/10")
+	dxConnectionRE = regexp.MustCompile(`^dxcon-[a-z0-9]{8}$`)
+	dxGatewayRE    = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	secretArnRE    = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$`)
+	cgnat          = netip.MustParsePrefix("100.64.0.0/10")
 )
 
 // CheckCustomerGatewayIP returns what would be accepted instead of ip as
@@ -188,6 +196,15 @@ func CheckAmazonSideASN(asn int64) string {
 		return ""
 	}
 	return fmt.Sprintf("a private ASN, 64512 to 65534 or 4200000000 to %d, or 0 for %d", MaxASN, DefaultAmazonSideASN)
+}
+
+// CheckDirectConnectConnectionID returns what would be accepted instead of
+// id as a Direct Connect connection id, or "".
+func CheckDirectConnectConnectionID(id string) string {
+	if dxConnectionRE.MatchString(id) {
+		return ""
+	}
+	return `the id of a Direct Connect connection, "dxcon-" and 8 lower-case letters or digits such as "dxcon-fh6ayh1d" ("aws directconnect describe-connections")`
 }
 
 // CheckDirectConnectGatewayID returns what would be accepted instead of
@@ -305,6 +322,18 @@ func (p *Props) ValidateSettings() error {
 			bad("DirectConnect.GatewayID", "", "%s", CheckDirectConnectGatewayID(""))
 		} else if accepted := CheckDirectConnectGatewayID(p.DirectConnect.GatewayID); accepted != "" {
 			bad("DirectConnect.GatewayID", p.DirectConnect.GatewayID, "%s", accepted)
+		}
+		if p.DirectConnect != nil {
+			seen := map[string]bool{}
+			for i, id := range p.DirectConnect.ConnectionIDs {
+				field := fmt.Sprintf("DirectConnect.ConnectionIDs[%d]", i)
+				if accepted := CheckDirectConnectConnectionID(id); accepted != "" {
+					bad(field, id, "%s", accepted)
+				} else if seen[id] {
+					bad(field, id, "each connection once")
+				}
+				seen[id] = true
+			}
 		}
 		if p.VPN != nil {
 			bad("VPN", validation.Raw("set"), "nil with Link %q (VPN belongs to Link %q)", LinkDirectConnect, LinkVPN)

@@ -55,6 +55,12 @@ func TestValidateSettings(t *testing.T) {
 		{"direct connect bad gateway", func(p *hybrid.Props) {
 			p.Link, p.VPN, p.DirectConnect = hybrid.LinkDirectConnect, nil, &hybrid.DirectConnect{GatewayID: "dxgw-123"}
 		}, "Props.DirectConnect.GatewayID", []string{`"dxgw-123"`, "UUID"}},
+		{"direct connect connection id", func(p *hybrid.Props) {
+			p.Link, p.VPN, p.DirectConnect = hybrid.LinkDirectConnect, nil, &hybrid.DirectConnect{GatewayID: dxGateway, ConnectionIDs: []string{"dxcon-fh6ayh1d", "dxvif-fgq3hwfq"}}
+		}, "Props.DirectConnect.ConnectionIDs[1]", []string{`"dxvif-fgq3hwfq"`, `"dxcon-"`, "describe-connections"}},
+		{"direct connect connection twice", func(p *hybrid.Props) {
+			p.Link, p.VPN, p.DirectConnect = hybrid.LinkDirectConnect, nil, &hybrid.DirectConnect{GatewayID: dxGateway, ConnectionIDs: []string{"dxcon-fh6ayh1d", "dxcon-fh6ayh1d"}}
+		}, "Props.DirectConnect.ConnectionIDs[1]", []string{"each connection once"}},
 		{"none with vpn", func(p *hybrid.Props) { p.Link = hybrid.LinkNone }, "Props.VPN", []string{"unless Link is \"vpn\""}},
 		{"malformed lab CIDR", func(p *hybrid.Props) { p.OnPremCIDRs = []string{"192.168.0.0/33"} }, "Props.OnPremCIDRs[0]", []string{"IPv4 prefix"}},
 		{"lab CIDR host bits", func(p *hybrid.Props) { p.OnPremCIDRs = []string{"192.168.1.1/16"} }, "Props.OnPremCIDRs[0]", []string{"192.168.0.0/16"}},
