@@ -23,6 +23,9 @@ type ML struct {
 	// FeatureGroup, when set, creates a feature group whose offline store
 	// lies under ml/feature-store/ of the results bucket. Default: none.
 	FeatureGroup *MLFeatureGroup `yaml:"featureGroup"`
+	// Pipeline, when set, creates the model-building pipeline
+	// (config/mlpipeline.go). Default: none.
+	Pipeline *MLPipeline `yaml:"pipeline"`
 }
 
 // MLFeatureGroup is a feature group.
@@ -69,13 +72,16 @@ func (m *ML) Props(e *Environment) *ml.Props {
 
 func (m *ML) validate(e *Environment) error {
 	if !m.Enabled {
-		if m.IdleTimeoutMinutes != 0 || len(m.UserProfiles) > 0 || m.FeatureGroup != nil {
+		if m.IdleTimeoutMinutes != 0 || len(m.UserProfiles) > 0 || m.FeatureGroup != nil || m.Pipeline != nil {
 			return e.fail("ml.enabled", "false", "is false, so no domain is created; set it to true or remove the other ml settings")
 		}
 		return nil
 	}
 	if err := m.Props(e).ValidateSettings(); err != nil {
 		return &FieldError{File: e.File, Path: "ml", Msg: err.Error()}
+	}
+	if m.Pipeline != nil {
+		return m.Pipeline.validate(e)
 	}
 	return nil
 }
