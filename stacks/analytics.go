@@ -24,6 +24,8 @@ type AnalyticsStack struct {
 	Analytics *analytics.Analytics
 	// ML is the SageMaker domain; nil when ml.enabled is false.
 	ML *ml.Domain
+	// Pipeline is the model-building pipeline; nil without ml.pipeline.
+	Pipeline *ml.Pipeline
 }
 
 // NewAnalyticsStack creates the stack over the data lake's buckets, with
@@ -51,6 +53,11 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 		mp := env.ML.Props(env)
 		mp.Network, mp.Lake, mp.Key, mp.Query = net.Network, lake.Lake, sec.MLKey, s.Analytics
 		s.ML = ml.New(s.Stack, "ML", mp)
+		if pc := env.ML.Pipeline; pc != nil {
+			pp := pc.Props(env)
+			pp.Network, pp.Lake, pp.Registry, pp.Key = net.Network, lake.Lake, s.ML, s.ML.Key
+			s.Pipeline = ml.NewPipeline(s.Stack, "ModelPipeline", pp)
+		}
 	}
 	return s
 }

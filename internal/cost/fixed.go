@@ -206,6 +206,7 @@ var usageTypes = map[string]string{
 	"AWS::SageMaker::Domain":              "nothing of its own: Studio apps bill per instance-hour while they run (idle shutdown stops them), the home file system (EFS) per GB-month stored",
 	"AWS::SageMaker::UserProfile":         "nothing of its own; the profile's apps bill per instance-hour while they run",
 	"AWS::SageMaker::ModelPackageGroup":   "nothing of its own; model artifacts are S3 storage where the training job wrote them",
+	"AWS::SageMaker::Pipeline":            "nothing while idle; each execution bills its processing and training jobs per instance-second (docs/ML.md gives per-run figures)",
 	"AWS::SageMaker::FeatureGroup":        "offline store: S3 storage and requests under the ML prefix; online store (when enabled): writes, reads and GB-month stored; nothing while idle",
 }
 
