@@ -61,6 +61,9 @@ type MLTraining struct {
 	MaxRuntimeMinutes int `yaml:"maxRuntimeMinutes"`
 	// Spot trains on managed spot capacity. Default: false.
 	Spot bool `yaml:"spot"`
+	// HyperParameters of the image's algorithm, as strings
+	// ({num_round: "100"}). Default: none.
+	HyperParameters map[string]string `yaml:"hyperParameters"`
 	// MaxWaitMinutes bounds a spot job, waiting included: required with
 	// spot, at least maxRuntimeMinutes. Default: none.
 	MaxWaitMinutes int `yaml:"maxWaitMinutes"`
@@ -93,7 +96,7 @@ func (m *MLPipeline) Props(e *Environment) *ml.PipelineProps {
 		CuratedPrefix: m.CuratedPrefix,
 		Processing:    job(m.Processing),
 		Training: ml.PipelineTraining{PipelineJob: job(MLJob{Image: m.Training.Image, InstanceType: m.Training.InstanceType, InstanceCount: m.Training.InstanceCount,
-			VolumeSizeGB: m.Training.VolumeSizeGB, MaxRuntimeMinutes: m.Training.MaxRuntimeMinutes}), Spot: m.Training.Spot, MaxWait: time.Duration(m.Training.MaxWaitMinutes) * time.Minute},
+			VolumeSizeGB: m.Training.VolumeSizeGB, MaxRuntimeMinutes: m.Training.MaxRuntimeMinutes}), Spot: m.Training.Spot, HyperParameters: m.Training.HyperParameters, MaxWait: time.Duration(m.Training.MaxWaitMinutes) * time.Minute},
 		InferenceImage: m.InferenceImage,
 		ContentType:    m.ContentType,
 		Metric:         ml.MetricCondition{Path: m.Metric.Path, Comparison: m.Metric.Comparison, Threshold: m.Metric.Threshold},
@@ -119,7 +122,7 @@ var pipelineFields = map[string]string{
 
 var pipelineSubfields = map[string]string{
 	"Image": "image", "InstanceType": "instanceType", "InstanceCount": "instanceCount", "VolumeSizeGB": "volumeSizeGB",
-	"MaxRuntime": "maxRuntimeMinutes", "MaxWait": "maxWaitMinutes", "Path": "path", "Comparison": "comparison", "Threshold": "threshold",
+	"MaxRuntime": "maxRuntimeMinutes", "MaxWait": "maxWaitMinutes", "HyperParameters": "hyperParameters", "Path": "path", "Comparison": "comparison", "Threshold": "threshold",
 }
 
 // yamlPath is the YAML path under ml.pipeline of a construct field

@@ -163,6 +163,7 @@ func (pl *Pipeline) spec() pipelinedef.Spec {
 		Training:              job(p.Training.PipelineJob),
 		Spot:                  p.Training.Spot,
 		MaxWaitSeconds:        int(p.Training.MaxWait.Seconds()),
+		HyperParameters:       p.Training.HyperParameters,
 		InferenceImage:        p.InferenceImage,
 		ContentType:           p.ContentType,
 		Metric:                p.Metric.Path,

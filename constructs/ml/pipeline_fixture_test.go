@@ -38,7 +38,7 @@ func pipelineProps(net network.INetwork, lake datalake.ILake, reg ml.Registry, k
 		Processing:    ml.PipelineJob{Image: sklearnImage, InstanceType: "ml.m5.large"},
 		Training: ml.PipelineTraining{
 			PipelineJob: ml.PipelineJob{Image: xgboostImage, InstanceType: "ml.m5.xlarge", VolumeSizeGB: 50, MaxRuntime: 2 * time.Hour},
-			Spot:        true, MaxWait: 4 * time.Hour,
+			Spot:        true, MaxWait: 4 * time.Hour, HyperParameters: map[string]string{"num_round": "100", "objective": "binary:logistic"},
 		},
 		Metric:  ml.MetricCondition{Path: "metrics.auc.value", Threshold: 0.8},
 		JobTags: []ml.JobTag{{Key: "project", Value: "biolake"}, {Key: "owner", Value: "lab"}, {Key: "costCenter", Value: "cc-42"}},

@@ -2,9 +2,11 @@ package ml
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,10 @@ type PipelineTraining struct {
 	// capacity included: at least MaxRuntime, and required with Spot
 	// (only with Spot). Default: none.
 	MaxWait time.Duration
+	// HyperParameters of the training image's algorithm (XGBoost's
+	// num_round and objective, ...): at most 100, keys of 1 to 256
+	// characters, values at most 2500. Default: none.
+	HyperParameters map[string]string
 }
 
 // MetricCondition is the condition on the evaluation report that decides
@@ -197,6 +203,14 @@ func (p *PipelineProps) ValidateSettings() error {
 		bad("Training.MaxWait", validation.Raw(w.String()), "0 without Spot: only spot training waits for capacity")
 	case p.Training.Spot && (w < runtime || w%time.Second != 0):
 		bad("Training.MaxWait", validation.Raw(w.String()), "whole seconds, at least Training.MaxRuntime (%s): the wait includes the run", runtime)
+	}
+	if n := len(p.Training.HyperParameters); n > 100 {
+		bad("Training.HyperParameters", validation.Raw(fmt.Sprint(n)+" entries"), "at most 100")
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.Training.HyperParameters)) {
+		if v := p.Training.HyperParameters[k]; k == "" || len(k) > 256 || len(v) > 2500 {
+			bad("Training.HyperParameters["+strconv.Quote(k)+"]", v, "a key of 1 to 256 characters and a value of at most 2500")
+		}
 	}
 	if p.InferenceImage != "" && !ecrImageRE.MatchString(p.InferenceImage) {
 		bad("InferenceImage", p.InferenceImage, imageForm)

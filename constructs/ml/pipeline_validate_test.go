@@ -65,7 +65,10 @@ func TestPipelineBadInput(t *testing.T) {
 		{"spot without a maximum wait", func(p *ml.PipelineProps) { p.Training.MaxWait = 0 }, "Training.MaxWait", "a maximum wait with Spot"},
 		{"maximum wait below the run time", func(p *ml.PipelineProps) { p.Training.MaxWait = time.Hour }, "Training.MaxWait", "at least Training.MaxRuntime (2h0m0s)"},
 		{"maximum wait without spot", func(p *ml.PipelineProps) { p.Training.Spot = false }, "Training.MaxWait", "0 without Spot"},
-		{"run time above 28 days", func(p *ml.PipelineProps) { p.Training.MaxRuntime = 29 * 24 * time.Hour; p.Training.MaxWait = 30 * 24 * time.Hour }, "Training.MaxRuntime", "from 1s to 672h0m0s"},
+		{"run time above 28 days", func(p *ml.PipelineProps) {
+			p.Training.MaxRuntime = 29 * 24 * time.Hour
+			p.Training.MaxWait = 30 * 24 * time.Hour
+		}, "Training.MaxRuntime", "from 1s to 672h0m0s"},
 		{"processing run time above 7 days", func(p *ml.PipelineProps) { p.Processing.MaxRuntime = 8 * 24 * time.Hour }, "Processing.MaxRuntime", "from 1s to 168h0m0s"},
 		{"fractional seconds", func(p *ml.PipelineProps) { p.Processing.MaxRuntime = 1500 * time.Millisecond }, "Processing.MaxRuntime", "whole seconds"},
 		{"negative run time", func(p *ml.PipelineProps) { p.Processing.MaxRuntime = -time.Second }, "Processing.MaxRuntime", "whole seconds"},
@@ -77,6 +80,7 @@ func TestPipelineBadInput(t *testing.T) {
 		{"no instances", func(p *ml.PipelineProps) { p.Training.InstanceCount = -1 }, "Training.InstanceCount", "1 to 100"},
 		{"too many instances", func(p *ml.PipelineProps) { p.Processing.InstanceCount = 101 }, "Processing.InstanceCount", "1 to 100"},
 		{"volume too large", func(p *ml.PipelineProps) { p.Training.VolumeSizeGB = 16385 }, "Training.VolumeSizeGB", "1 to 16384 GB"},
+		{"empty hyperparameter key", func(p *ml.PipelineProps) { p.Training.HyperParameters = map[string]string{"": "1"} }, `Training.HyperParameters[""]`, "a key of 1 to 256"},
 		{"unknown comparison", func(p *ml.PipelineProps) { p.Metric.Comparison = "AtLeast" }, "Metric.Comparison", "GreaterThanOrEqualTo"},
 		{"metric with $.", func(p *ml.PipelineProps) { p.Metric.Path = "$.metrics.auc" }, "Metric.Path", `without "$."`},
 		{"no metric", func(p *ml.PipelineProps) { p.Metric.Path = "" }, "Metric.Path", "metrics.auc.value"},

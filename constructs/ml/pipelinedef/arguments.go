@@ -103,6 +103,7 @@ type TrainingArgs struct {
 	EnableInterContainerTrafficEncryption bool                   `json:"EnableInterContainerTrafficEncryption"`
 	EnableManagedSpotTraining             bool                   `json:"EnableManagedSpotTraining"`
 	EnableNetworkIsolation                bool                   `json:"EnableNetworkIsolation"`
+	HyperParameters                       map[string]string      `json:"HyperParameters,omitempty"`
 	InputDataConfig                       []Channel              `json:"InputDataConfig"`
 	OutputDataConfig                      OutputDataConfig       `json:"OutputDataConfig"`
 	ResourceConfig                        ResourceConfig         `json:"ResourceConfig"`
@@ -128,6 +129,7 @@ type CheckpointConfig struct {
 // Channel is one training input.
 type Channel struct {
 	ChannelName string     `json:"ChannelName"`
+	ContentType string     `json:"ContentType,omitempty"`
 	DataSource  DataSource `json:"DataSource"`
 }
 

@@ -88,6 +88,9 @@ type Spec struct {
 	// MaxWaitSeconds (>= Training.MaxRuntimeSeconds) in all.
 	Spot           bool
 	MaxWaitSeconds int
+	// HyperParameters are the training job's (the image's algorithm
+	// settings, such as XGBoost's num_round).
+	HyperParameters map[string]string
 	// InferenceImage is the image the registered model runs in.
 	InferenceImage string
 	// ContentType is what the model takes and returns (text/csv, ...).
@@ -159,7 +162,8 @@ func ModelBuilding(s Spec) *Definition {
 		EnableInterContainerTrafficEncryption: true,
 		EnableManagedSpotTraining:             s.Spot,
 		EnableNetworkIsolation:                true,
-		InputDataConfig: []Channel{{ChannelName: "train", DataSource: DataSource{S3DataSource: S3DataSource{
+		HyperParameters:                       s.HyperParameters,
+		InputDataConfig: []Channel{{ChannelName: "train", ContentType: s.ContentType, DataSource: DataSource{S3DataSource: S3DataSource{
 			S3DataDistributionType: "FullyReplicated", S3DataType: "S3Prefix",
 			S3Uri: Prop(StepFeatures, "ProcessingOutputConfig.Outputs['train'].S3Output.S3Uri"),
 		}}}},
