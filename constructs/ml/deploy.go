@@ -581,7 +581,7 @@ func (d *Deployment) newStateMachine() {
 	createModel.Next(createConfig)
 
 	names := awsstepfunctions.NewPass(c, jsii.String(StateNameResources), &awsstepfunctions.PassProps{
-		Comment: jsii.String("Names of the new model and endpoint config: <endpoint>-v<version>-<8 hex>, unique per execution"),
+		Comment: jsii.String("Names of the new model and endpoint config: <endpoint>-v<version>-<first 8 hex digits of the event id>, unique per approval"),
 		Parameters: &map[string]interface{}{
 			"model.$":  "States.Format('" + lower(name) + "-v{}-{}', $.package.version, $.suffix)",
 			"config.$": "States.Format('" + lower(name) + "-v{}-{}', $.package.version, $.suffix)",
@@ -606,11 +606,13 @@ func (d *Deployment) newStateMachine() {
 		Comment: jsii.String("The approved package, from the " + ModelPackageStateChange + " event"),
 		Parameters: &map[string]interface{}{
 			"packageArn.$": "$.detail.ModelPackageArn",
-			"suffix.$":     "States.ArrayGetItem(States.StringSplit(States.UUID(), '-'), 0)",
-			"names":        map[string]interface{}{"model": "none", "config": "none"},
-			"deploy":       map[string]interface{}{"kind": "none", "previousConfig": "none", "outcome": OutcomeNotDeployed},
-			"failure":      map[string]interface{}{"Error": "none", "Cause": "none"},
-			"endpoint":     map[string]interface{}{"EndpointName": name, "EndpointStatus": "none", "EndpointConfigName": "none"},
+			// The event's id is a UUID: its first 8 hex digits make the
+			// names unique per approval.
+			"suffix.$": "States.ArrayGetItem(States.StringSplit($.id, '-'), 0)",
+			"names":    map[string]interface{}{"model": "none", "config": "none"},
+			"deploy":   map[string]interface{}{"kind": "none", "previousConfig": "none", "outcome": OutcomeNotDeployed},
+			"failure":  map[string]interface{}{"Error": "none", "Cause": "none"},
+			"endpoint": map[string]interface{}{"EndpointName": name, "EndpointStatus": "none", "EndpointConfigName": "none"},
 		},
 	})
 	read.Next(describePackage)
