@@ -24,6 +24,8 @@ type AnalyticsStack struct {
 	Analytics *analytics.Analytics
 	// ML is the SageMaker domain; nil when ml.enabled is false.
 	ML *ml.Domain
+	// MLDeployment deploys approved models; nil without ml.deployment.
+	MLDeployment *ml.Deployment
 }
 
 // NewAnalyticsStack creates the stack over the data lake's buckets, with
@@ -51,6 +53,13 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 		mp := env.ML.Props(env)
 		mp.Network, mp.Lake, mp.Key, mp.Query = net.Network, lake.Lake, sec.MLKey, s.Analytics
 		s.ML = ml.New(s.Stack, "ML", mp)
+		if d := env.ML.Deployment; d != nil {
+			// Approved model versions deploy to the endpoint; its key is
+			// the domain's (the ML key).
+			dp := d.Props(env)
+			dp.Registry, dp.Network, dp.Lake, dp.Key, dp.MLPrefix = s.ML, net.Network, lake.Lake, sec.MLKey, s.ML.MLPrefix()
+			s.MLDeployment = ml.NewDeployment(s.Stack, "MLDeployment", dp)
+		}
 	}
 	return s
 }
