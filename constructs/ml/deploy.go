@@ -133,8 +133,8 @@ type Deployment struct {
 	SecurityGroup awsec2.SecurityGroup
 	// Topic receives what each deployment did.
 	Topic awssns.ITopic
-	// Alarms: the endpoint's 5XX and 4XX errors, failed executions of the
-	// flow, dead letters.
+	// Alarms: the endpoint's 5XX and 4XX errors, failed, timed-out and
+	// aborted executions of the flow, dead letters.
 	Alarms []awscloudwatch.Alarm
 
 	p            *deployResolved
@@ -215,6 +215,18 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 			Metric: d.MetricDeploymentsFailed(nil),
 			Means:  "a deployment of an approved model to " + p.EndpointName + " failed",
 			Check:  "the deployment topic's message says what was rolled back; the execution's history says why",
+			Topic:  alarmTopic,
+		}),
+		alarm.New(c, "TimedOutAlarm", alarm.Props{
+			Metric: d.StateMachine.MetricTimedOut(alarm.Options(nil, alarm.Sum)),
+			Means:  fmt.Sprintf("a deployment to %s ran past %s and was stopped: the endpoint may be left changing, with the new model and config", p.EndpointName, DeploymentTimeout),
+			Check:  "aws sagemaker describe-endpoint for its status; the execution's history for the last state",
+			Topic:  alarmTopic,
+		}),
+		alarm.New(c, "AbortedAlarm", alarm.Props{
+			Metric: d.StateMachine.MetricAborted(alarm.Options(nil, alarm.Sum)),
+			Means:  "a deployment to " + p.EndpointName + " was stopped by hand before it could roll back",
+			Check:  "aws sagemaker describe-endpoint for its status; delete the execution's model and endpoint config if the endpoint does not use them",
 			Topic:  alarmTopic,
 		}),
 		alarm.New(c, "DeadLettersAlarm", alarm.Props{

@@ -38,6 +38,6 @@ func ExampleNewDeployment() {
 	fmt.Println(dep.EndpointName(), dep.Mode(), len(dep.Alarms))
 	fmt.Println(net.InterfaceEndpoints())
 	// Output:
-	// qc-classifier real-time 4
+	// qc-classifier real-time 6
 	// [ecr.api ecr.dkr logs sts sagemaker.api sagemaker.runtime sagemaker.studio]
 }

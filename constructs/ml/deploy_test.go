@@ -288,7 +288,7 @@ func TestDeploymentAlarms(t *testing.T) {
 			}
 		}
 	}
-	for _, m := range []string{"Invocation5XXErrors", "Invocation4XXErrors", "ExecutionsFailed", "ApproximateNumberOfMessagesVisible"} {
+	for _, m := range []string{"Invocation5XXErrors", "Invocation4XXErrors", "ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "ApproximateNumberOfMessagesVisible"} {
 		if !names[m] {
 			t.Errorf("no alarm on %s (have %v)", m, names)
 		}
