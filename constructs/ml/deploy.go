@@ -3,6 +3,7 @@ package ml
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -552,7 +553,11 @@ func (d *Deployment) newStateMachine() {
 	if p.Mode == RealTime {
 		variant["InstanceType"] = p.InstanceType
 		variant["InitialInstanceCount"] = p.InitialInstances
-		configParams["KmsKeyId"] = p.Key.KeyArn()
+		// SageMaker refuses a volume key for instance types with local
+		// NVMe storage, which the instance encrypts in hardware.
+		if !LocalStorage(p.InstanceType) {
+			configParams["KmsKeyId"] = p.Key.KeyArn()
+		}
 	} else {
 		variant["ServerlessConfig"] = map[string]interface{}{"MemorySizeInMB": p.MemorySizeMB, "MaxConcurrency": p.MaxConcurrency}
 	}
@@ -727,4 +732,26 @@ func lower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// LocalStorage reports whether instance type t has local NVMe instance
+// storage, encrypted by the instance's hardware: SageMaker refuses a
+// KmsKeyId in the endpoint config of such a type
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html,
+// KmsKeyId). They are the "d" families (ml.m5d, ml.c6gd, ml.g4dn, ml.p4d,
+// ...) and the GPU and Trainium families whose instances all carry NVMe
+// storage.
+func LocalStorage(t string) bool {
+	fam, _, ok := splitInstanceType(t)
+	if !ok {
+		return false
+	}
+	f := strings.TrimPrefix(fam, "ml.")
+	for _, g := range []string{"g5", "g6", "g6e", "g7e", "p5", "p5e", "p5en", "trn1", "trn1n", "trn2", "dl1"} {
+		if f == g {
+			return true
+		}
+	}
+	base, _, _ := strings.Cut(f, "-")
+	return strings.HasSuffix(base, "d") || strings.HasSuffix(base, "dn") || strings.HasSuffix(base, "de")
 }

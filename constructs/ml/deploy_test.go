@@ -404,3 +404,16 @@ func TestDeploymentMissingInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalStorage: the instance types whose volume key SageMaker refuses.
+func TestLocalStorage(t *testing.T) {
+	for typ, want := range map[string]bool{
+		"ml.m5.large": false, "ml.c7i.xlarge": false, "ml.inf2.xlarge": false, "ml.t2.medium": false,
+		"ml.m5d.large": true, "ml.c6gd.xlarge": true, "ml.g4dn.xlarge": true, "ml.p4d.24xlarge": true, "ml.p4de.24xlarge": true,
+		"ml.g5.xlarge": true, "ml.p5.48xlarge": true, "ml.r7gd.large": true, "nonsense": false,
+	} {
+		if got := ml.LocalStorage(typ); got != want {
+			t.Errorf("LocalStorage(%s) = %v, want %v", typ, got, want)
+		}
+	}
+}
