@@ -26,6 +26,9 @@ type ML struct {
 	// Pipeline, when set, creates the model-building pipeline
 	// (config/mlpipeline.go). Default: none.
 	Pipeline *MLPipeline `yaml:"pipeline"`
+	// Deployment deploys approved model versions to an endpoint.
+	// Default: none.
+	Deployment *MLDeployment `yaml:"deployment"`
 }
 
 // MLFeatureGroup is a feature group.
@@ -71,6 +74,9 @@ func (m *ML) Props(e *Environment) *ml.Props {
 }
 
 func (m *ML) validate(e *Environment) error {
+	if err := m.validateDeployment(e); err != nil {
+		return err
+	}
 	if !m.Enabled {
 		if m.IdleTimeoutMinutes != 0 || len(m.UserProfiles) > 0 || m.FeatureGroup != nil || m.Pipeline != nil {
 			return e.fail("ml.enabled", "false", "is false, so no domain is created; set it to true or remove the other ml settings")

@@ -26,6 +26,8 @@ type AnalyticsStack struct {
 	ML *ml.Domain
 	// Pipeline is the model-building pipeline; nil without ml.pipeline.
 	Pipeline *ml.Pipeline
+	// MLDeployment deploys approved models; nil without ml.deployment.
+	MLDeployment *ml.Deployment
 }
 
 // NewAnalyticsStack creates the stack over the data lake's buckets, with
@@ -57,6 +59,13 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 			pp := pc.Props(env)
 			pp.Network, pp.Lake, pp.Registry, pp.Key = net.Network, lake.Lake, s.ML, s.ML.Key
 			s.Pipeline = ml.NewPipeline(s.Stack, "ModelPipeline", pp)
+		}
+		if d := env.ML.Deployment; d != nil {
+			// Approved model versions deploy to the endpoint; its key is
+			// the domain's (the ML key).
+			dp := d.Props(env)
+			dp.Registry, dp.Network, dp.Lake, dp.Key, dp.MLPrefix = s.ML, net.Network, lake.Lake, sec.MLKey, s.ML.MLPrefix()
+			s.MLDeployment = ml.NewDeployment(s.Stack, "MLDeployment", dp)
 		}
 	}
 	return s

@@ -48,13 +48,17 @@ func TestStateMachinesValidate(t *testing.T) {
 		// Verification, per workflow the workflow and its Starter (and its
 		// cleanup with per-run file systems), and the waiter of the
 		// EC2-hosted File Gateway's activation (CDK's custom-resource
-		// Provider framework).
+		// Provider framework), and the ML deployment flow.
 		cfg := environment(t, env)
 		want := 1 + 2*len(cfg.Compute.Workflows)
 		if cfg.Compute.Lustre.Mode == config.LustrePerRun {
 			want += len(cfg.Compute.Workflows)
 		}
 		if cfg.FileGateway.EC2 != nil {
+			want++
+		}
+		// The ML deployment flow.
+		if cfg.ML.Deployment != nil {
 			want++
 		}
 		if count != want {

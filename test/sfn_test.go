@@ -30,6 +30,8 @@ const (
 	kindWorkflow = "workflow"
 	kindLustre   = "workflow, per-run Lustre"
 	kindCleanup  = "cleanup"
+	// kindMLDeploy is executed by TestMLDeploymentExecutes.
+	kindMLDeploy = "ml deployment"
 )
 
 // providerWaiter is the Comment-less definition of CDK's custom-resource
@@ -50,6 +52,8 @@ func machineKind(asl string) (kind, name string) {
 		return kindStarter, strings.Fields(strings.TrimPrefix(c, "biolake: start the "))[0]
 	case strings.HasPrefix(c, "biolake secondary analysis:"):
 		return kindWorkflow, strings.TrimSuffix(c[strings.LastIndex(c, "(")+1:], ")")
+	case strings.HasPrefix(c, "biolake ml deployment:"):
+		return kindMLDeploy, ""
 	case strings.HasPrefix(c, "biolake: export and delete the per-run file system of a "):
 		return kindCleanup, strings.Fields(strings.TrimPrefix(c, "biolake: export and delete the per-run file system of a "))[0]
 	}

@@ -28,4 +28,9 @@
 // stops them), the home file system (EFS) and the offline store per GB.
 // The interface endpoints bill per zone in networks that create them.
 // How a scientist opens Studio is in docs/ANALYTICS.md.
+//
+// NewDeployment deploys each approved version of the registry to one
+// endpoint (real-time in the private subnets, or serverless) through a
+// Step Functions flow that rolls a failed deployment back; docs/ML.md
+// says how to approve a version and what the flow does.
 package ml

@@ -137,6 +137,9 @@ func PriceTemplate(stack, region string, template map[string]any, p *Prices) []I
 		it := Item{Stack: stack, LogicalID: id, Type: typ, Region: region}
 		priceResource(&it, props, res, p)
 		items = append(items, it)
+		if e, ok := endpointItem(stack, id, region, m, p); ok {
+			items = append(items, e)
+		}
 	}
 	return items
 }
