@@ -23,6 +23,9 @@ type ML struct {
 	// FeatureGroup, when set, creates a feature group whose offline store
 	// lies under ml/feature-store/ of the results bucket. Default: none.
 	FeatureGroup *MLFeatureGroup `yaml:"featureGroup"`
+	// Labeling, when set, creates a Ground Truth private workforce and
+	// its work teams (see MLLabeling). Default: none.
+	Labeling *MLLabeling `yaml:"labeling"`
 }
 
 // MLFeatureGroup is a feature group.
@@ -68,6 +71,9 @@ func (m *ML) Props(e *Environment) *ml.Props {
 }
 
 func (m *ML) validate(e *Environment) error {
+	if err := m.validateLabeling(e); err != nil {
+		return err
+	}
 	if !m.Enabled {
 		if m.IdleTimeoutMinutes != 0 || len(m.UserProfiles) > 0 || m.FeatureGroup != nil {
 			return e.fail("ml.enabled", "false", "is false, so no domain is created; set it to true or remove the other ml settings")
