@@ -24,6 +24,9 @@ type AnalyticsStack struct {
 	Analytics *analytics.Analytics
 	// ML is the SageMaker domain; nil when ml.enabled is false.
 	ML *ml.Domain
+	// Labeling is the Ground Truth workforce and its teams; nil without
+	// ml.labeling.
+	Labeling *ml.Labeling
 }
 
 // NewAnalyticsStack creates the stack over the data lake's buckets, with
@@ -51,6 +54,14 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 		mp := env.ML.Props(env)
 		mp.Network, mp.Lake, mp.Key, mp.Query = net.Network, lake.Lake, sec.MLKey, s.Analytics
 		s.ML = ml.New(s.Stack, "ML", mp)
+	}
+	if l := env.ML.Labeling; env.ML.Enabled && l != nil {
+		// Jobs read and write under the domain's ML prefix; the teams'
+		// topics are encrypted with the ML key (its policy gains a
+		// statement for SageMaker of this account).
+		lp := l.Props(env)
+		lp.Lake, lp.Key, lp.MLPrefix = lake.Lake, sec.MLKey, s.ML.MLPrefix()
+		s.Labeling = ml.NewLabeling(s.Stack, "Labeling", lp)
 	}
 	return s
 }
