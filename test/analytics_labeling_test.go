@@ -18,7 +18,7 @@ import (
 // pool and teams in its Analytics stack, the portal restricted to the
 // lab's networks (network.onPremises.cidrs), the teams' topics encrypted
 // with the ML key, whose policy in the Security stack lets SageMaker of
-// this account use it.
+// this account use it; the results bucket lets the portal GET images.
 func TestLabelingStage(t *testing.T) {
 	raw, err := os.ReadFile("../environments/dev.yaml")
 	if err != nil {
@@ -88,6 +88,9 @@ func TestLabelingStage(t *testing.T) {
 	}
 	if strings.Count(topics.String(), "OutputFnGetAttMLKey") != 2 {
 		t.Errorf("topics %s, want both encrypted with the Security stack's ML key", topics.String())
+	}
+	if dl := asJSON(tpls["lab-DataLake"]); strings.Count(dl, `"Id":"GroundTruthLabelingPortal"`) != 1 {
+		t.Error("the results bucket has no CORS rule for the labeling portal")
 	}
 	if !strings.Contains(asJSON(security), "AllowSageMakerLabelingNotifications") {
 		t.Error("the ML key's policy does not let SageMaker use it for the teams' topics")
