@@ -28,4 +28,11 @@
 // stops them), the home file system (EFS) and the offline store per GB.
 // The interface endpoints bill per zone in networks that create them.
 // How a scientist opens Studio is in docs/ANALYTICS.md.
+//
+// NewLabeling adds a SageMaker Ground Truth private workforce (a Cognito
+// user pool with MFA, or the lab's OIDC provider), its work teams, and
+// the role labeling jobs run with, held to MLPrefix + "labeling/" of the
+// results bucket; GrantStartLabelingJob lets a scientist start jobs for
+// those teams only. docs/ML.md describes adding labelers and starting
+// jobs.
 package ml
