@@ -53,7 +53,8 @@ type MLLabelingOIDC struct {
 	UserInfoEndpoint      string `yaml:"userInfoEndpoint"`
 	LogoutEndpoint        string `yaml:"logoutEndpoint"`
 	JwksURI               string `yaml:"jwksUri"`
-	// ClientID of the labeling portal's app at the provider. Required.
+	// ClientID of the labeling portal's app at the provider: letters,
+	// digits, '_' and '+' (CloudFormation refuses others). Required.
 	ClientID string `yaml:"clientId"`
 	// ClientSecretArn of the Secrets Manager secret holding the client
 	// secret (never the secret itself). Required.

@@ -19,7 +19,7 @@ const oidcYAML = `    type: oidc
       userInfoEndpoint: https://login.lab.example/userinfo
       logoutEndpoint: https://login.lab.example/logout
       jwksUri: https://login.lab.example/keys
-      clientId: labeling
+      clientId: labeling_portal
       clientSecretArn: arn:aws:secretsmanager:eu-west-1:111122223333:secret:labeling-AbCdEf
     teams: [{name: imaging, groups: [lab-imaging]}]
 `
@@ -68,7 +68,7 @@ func TestLabelingProps(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := open.ML.Labeling.Props(open)
-	if len(op.SourceCIDRs) != 0 || op.OIDC == nil || op.OIDC.JwksURI != "https://login.lab.example/keys" || op.OIDC.ClientID != "labeling" {
+	if len(op.SourceCIDRs) != 0 || op.OIDC == nil || op.OIDC.JwksURI != "https://login.lab.example/keys" || op.OIDC.ClientID != "labeling_portal" {
 		t.Errorf("props %+v, OIDC %+v", op, op.OIDC)
 	}
 }

@@ -51,7 +51,9 @@ type OIDCWorkforce struct {
 	LogoutEndpoint        string
 	JwksURI               string
 	// ClientID of the app registered at the provider for the labeling
-	// portal. Required; no default.
+	// portal: letters, digits, '_' and '+' (CloudFormation's workforce
+	// schema refuses other characters, such as the '-' of a GUID).
+	// Required; no default.
 	ClientID string
 	// ClientSecretArn is the ARN of the Secrets Manager secret that holds
 	// the client secret. The template holds a dynamic reference to it,
@@ -145,8 +147,10 @@ var (
 	groupRE = regexp.MustCompile(`^[\p{L}\p{M}\p{S}\p{N}\p{P}]{1,63}$`)
 	// secretArnRE is a Secrets Manager secret's ARN.
 	secretArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
-	// clientIDRE is the printable ASCII SageMaker accepts as a client id.
-	clientIDRE = regexp.MustCompile(`^[ -~]+$`)
+	// clientIDRE is the client id the AWS::SageMaker::Workforce schema
+	// accepts (the SageMaker API takes any printable ASCII; CloudFormation
+	// refuses a '-').
+	clientIDRE = regexp.MustCompile(`^[\w+]+$`)
 )
 
 // resolvedLabeling are the labeling props with defaults applied.
@@ -252,7 +256,7 @@ func (o *OIDCWorkforce) validate(bad func(field string, value any, accepted stri
 		}
 	}
 	if !clientIDRE.MatchString(o.ClientID) || len(o.ClientID) > 1024 {
-		bad("OIDC.ClientID", o.ClientID, "the client id the provider gave the labeling portal: 1 to 1024 printable ASCII characters")
+		bad("OIDC.ClientID", o.ClientID, "the client id the provider gave the labeling portal: 1 to 1024 letters, digits, '_' and '+' (what CloudFormation's AWS::SageMaker::Workforce accepts: no '-')")
 	}
 	if !secretArnRE.MatchString(o.ClientSecretArn) {
 		bad("OIDC.ClientSecretArn", o.ClientSecretArn, "the ARN of a Secrets Manager secret holding the client secret, such as \"arn:aws:secretsmanager:eu-west-1:111122223333:secret:labeling/oidc-AbCdEf\" (never the secret itself)")

@@ -29,7 +29,7 @@ func oidcProvider() *ml.OIDCWorkforce {
 		UserInfoEndpoint:      "https://login.lab.example/oauth2/userinfo",
 		LogoutEndpoint:        "https://login.lab.example/oauth2/logout",
 		JwksURI:               "https://login.lab.example/oauth2/keys",
-		ClientID:              "labeling-portal",
+		ClientID:              "labeling_portal",
 		ClientSecretArn:       oidcSecretArn,
 		ClientSecretField:     "clientSecret",
 	}
@@ -474,7 +474,8 @@ func TestLabelingBadInput(t *testing.T) {
 		{"SSM parameter ARN", oidc, func(p *ml.LabelingProps) {
 			p.OIDC.ClientSecretArn = "arn:aws:ssm:eu-west-1:111122223333:parameter/labeling/secret"
 		}, "Props.OIDC.ClientSecretArn", "the ARN of a Secrets Manager secret"},
-		{"no client id", oidc, func(p *ml.LabelingProps) { p.OIDC.ClientID = "" }, "Props.OIDC.ClientID", "1 to 1024 printable"},
+		{"no client id", oidc, func(p *ml.LabelingProps) { p.OIDC.ClientID = "" }, "Props.OIDC.ClientID", "1 to 1024 letters"},
+		{"client id with '-'", oidc, func(p *ml.LabelingProps) { p.OIDC.ClientID = "6f1c2a3b-0d4e-4f5a-8b9c-0123456789ab" }, "Props.OIDC.ClientID", "no '-'"},
 		{"secret field with colon", oidc, func(p *ml.LabelingProps) { p.OIDC.ClientSecretField = "a:b" }, "Props.OIDC.ClientSecretField", "a JSON key"},
 		{"ML prefix escaping", cognito, func(p *ml.LabelingProps) { p.MLPrefix = "../raw/" }, "Props.MLPrefix", "a key prefix inside the results bucket"},
 		{"no lake", cognito, func(p *ml.LabelingProps) { p.Lake = nil }, "Props.Lake", "results bucket"},
