@@ -238,7 +238,12 @@ func (l *Labeling) newTeam(t Team) {
 		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("sagemaker.amazonaws.com"), nil)},
 		Actions:    jsii.Strings("sns:Publish"),
 		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()}},
+		// The policy Ground Truth documents for a team's topic
+		// (sms-workforce-management-private-sns): this account's teams.
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": *stack.Account()},
+			"ArnLike":      map[string]interface{}{"aws:SourceArn": l.labelingArn("workteam/*")},
+		},
 	}))
 	var members []interface{}
 	switch p.Type {

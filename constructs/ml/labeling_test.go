@@ -263,7 +263,8 @@ func TestLabelingTeams(t *testing.T) {
 			publish := 0
 			for _, pol := range f.OfTypeByID(c.stack, "AWS::SNS::TopicPolicy", "") {
 				for _, s := range cdktest.Statements(pol.Properties["PolicyDocument"]) {
-					if cdktest.HasAction(s, "sns:Publish") && slices.Contains(cdktest.ServicePrincipal(s), "sagemaker.amazonaws.com") && strings.Contains(js(s["Condition"]), "aws:SourceAccount") {
+					if cdktest.HasAction(s, "sns:Publish") && slices.Contains(cdktest.ServicePrincipal(s), "sagemaker.amazonaws.com") &&
+						strings.Contains(js(s["Condition"]), "aws:SourceAccount") && strings.Contains(js(s["Condition"]), `:workteam/*"`) {
 						publish++
 					}
 				}
