@@ -29,6 +29,9 @@ type ML struct {
 	// Deployment deploys approved model versions to an endpoint.
 	// Default: none.
 	Deployment *MLDeployment `yaml:"deployment"`
+	// Labeling, when set, creates a Ground Truth private workforce and
+	// its work teams (see MLLabeling). Default: none.
+	Labeling *MLLabeling `yaml:"labeling"`
 }
 
 // MLFeatureGroup is a feature group.
@@ -75,6 +78,9 @@ func (m *ML) Props(e *Environment) *ml.Props {
 
 func (m *ML) validate(e *Environment) error {
 	if err := m.validateDeployment(e); err != nil {
+		return err
+	}
+	if err := m.validateLabeling(e); err != nil {
 		return err
 	}
 	if !m.Enabled {

@@ -28,6 +28,9 @@ type AnalyticsStack struct {
 	Pipeline *ml.Pipeline
 	// MLDeployment deploys approved models; nil without ml.deployment.
 	MLDeployment *ml.Deployment
+	// Labeling is the Ground Truth workforce and its teams; nil without
+	// ml.labeling.
+	Labeling *ml.Labeling
 }
 
 // NewAnalyticsStack creates the stack over the data lake's buckets, with
@@ -67,6 +70,14 @@ func NewAnalyticsStack(scope constructs.Construct, id string, env *config.Enviro
 			dp.Registry, dp.Network, dp.Lake, dp.Key, dp.MLPrefix = s.ML, net.Network, lake.Lake, sec.MLKey, s.ML.MLPrefix()
 			s.MLDeployment = ml.NewDeployment(s.Stack, "MLDeployment", dp)
 		}
+	}
+	if l := env.ML.Labeling; env.ML.Enabled && l != nil {
+		// Jobs read and write under the domain's ML prefix; the teams'
+		// topics are encrypted with the ML key (its policy gains a
+		// statement for SageMaker of this account).
+		lp := l.Props(env)
+		lp.Lake, lp.Key, lp.MLPrefix = lake.Lake, sec.MLKey, s.ML.MLPrefix()
+		s.Labeling = ml.NewLabeling(s.Stack, "Labeling", lp)
 	}
 	return s
 }

@@ -45,6 +45,9 @@ func NewDataLakeStack(scope constructs.Construct, id string, env *config.Environ
 	if s.Replica != nil {
 		s.Stack.AddDependency(s.Replica.Stack, jsii.String("the raw bucket replicates into the replica bucket"))
 	}
+	// Ground Truth's portal shows labelers the images of a job from the
+	// results bucket (ml.labeling).
+	props.LabelingPortalCORS = env.ML.Enabled && env.ML.Labeling != nil
 	s.Lake = datalake.New(s.Stack, "DataLake", props)
 	return s
 }

@@ -19,6 +19,8 @@ var updateStateful = flag.Bool("update-stateful", false, "rewrite testdata/state
 var statefulTypes = []string{
 	"AWS::S3::Bucket", "AWS::KMS::Key", "AWS::DynamoDB::Table",
 	"AWS::FSx::FileSystem", "AWS::Backup::BackupVault", "AWS::Logs::LogGroup",
+	// The labeling workforce's user pool holds the labelers' accounts.
+	"AWS::Cognito::UserPool",
 }
 
 const statefulGolden = "testdata/stateful-ids.golden"

@@ -163,6 +163,9 @@ func New(scope constructs.Construct, id string, props *Props) *DataLake {
 		"Curated data is derived from raw and partner data, which can be re-derived; versioning and AWS Backup protect it in this region."))
 	d.Results = d.newBucket(BucketResults, d.DataKey, common(BucketResults,
 		"Pipeline results are reproducible from raw data and the versioned workflows; versioning and AWS Backup protect them in this region."))
+	if p.LabelingPortalCORS {
+		d.Results.AddCorsRule(LabelingPortalCORSRule(stack))
+	}
 	d.AthenaResults = d.newBucket(BucketAthenaResults, d.DataKey, &secure.BucketProps{
 		ReplicationReason: "Athena query results are transient (they expire after days) and can be re-run.",
 	})
@@ -383,3 +386,17 @@ func (d *DataLake) Tiering(b BucketName) BucketTiering { return d.props.Tiering.
 // DataClasses returns the data classes in use, for the ingest handler's
 // ClassOf.
 func (d *DataLake) DataClasses() DataClasses { return d.props.DataClasses }
+
+// LabelingPortalCORSRule is the CORS rule the Ground Truth labeling portal
+// needs on the bucket of a job's images
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/sms-cors-update.html):
+// GET from the labeling portals of the stack's region, exposing
+// Access-Control-Allow-Origin; no other method, origin or header.
+func LabelingPortalCORSRule(stack awscdk.Stack) *awss3.CorsRule {
+	return &awss3.CorsRule{
+		Id:             jsii.String("GroundTruthLabelingPortal"),
+		AllowedMethods: &[]awss3.HttpMethods{awss3.HttpMethods_GET},
+		AllowedOrigins: jsii.Strings("https://*.labeling." + *stack.Region() + ".sagemaker.aws"),
+		ExposedHeaders: jsii.Strings("Access-Control-Allow-Origin"),
+	}
+}

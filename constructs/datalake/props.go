@@ -92,6 +92,13 @@ type Props struct {
 	// Replication copies the raw bucket to a replica in another region.
 	// Default: nil (no replication).
 	Replication *Replication
+	// LabelingPortalCORS adds to the results bucket the one CORS rule the
+	// SageMaker Ground Truth labeling portal needs to show labelers the
+	// images of a job (the portal fetches them from S3 with presigned URLs):
+	// GET only, from the portals of this region
+	// (https://*.labeling.<region>.sagemaker.aws) only. Default: false (no
+	// CORS rule).
+	LabelingPortalCORS bool
 }
 
 // Replication configures cross-region replication of the raw bucket.

@@ -33,4 +33,10 @@
 // endpoint (real-time in the private subnets, or serverless) through a
 // Step Functions flow that rolls a failed deployment back; docs/ML.md
 // says how to approve a version and what the flow does.
+// NewLabeling adds a SageMaker Ground Truth private workforce (a Cognito
+// user pool with MFA, or the lab's OIDC provider), its work teams, and
+// the role labeling jobs run with, held to MLPrefix + "labeling/" of the
+// results bucket; GrantStartLabelingJob lets a scientist start jobs for
+// those teams only. docs/ML.md describes adding labelers and starting
+// jobs.
 package ml

@@ -211,6 +211,9 @@ var usageTypes = map[string]string{
 	"AWS::SageMaker::ModelPackageGroup":   "nothing of its own; model artifacts are S3 storage where the training job wrote them",
 	"AWS::SageMaker::Pipeline":            "nothing while idle; each execution bills its processing and training jobs per instance-second (docs/ML.md gives per-run figures)",
 	"AWS::SageMaker::FeatureGroup":        "offline store: S3 storage and requests under the ML prefix; online store (when enabled): writes, reads and GB-month stored; nothing while idle",
+	"AWS::SageMaker::Workforce":           "nothing of its own; Ground Truth labeling jobs bill per object labeled ($0.08 each for the first 50,000 a month) and a private workforce's labelers are not paid through AWS",
+	"AWS::SageMaker::Workteam":            "nothing of its own; its notifications bill as SNS",
+	"AWS::Cognito::UserPool":              "monthly active users (the Plus plan: $0.02 for each user who signs in that month, no free tier); nothing while idle",
 }
 
 // freeTypes have no charge at all.
@@ -230,6 +233,9 @@ var freeTypes = map[string]bool{
 	"AWS::Logs::ResourcePolicy": true, "AWS::Backup::BackupPlan": true, "AWS::Backup::BackupSelection": true,
 	"AWS::DataSync::LocationS3": true, "AWS::DataSync::LocationNFS": true, "AWS::DataSync::LocationSMB": true,
 	"AWS::CDK::Metadata": true, "AWS::SSM::Parameter": true, "AWS::Athena::NamedQuery": true,
+	// A user pool's app clients (without client-credentials grants),
+	// groups and prefix domain have no charge of their own.
+	"AWS::Cognito::UserPoolClient": true, "AWS::Cognito::UserPoolGroup": true, "AWS::Cognito::UserPoolDomain": true,
 	// Lake Formation permissions, settings and registered locations have
 	// no charge (its Storage API and governed tables do; biolake uses
 	// neither): queries bill as Athena.
